@@ -1,0 +1,41 @@
+# The two commands: `make run` and `make test`. Everything else is a step they take.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install bench services lint audit clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Every service in one process, SQLite and an embedded bus, demo data: http://127.0.0.1:8000
+run: install
+	$(BIN)/python -m gateway run
+
+## The whole test suite (REQUIRE_SERVICES=1 makes RabbitMQ/PostgreSQL tests fail, not skip, when down)
+test: install
+	$(BIN)/python -m pytest
+
+## Local-services mode: each service as its own processes against local RabbitMQ and PostgreSQL
+services: install
+	$(BIN)/python -m gateway.local
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check .
+
+## Known vulnerabilities in the installed packages, and bandit over our code (docs/SECURITY.md)
+audit: install
+	$(BIN)/pip-audit --skip-editable --progress-spinner off
+	$(BIN)/bandit -q -r shared services gateway -c pyproject.toml
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,68 @@
+"""The command line every service shares: ``python -m services.<name> <command>``.
+
+web      serve HTTP (development server; production runs gunicorn on ``create_app()``)
+worker   consumer + outbox relay + periodic tick, in one process
+consume | relay | tick   each on its own (scale them separately)
+migrate  apply the service's Alembic migrations
+makemigration -m MESSAGE   autogenerate the next migration from the models
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from shared.observability import configure_logging
+
+
+def main(bootstrap, create_app, argv=None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=["web", "worker", "consume", "relay", "tick", "migrate",
+                                                       "makemigration"])
+    parser.add_argument("-m", "--message", default="change")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--once", action="store_true", help="tick: run the jobs once and exit")
+    args = parser.parse_args(argv)
+    configure_logging()
+    if args.command == "makemigration":
+        make_migration(bootstrap, args.message)
+        return
+    kit = bootstrap()
+    if args.command == "migrate":
+        kit.db.migrate()
+        return
+    if args.command == "web":
+        create_app(kit=kit).run(port=args.port)
+        return
+    if args.command == "tick" and args.once:
+        kit.tick()
+        return
+    kit.db.migrate()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    jobs = {"consume": [kit.consumer().run], "relay": [kit.relay().run], "tick": [kit.run_ticks]}
+    jobs["worker"] = jobs["consume"] + jobs["relay"] + jobs["tick"]
+    threads = [threading.Thread(target=job, args=(stop,), daemon=True) for job in jobs[args.command]]
+    for thread in threads:
+        thread.start()
+    while not stop.is_set():
+        stop.wait(1)
+    for thread in threads:
+        thread.join(timeout=10)
+
+
+def make_migration(bootstrap, message: str) -> None:
+    """Compare the models with a scratch database at head and write the difference."""
+    import tempfile
+
+    from alembic import command
+
+    from shared.config import Settings
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = bootstrap()
+        settings = Settings.from_env(probe.name, database_url=f"sqlite:///{tmp}/scratch.sqlite")
+        kit = bootstrap(settings)
+        kit.db.migrate()
+        cfg = kit.db.alembic_config()
+        command.revision(cfg, message=message, autogenerate=True)

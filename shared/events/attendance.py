@@ -1,0 +1,69 @@
+"""Events attendance publishes."""
+from marshmallow import Schema, fields, validate
+
+from shared.events.common import OrganisationSchema
+from shared.events.registry import event
+
+
+@event("attendance.attendance.recorded")
+class AttendanceRecorded(Schema):
+    """A participant's presence or absence at a session was recorded or corrected."""
+    participant_id = fields.String(required=True)
+    session_id = fields.String(required=True)
+    city = fields.String(required=True)
+    day_number = fields.Integer(required=True, validate=validate.Range(min=1, max=3))
+    date = fields.Date(required=True)
+    present = fields.Boolean(required=True)
+    make_up = fields.Boolean(required=True)
+    group_id = fields.String(load_default="")
+    # How it was recorded (sheet | api | self_check_in) and whether it changed an earlier record.
+    source = fields.String(load_default="")
+    corrected = fields.Boolean(load_default=False)
+
+
+class MakeUpOption(Schema):
+    session_id = fields.String(required=True)
+    city = fields.String(required=True)
+    date = fields.Date(required=True)
+
+
+@event("attendance.participant.absent")
+class ParticipantAbsent(Schema):
+    """A participant missed their day; these make-up sessions are still open to them."""
+    participant_id = fields.String(required=True)
+    application_id = fields.String(load_default="")
+    day_number = fields.Integer(required=True, validate=validate.Range(min=1, max=3))
+    missed_session_id = fields.String(required=True)
+    make_up_sessions = fields.List(fields.Nested(MakeUpOption), required=True)
+
+
+@event("attendance.participant.dropped_out")
+class ParticipantDroppedOut(Schema):
+    """A missed day can no longer be made up, or the participant withdrew."""
+    participant_id = fields.String(required=True)
+    application_id = fields.String(required=True)
+    group_id = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(["absence", "withdrawal"]))
+    days_attended = fields.Integer(required=True, validate=validate.Range(min=0, max=3))
+    days_held = fields.Integer(required=True, validate=validate.Range(min=0, max=3))
+    employer = fields.Nested(OrganisationSchema, required=True)
+    first_name = fields.String(load_default="")
+    last_name = fields.String(load_default="")
+    dropped_out_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+@event("attendance.participant.reinstated")
+class ParticipantReinstated(Schema):
+    """A correction undid a dropout (an absence corrected to present)."""
+    participant_id = fields.String(required=True)
+    application_id = fields.String(required=True)
+    reason = fields.String(load_default="correction")
+    group_id = fields.String(load_default="")
+
+
+@event("attendance.participant.completed")
+class ParticipantCompleted(Schema):
+    """All three days attended (own group or make-up)."""
+    participant_id = fields.String(required=True)
+    application_id = fields.String(required=True)
+    group_id = fields.String(required=True)

@@ -1,0 +1,119 @@
+"""Events enrolment publishes."""
+from marshmallow import Schema, fields, validate
+
+from shared.events.common import MemberSchema, OrganisationSchema
+from shared.events.registry import event
+
+
+class SessionSchema(Schema):
+    session_id = fields.String(required=True)
+    day_number = fields.Integer(required=True, validate=validate.Range(min=1, max=3))
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    venue = fields.String(load_default="")
+    seats = fields.Integer(load_default=None, allow_none=True)
+
+
+class GroupSchema(Schema):
+    group_id = fields.String(required=True)
+    city = fields.String(required=True)
+    capacity_teams = fields.Integer(required=True, validate=validate.Range(min=1))
+    sessions = fields.List(fields.Nested(SessionSchema), required=True)
+
+
+@event("enrolment.edition.published")
+class EditionPublished(Schema):
+    """An edition's schedule, re-published in full whenever it changes."""
+    edition_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    name = fields.String(load_default="")
+    application_deadline = fields.AwareDateTime(required=True)
+    groups = fields.List(fields.Nested(GroupSchema), required=True)
+    revision = fields.Integer(load_default=1)
+
+
+class ApplicationMemberSchema(MemberSchema):
+    confirm_url = fields.String(load_default="")
+
+
+@event("enrolment.application.submitted")
+class ApplicationSubmitted(Schema):
+    """A team applied; every member must now confirm through their personal link."""
+    application_id = fields.String(required=True)
+    edition_id = fields.String(required=True)
+    team_name = fields.String(required=True)
+    preferred_cities = fields.List(fields.String(), required=True)
+    organisations = fields.List(fields.Nested(OrganisationSchema), required=True)
+    members = fields.List(fields.Nested(ApplicationMemberSchema), required=True)
+    contact_email = fields.Email(required=True)
+    language = fields.String(load_default="et", validate=validate.OneOf(["et", "en"]))
+
+
+@event("enrolment.member.confirmed")
+class MemberConfirmed(Schema):
+    """A member confirmed the workload and the completion conditions."""
+    application_id = fields.String(required=True)
+    participant_id = fields.String(required=True)
+    all_confirmed = fields.Boolean(load_default=False)
+
+
+@event("enrolment.application.accepted")
+class ApplicationAccepted(Schema):
+    """A team got a place in a city's group (also when promoted from a waiting list)."""
+    application_id = fields.String(required=True)
+    edition_id = fields.String(load_default="")
+    group_id = fields.String(required=True)
+    city = fields.String(required=True)
+    team_name = fields.String(load_default="")
+    contact_email = fields.Email(load_default=None, allow_none=True)
+    organisations = fields.List(fields.Nested(OrganisationSchema), load_default=list)
+    members = fields.List(fields.Nested(MemberSchema), required=True)
+
+
+@event("enrolment.application.waitlisted")
+class ApplicationWaitlisted(Schema):
+    """A team waits for a place in a city's group."""
+    application_id = fields.String(required=True)
+    city = fields.String(required=True)
+    position = fields.Integer(required=True, validate=validate.Range(min=1))
+    team_name = fields.String(load_default="")
+    contact_email = fields.Email(load_default=None, allow_none=True)
+    # Set when a team ahead left or was promoted: the team moved up from this position.
+    previous_position = fields.Integer(load_default=None, allow_none=True)
+
+
+@event("enrolment.application.rejected")
+class ApplicationRejected(Schema):
+    """A team was not accepted, with the coordinator's reason."""
+    application_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    team_name = fields.String(load_default="")
+    contact_email = fields.Email(load_default=None, allow_none=True)
+
+
+@event("enrolment.member.substituted")
+class MemberSubstituted(Schema):
+    """Before the first session day a member was replaced by another."""
+    application_id = fields.String(required=True)
+    left_participant_id = fields.String(required=True)
+    member = fields.Nested(MemberSchema, required=True)
+    organisation = fields.Nested(OrganisationSchema, load_default=None, allow_none=True)
+    # The newcomer's personal link to confirm the conditions, as in application.submitted.
+    confirm_url = fields.String(load_default="")
+    team_name = fields.String(load_default="")
+
+
+@event("enrolment.member.withdrawn")
+class MemberWithdrawn(Schema):
+    """A member left the programme (alone or with the whole team)."""
+    application_id = fields.String(required=True)
+    participant_id = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+@event("enrolment.application.withdrawn")
+class ApplicationWithdrawn(Schema):
+    """A whole team left; each member's withdrawal is published as well."""
+    application_id = fields.String(required=True)
+    reason = fields.String(required=True)
+    participant_ids = fields.List(fields.String(), load_default=list)

@@ -1,0 +1,1 @@
+"""The bus: topology, outbox and relay, consumer with inbox, dead letters."""

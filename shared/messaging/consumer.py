@@ -1,0 +1,309 @@
+"""The consumer worker: batches of messages, one transaction per batch, inbox dedupe.
+
+Per batch: every message gets a savepoint; its inbox row (INSERT … ON CONFLICT DO NOTHING)
+and its handler's effects commit together with the batch; a duplicate inserts nothing and
+is skipped. Messages are acked only after the commit. A message that breaks the contract
+is dead-lettered at once; one whose handler raises is retried and dead-lettered after
+``handler_attempts`` — without disturbing the other messages of its batch.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kombu import Consumer, Exchange, Producer
+from sqlalchemy import select, update
+
+from shared import clock
+from shared.db import Database
+from shared.events.envelope import Envelope
+from shared.events.registry import EventRejected, decode
+from shared.messaging import topology
+from shared.messaging.connection import connect, is_rabbitmq
+from shared.messaging.outbox import UnitOfWork
+from shared.messaging.tables import MessagingTables, insert_ignoring_duplicates
+from shared.observability import correlation
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[UnitOfWork, Envelope], None]
+
+
+@dataclass
+class _Outcome:
+    message: object
+    kind: str  # ok | duplicate | rejected | failed
+    error: str = ""
+    event_type: str | None = None
+
+
+class _HandlerFailed(Exception):
+    pass
+
+
+class ConsumerWorker:
+    def __init__(self, service: str, db: Database, tables: MessagingTables, handlers: dict[str, Handler],
+                 bus_url: str, *, prefetch: int = 200, batch: int = 100, handler_attempts: int = 5,
+                 delivery_limit: int = 20, confirm_timeout: float = 5.0, metrics=None):
+        self.service = service
+        self.db = db
+        self.tables = tables
+        self.handlers = handlers
+        self.bus_url = bus_url
+        self.prefetch = prefetch
+        self.batch = batch
+        self.handler_attempts = handler_attempts
+        self.delivery_limit = delivery_limit
+        self.confirm_timeout = confirm_timeout
+        self.metrics = metrics
+        self.on_rabbitmq = is_rabbitmq(bus_url)
+        self._attempts: dict[tuple, int] = {}  # where the broker does not count deliveries
+        self.ready = threading.Event()
+
+    # -- topology -------------------------------------------------------------------------
+    def queues(self):
+        return topology.service_queues(self.service, sorted(self.handlers), self.delivery_limit,
+                                       self.on_rabbitmq)
+
+    def declare(self, conn) -> None:
+        work, dead = self.queues()
+        channel = conn.default_channel
+        topology.events_exchange()(channel).declare()
+        topology.dead_exchange()(channel).declare()
+        work(channel).declare()
+        dead(channel).declare()
+
+    # -- the loop -------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        backoff = 0.2
+        while not stop.is_set():
+            conn = connect(self.bus_url, self.confirm_timeout)
+            try:
+                conn.ensure_connection(max_retries=1)
+                self._consume(conn, stop)
+                backoff = 0.2
+            except Exception as exc:  # noqa: BLE001 - broker away: reconnect with backoff
+                if self.ready.is_set():  # it was consuming: a new outage starts at the short wait
+                    backoff = 0.2
+                self.ready.clear()
+                log.warning("consumer lost the bus, reconnecting",
+                            extra={"service": self.service, "error": repr(exc), "retry_in": backoff})
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                try:
+                    conn.release()
+                except Exception:  # noqa: BLE001  # nosec B110 # releasing a lost connection is best effort
+                    pass
+
+    def _consume(self, conn, stop: threading.Event) -> None:
+        self.declare(conn)
+        work, dead = self.queues()
+        work_channel, dead_channel = conn.channel(), conn.channel()
+        work_channel.basic_qos(0, self.prefetch, False)
+        dead_channel.basic_qos(0, 50, False)
+        buffer: list = []
+        dead_buffer: list = []
+        self._dead_producer = Producer(conn.channel(), exchange=topology.dead_exchange())
+        self._replay_producer = Producer(conn.channel(), exchange=Exchange(""))
+        with Consumer(work_channel, [work], on_message=buffer.append, no_ack=False), \
+                Consumer(dead_channel, [dead], on_message=dead_buffer.append, no_ack=False):
+            self.ready.set()
+            last_replay_check = 0.0
+            while not stop.is_set():
+                self._fill(conn, buffer, stop)
+                if buffer:  # one drain can bring more than a batch: the rest waits its turn
+                    batch, buffer[:] = buffer[:self.batch], buffer[self.batch:]
+                    self._process_until_committed(batch, stop)
+                if dead_buffer:
+                    batch, dead_buffer[:] = list(dead_buffer), []
+                    self._record_dead(batch)
+                if time.monotonic() - last_replay_check > 1.0:
+                    self._replay_requested()
+                    last_replay_check = time.monotonic()
+                if self.on_rabbitmq:
+                    conn.heartbeat_check()
+
+    def _fill(self, conn, buffer: list, stop: threading.Event) -> None:
+        deadline = time.monotonic() + 0.05
+        while len(buffer) < self.batch and not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            try:
+                conn.drain_events(timeout=remaining)
+            except TimeoutError:
+                return
+
+    # -- a batch --------------------------------------------------------------------------
+    def _process_until_committed(self, batch: list, stop: threading.Event) -> None:
+        """Retry the batch while the database is away; the messages stay unacked meanwhile."""
+        backoff = 0.2
+        while True:
+            try:
+                outcomes = self.process(batch)
+                break
+            except Exception as exc:  # noqa: BLE001 - database away
+                if stop.is_set():
+                    raise
+                log.warning("batch not committed, retrying", extra={"service": self.service, "error": repr(exc)})
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        self._settle(outcomes)
+
+    def process(self, batch: list) -> list[_Outcome]:
+        """Handle a batch in one transaction; return what to do with each message."""
+        rejected, decoded = [], []
+        for message in batch:
+            try:
+                envelope = decode(message.body)
+                if envelope.event_type not in self.handlers:
+                    raise EventRejected(f"{self.service} has no handler for {envelope.event_type}")
+                decoded.append((message, envelope))
+            except EventRejected as exc:
+                rejected.append(_Outcome(message, "rejected", str(exc)))
+        if not decoded:
+            return rejected
+        try:
+            return rejected + self._process_fast(decoded)
+        except _HandlerFailed:
+            # Some handler raised: redo the batch with a savepoint per message, so only the
+            # failing one is held back. Failures are rare; the fast path has no savepoints.
+            return rejected + self._process_isolated(decoded)
+
+    def _process_fast(self, decoded: list) -> list[_Outcome]:
+        outcomes = []
+        inbox = self.tables.inbox
+        now = clock.now()
+        with self.db.transaction() as session:
+            # One statement claims the whole batch in the inbox; RETURNING says which are new.
+            fresh = {row[0] for row in session.execute(
+                insert_ignoring_duplicates(inbox, self.db.dialect).returning(inbox.c.event_id),
+                [{"event_id": e.event_id, "event_type": e.event_type, "processed_at": now}
+                 for _, e in decoded])}
+            for message, envelope in decoded:
+                if envelope.event_id not in fresh:
+                    outcomes.append(_Outcome(message, "duplicate", event_type=envelope.event_type))
+                    continue
+                fresh.discard(envelope.event_id)  # the same event twice in one batch
+                token = correlation.set(envelope.correlation_id)
+                try:
+                    self.handlers[envelope.event_type](
+                        UnitOfWork(session, self.tables, self.service, cause=envelope), envelope)
+                except Exception as exc:  # noqa: BLE001
+                    raise _HandlerFailed() from exc
+                finally:
+                    correlation.reset(token)
+                outcomes.append(_Outcome(message, "ok", event_type=envelope.event_type))
+        return outcomes
+
+    def _process_isolated(self, decoded: list) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        inbox = self.tables.inbox
+        with self.db.transaction() as session:
+            for message, envelope in decoded:
+                token = correlation.set(envelope.correlation_id)
+                savepoint = session.begin_nested()
+                try:
+                    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT inserts.
+                    inserted = session.execute(insert_ignoring_duplicates(inbox, self.db.dialect).values(
+                        event_id=envelope.event_id, event_type=envelope.event_type,
+                        processed_at=clock.now()).returning(inbox.c.event_id)).first()
+                    if inserted is None:
+                        savepoint.commit()
+                        outcomes.append(_Outcome(message, "duplicate", event_type=envelope.event_type))
+                        continue
+                    self.handlers[envelope.event_type](
+                        UnitOfWork(session, self.tables, self.service, cause=envelope), envelope)
+                    savepoint.commit()
+                    outcomes.append(_Outcome(message, "ok", event_type=envelope.event_type))
+                except Exception as exc:  # noqa: BLE001 - a handler's bug must not stop the queue
+                    savepoint.rollback()
+                    log.exception("handler failed", extra={"service": self.service,
+                                                           "event_type": envelope.event_type,
+                                                           "event_id": envelope.event_id})
+                    outcomes.append(_Outcome(message, "failed", f"{exc!r}\n{traceback.format_exc(limit=5)}",
+                                             envelope.event_type))
+                finally:
+                    correlation.reset(token)
+        return outcomes
+
+    def _settle(self, outcomes: list[_Outcome]) -> None:
+        if self.on_rabbitmq and outcomes and all(o.kind in ("ok", "duplicate") for o in outcomes):
+            # The common case: one frame acks the whole batch (all earlier tags are settled).
+            if self.metrics is not None:
+                self.metrics.events_consumed.labels("ok").inc(len(outcomes))
+            outcomes[-1].message.ack(multiple=True)
+            return
+        for o in outcomes:
+            if self.metrics is not None:
+                self.metrics.events_consumed.labels(o.kind).inc()
+            if o.kind in ("ok", "duplicate"):
+                o.message.ack()
+            elif o.kind == "rejected":
+                self._dead_letter(o.message, o.error, "rejected", 1)
+                o.message.ack()
+            else:
+                attempts = self._attempt(o.message)
+                if attempts >= self.handler_attempts:
+                    self._dead_letter(o.message, o.error, "handler_failed", attempts)
+                    o.message.ack()
+                else:
+                    o.message.requeue()
+
+    def _attempt(self, message) -> int:
+        count = (message.headers or {}).get("x-delivery-count")
+        if count is not None:  # quorum queues count redeliveries
+            return int(count) + 1
+        key = (message.properties.get("message_id"), (message.headers or {}).get("x-replay", 0))
+        self._attempts[key] = self._attempts.get(key, 0) + 1
+        return self._attempts[key]
+
+    def _dead_letter(self, message, error: str, reason: str, attempts: int) -> None:
+        headers = dict(message.headers or {})
+        headers.update({"x-error": error[:4000], "x-reason": reason, "x-attempts": attempts,
+                        "x-original-routing-key": message.delivery_info.get("routing_key", "")})
+        self._dead_producer.publish(
+            message.body, routing_key=topology.dead_queue_name(self.service), headers=headers,
+            content_type=message.content_type or "application/json", content_encoding="utf-8",
+            delivery_mode=2, message_id=message.properties.get("message_id"),
+            type=message.properties.get("type"))
+        log.error("message dead-lettered", extra={"service": self.service, "reason": reason,
+                                                  "error": error.splitlines()[0] if error else ""})
+
+    # -- dead letters ---------------------------------------------------------------------
+    def _record_dead(self, batch: list) -> None:
+        table = self.tables.dead_letters
+        with self.db.transaction() as session:
+            for message in batch:
+                headers = message.headers or {}
+                reason = headers.get("x-reason")
+                error = headers.get("x-error")
+                if reason is None:  # dead-lettered by the broker itself
+                    deaths = headers.get("x-death") or [{}]
+                    reason = str(deaths[0].get("reason", "delivery_limit"))
+                    error = f"dead-lettered by the broker ({reason})"
+                body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
+                session.execute(table.insert().values(
+                    message_id=message.properties.get("message_id"),
+                    event_type=message.properties.get("type"),
+                    body=body.decode("utf-8", errors="replace"), error=error or "", reason=reason,
+                    attempts=int(headers.get("x-attempts", 0) or 0), dead_at=clock.now(), status="dead"))
+        for message in batch:
+            message.ack()
+
+    def _replay_requested(self) -> None:
+        table = self.tables.dead_letters
+        with self.db.transaction() as session:
+            rows = session.execute(select(table).where(table.c.status == "replay").limit(100)).all()
+            for row in rows:
+                self._replay_producer.publish(
+                    row.body.encode(), routing_key=topology.queue_name(self.service),
+                    content_type="application/json", content_encoding="utf-8", delivery_mode=2,
+                    message_id=row.message_id, type=row.event_type, headers={"x-replay": row.id})
+                session.execute(update(table).where(table.c.id == row.id)
+                                .values(status="replayed", resolved_at=clock.now()))

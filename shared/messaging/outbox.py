@@ -1,0 +1,77 @@
+"""Writing events: the outbox row commits in the same transaction as the state change."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from shared import clock
+from shared.db import Database
+from shared.events.envelope import Envelope, new_envelope
+from shared.events.registry import encode, prepare, spec_for
+from shared.messaging.tables import MessagingTables
+from shared.observability import correlation
+
+log = logging.getLogger(__name__)
+
+
+class UnitOfWork:
+    """One use case: a session in one transaction, and ``publish`` into the outbox.
+
+    ``cause`` (the event being handled) links new events to it: same correlation id,
+    causation id = its event id.
+    """
+
+    def __init__(self, session: Session, tables: MessagingTables, producer: str,
+                 cause: Envelope | None = None, correlation_id: str | None = None):
+        self.session = session
+        self.tables = tables
+        self.producer = producer
+        self.cause = cause
+        self.correlation_id = (cause.correlation_id if cause else None) or correlation_id \
+            or correlation.get()
+        self.published: list[Envelope] = []
+
+    def publish(self, event_type: str, payload: dict) -> Envelope:
+        spec = spec_for(event_type)
+        if spec.producer != self.producer:
+            raise ValueError(f"{self.producer} may not publish {event_type}")
+        wire, data = prepare(event_type, payload)
+        envelope = new_envelope(
+            event_type, wire, producer=self.producer, schema_version=spec.version,
+            correlation_id=self.correlation_id,
+            causation_id=self.cause.event_id if self.cause else None)
+        self.session.execute(insert(self.tables.outbox).values(
+            event_id=envelope.event_id, event_type=event_type, body=encode(envelope).decode(),
+            correlation_id=envelope.correlation_id, created_at=clock.now()))
+        self.published.append(envelope)
+        log.info("event queued", extra={"event_type": event_type, "event_id": envelope.event_id})
+        return envelope
+
+
+class Outbox:
+    """Opens units of work for one service."""
+
+    def __init__(self, db: Database, tables: MessagingTables, producer: str):
+        self.db = db
+        self.tables = tables
+        self.producer = producer
+
+    def unit_of_work(self, correlation_id: str | None = None):
+        return _Scope(self, correlation_id)
+
+
+class _Scope:
+    def __init__(self, outbox: Outbox, correlation_id: str | None):
+        self.outbox = outbox
+        self.correlation_id = correlation_id
+
+    def __enter__(self) -> UnitOfWork:
+        self._cm = self.outbox.db.transaction()
+        session = self._cm.__enter__()
+        return UnitOfWork(session, self.outbox.tables, self.outbox.producer,
+                          correlation_id=self.correlation_id)
+
+    def __exit__(self, *exc):
+        return self._cm.__exit__(*exc)
