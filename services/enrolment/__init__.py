@@ -1,0 +1,1 @@
+"""Enrolment: editions, team applications, confirmations and coordinator decisions."""

@@ -1,0 +1,196 @@
+"""Enrolment's tables. Nothing outside this service reads them.
+
+Times are aware UTC (``UtcDateTime``) and shown in Europe/Tallinn. Ids that other services
+keep (edition, group, session, application, organisation, participant) never change once
+published: groups and sessions get readable stable ids ("2019-parnu", "2019-parnu-1"),
+applications, organisations and participants UUIDs.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shared.db import UtcDateTime, declarative_base
+from shared.messaging.tables import MessagingTables
+
+Base = declarative_base()
+messaging = MessagingTables(Base.metadata)
+
+# Application status: submitted → accepted | waitlisted | rejected | withdrawn;
+# waitlisted → accepted (promoted) | rejected | withdrawn; accepted → withdrawn.
+SUBMITTED, ACCEPTED, WAITLISTED, REJECTED, WITHDRAWN = (
+    "submitted", "accepted", "waitlisted", "rejected", "withdrawn")
+APPLICATION_STATUSES = (SUBMITTED, ACCEPTED, WAITLISTED, REJECTED, WITHDRAWN)
+OPEN_STATUSES = (SUBMITTED, ACCEPTED, WAITLISTED)  # the team is still in the programme
+
+# Member status: active → substituted (replaced before the first day) | withdrawn.
+ACTIVE, SUBSTITUTED = "active", "substituted"
+MEMBER_STATUSES = (ACTIVE, SUBSTITUTED, WITHDRAWN)
+
+
+class Edition(Base):
+    """One yearly edition; ``revision`` grows with every published change of its schedule."""
+    __tablename__ = "editions"
+    edition_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    timezone: Mapped[str] = mapped_column(String(60), default="Europe/Tallinn")
+    application_deadline: Mapped[datetime] = mapped_column(UtcDateTime())
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(254), default="")
+
+    groups: Mapped[list[Group]] = relationship(
+        back_populates="edition", order_by="Group.ordinal", cascade="all, delete-orphan")
+
+
+class Group(Base):
+    """The group of one city. Its row is the lock every placement takes (capacity)."""
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("edition_id", "city", name="uq_groups_edition_city"),)
+    group_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    edition_id: Mapped[str] = mapped_column(ForeignKey("editions.edition_id"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    city: Mapped[str] = mapped_column(String(100))
+    capacity_teams: Mapped[int] = mapped_column(Integer)
+    ordinal: Mapped[int] = mapped_column(Integer, default=0)  # the order applicants see the cities in
+
+    edition: Mapped[Edition] = relationship(back_populates="groups")
+    sessions: Mapped[list[ScheduledSession]] = relationship(
+        back_populates="group", order_by="ScheduledSession.day_number", cascade="all, delete-orphan")
+
+    @property
+    def first_session_starts_at(self) -> datetime:
+        return min(s.starts_at for s in self.sessions)
+
+
+class ScheduledSession(Base):
+    """One workshop day of a group; id "<group_id>-<day>"."""
+    __tablename__ = "sessions"
+    session_id: Mapped[str] = mapped_column(String(90), primary_key=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("groups.group_id"), index=True)
+    day_number: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    seats: Mapped[int | None] = mapped_column(Integer)
+
+    group: Mapped[Group] = relationship(back_populates="sessions")
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (Index("ix_applications_edition_status", "edition_id", "status"),
+                      Index("ix_applications_group_status", "group_id", "status"))
+    application_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    edition_id: Mapped[str] = mapped_column(ForeignKey("editions.edition_id"))
+    # A double-submitted form or a retried API call carries the same key: one application.
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64), default="")
+    team_name: Mapped[str] = mapped_column(String(300))
+    idea_title: Mapped[str] = mapped_column(String(300))
+    idea_description: Mapped[str] = mapped_column(Text)
+    idea_kind: Mapped[str] = mapped_column(String(20))
+    intends_to_delegate: Mapped[bool] = mapped_column(Boolean)
+    ngo_experience: Mapped[str] = mapped_column(Text)
+    contact_email: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="et")
+    status: Mapped[str] = mapped_column(String(20), default=SUBMITTED)
+    # The group the team is accepted into or waits for (None while only submitted).
+    group_id: Mapped[str | None] = mapped_column(ForeignKey("groups.group_id"))
+    waitlisted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Set when every active member has confirmed; cleared when an unconfirmed member joins.
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(254))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    group: Mapped[Group | None] = relationship()
+    preferences: Mapped[list[CityPreference]] = relationship(
+        order_by="CityPreference.rank", cascade="all, delete-orphan")
+    organisations: Mapped[list[Organisation]] = relationship(
+        order_by="Organisation.ordinal", cascade="all, delete-orphan")
+    members: Mapped[list[Member]] = relationship(order_by="Member.ordinal", cascade="all, delete-orphan")
+
+    @property
+    def preferred_cities(self) -> list[str]:
+        return [p.city for p in self.preferences]
+
+    @property
+    def active_members(self) -> list[Member]:
+        return [m for m in self.members if m.status == ACTIVE]
+
+    @property
+    def complete(self) -> bool:
+        return self.completed_at is not None
+
+
+class CityPreference(Base):
+    """A city the team can attend; rank 1 is the first choice."""
+    __tablename__ = "city_preferences"
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.application_id"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    city: Mapped[str] = mapped_column(String(100), index=True)
+
+
+class Organisation(Base):
+    """A member's employer as the application names it: a dropout claim is addressed to it."""
+    __tablename__ = "organisations"
+    organisation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.application_id"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    registry_code: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(20))  # local_government | ngo
+    address: Mapped[str] = mapped_column(String(300))
+    billing_email: Mapped[str] = mapped_column(String(254))
+
+
+class Member(Base):
+    __tablename__ = "members"
+    participant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.application_id"), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    first_name: Mapped[str] = mapped_column(String(300))
+    last_name: Mapped[str] = mapped_column(String(300))
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(Text, default="")  # separators are free-form: no length limit
+    job_title: Mapped[str] = mapped_column(String(300), default="")
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.organisation_id"))
+    language: Mapped[str] = mapped_column(String(2), default="et")
+    status: Mapped[str] = mapped_column(String(20), default=ACTIVE)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    left_reason: Mapped[str | None] = mapped_column(Text)
+    replaces_participant_id: Mapped[str | None] = mapped_column(String(36))
+
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class Decision(Base):
+    """Every coordinator action on an application: who, when, what, why (the audit trail)."""
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.application_id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,474 @@
+"""A team's application as plain data, and every rule it must satisfy.
+
+``validate_application`` reports *all* problems at once, keyed by a field path that both the
+HTML form and the JSON API can map back to an input: dot-separated, list positions 0-based
+("organisations.1.registry_code", "members.3.email", "idea.title", "preferred_cities.2"). A
+path naming a whole list ("members", "organisations", "preferred_cities") is a problem of
+the list as such, e.g. the team composition.
+
+Callers should pass the data through ``normalised`` first: validation judges the values as
+given (so "  x@y.ee" is not an e-mail address), while ``normalised`` strips what people
+routinely type around them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from stdnum.ee import registrikood
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
+from .addresses import is_valid_email, is_valid_phone
+from .composition import LOCAL_GOVERNMENT, NGO, ORGANISATION_KINDS, check_composition
+from .problems import Errors, Problem
+
+IDEA_KINDS: tuple[str, ...] = ("new", "existing")
+
+#: First digit of the registry code per kind (policy): 7 state and local government
+#: institutions; 8 non-profit associations (MTÜ), 9 foundations (SA).
+REGISTRY_CODE_PREFIXES: dict[str, tuple[str, ...]] = {LOCAL_GOVERNMENT: ("7",), NGO: ("8", "9")}
+
+#: Long enough for a sentence about the services provided and the target group (policy).
+MIN_NGO_EXPERIENCE_CHARS = 50
+MAX_SHORT_TEXT = 200  # names, titles, positions
+MAX_LONG_TEXT = 5000  # descriptions: a page of text, and no more in the database
+
+
+@dataclass
+class Organisation:
+    """An employer of members; a dropout claim is addressed to it. ``key`` is the form's own
+    identifier, which members refer to (the database id does not exist yet)."""
+
+    key: str
+    name: str
+    registry_code: str
+    kind: str  # "local_government" | "ngo"
+    address: str
+    billing_email: str
+
+
+@dataclass
+class Member:
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    position: str
+    organisation_key: str
+
+
+@dataclass
+class ServiceIdea:
+    title: str
+    description: str
+    kind: str  # "new" | "existing"
+
+
+@dataclass
+class Application:
+    team_name: str
+    organisations: list[Organisation]
+    members: list[Member]
+    idea: ServiceIdea
+    intends_to_delegate: bool
+    ngo_experience: str
+    preferred_cities: list[str]  # in order of preference
+    contact_email: str
+
+
+# --- problems, worded once ------------------------------------------------------------
+
+
+def _required() -> Problem:
+    return Problem("required", "See väli on kohustuslik.", "This field is required.")
+
+
+def _too_long(limit: int) -> Problem:
+    return Problem(
+        "too_long",
+        f"Tekst on liiga pikk (lubatud kuni {limit} märki).",
+        f"Too long (at most {limit} characters).",
+    )
+
+
+def _invalid_email() -> Problem:
+    return Problem(
+        "invalid_email", "E-posti aadress ei ole korrektne.", "This is not a valid e-mail address."
+    )
+
+
+# --- single fields --------------------------------------------------------------------
+
+
+def _text(errors: Errors, path: str, value: object, limit: int, *, required: bool = True) -> None:
+    if not isinstance(value, str) or not value.strip():
+        if required:
+            _add(errors, path, _required())
+        return
+    if len(value) > limit:
+        _add(errors, path, _too_long(limit))
+
+
+def _email(errors: Errors, path: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        _add(errors, path, _required())
+    elif not is_valid_email(value):
+        _add(errors, path, _invalid_email())
+
+
+def _add(errors: Errors, path: str, problem: Problem) -> None:
+    errors.setdefault(path, []).append(problem)
+
+
+def check_registry_code(code: object, kind: object) -> list[Problem]:
+    """The code must be a valid registrikood (python-stdnum: 8 digits, check digit) and its
+    first digit must match the organisation's kind. Both are reported when both fail: the
+    applicant may have typed the wrong organisation's code, not just a wrong digit."""
+    if not isinstance(code, str) or not code.strip():
+        return [_required()]
+    problems: list[Problem] = []
+    try:
+        registrikood.validate(code)
+    except InvalidLength:  # before InvalidFormat, its base class
+        problems.append(
+            Problem("registry_code_length", "Registrikood on 8-kohaline.", "A registry code has 8 digits.")
+        )
+    except InvalidFormat:
+        problems.append(
+            Problem(
+                "registry_code_format",
+                "Registrikood koosneb ainult numbritest.",
+                "A registry code consists of digits only.",
+            )
+        )
+    except InvalidComponent:
+        problems.append(
+            Problem(
+                "registry_code_prefix",
+                "Registrikood algab numbriga 1, 7, 8 või 9 – palun kontrollige koodi.",
+                "A registry code starts with 1, 7, 8 or 9; please check the code.",
+            )
+        )
+    except InvalidChecksum:
+        problems.append(
+            Problem(
+                "registry_code_checksum",
+                "Registrikoodi kontrollnumber ei klapi – palun kontrollige koodi.",
+                "The registry code's check digit does not match; please check the code.",
+            )
+        )
+    except ValidationError:  # any future stdnum reason
+        problems.append(
+            Problem(
+                "registry_code_invalid",
+                "Registrikood ei ole korrektne.",
+                "This is not a valid registry code.",
+            )
+        )
+
+    compact = registrikood.compact(code)
+    prefixes = REGISTRY_CODE_PREFIXES.get(kind) if isinstance(kind, str) else None
+    # The first digit only means something for a well-formed 8-digit code.
+    if prefixes and compact.isdigit() and len(compact) == 8 and not compact.startswith(prefixes):
+        if kind == LOCAL_GOVERNMENT:
+            problems.append(
+                Problem(
+                    "registry_code_kind_mismatch",
+                    "Kohaliku omavalitsuse registrikood algab numbriga 7.",
+                    "A local government's registry code starts with 7.",
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    "registry_code_kind_mismatch",
+                    "Vabaühenduse (MTÜ või SA) registrikood algab numbriga 8 või 9.",
+                    "An NGO's registry code (non-profit association or foundation) starts with 8 or 9.",
+                )
+            )
+    return problems
+
+
+# --- the parts ------------------------------------------------------------------------
+
+
+def _check_organisations(errors: Errors, organisations: Sequence[Organisation]) -> None:
+    seen_keys: set[str] = set()
+    seen_codes: set[str] = set()
+    for index, organisation in enumerate(organisations):
+        path = f"organisations.{index}"
+        key = organisation.key
+        if not isinstance(key, str) or not key.strip():
+            _add(errors, f"{path}.key", _required())
+        elif key in seen_keys:
+            _add(
+                errors,
+                f"{path}.key",
+                Problem(
+                    "duplicate_organisation_key",
+                    "Kahel organisatsioonil on sama tunnus.",
+                    "Two organisations have the same key.",
+                ),
+            )
+        else:
+            seen_keys.add(key)
+        _text(errors, f"{path}.name", organisation.name, MAX_SHORT_TEXT)
+        if organisation.kind not in ORGANISATION_KINDS:
+            _add(
+                errors,
+                f"{path}.kind",
+                Problem(
+                    "invalid_choice",
+                    "Valige organisatsiooni liik: kohalik omavalitsus või vabaühendus.",
+                    "Choose the organisation's kind: local government or NGO.",
+                ),
+            )
+        for problem in check_registry_code(organisation.registry_code, organisation.kind):
+            _add(errors, f"{path}.registry_code", problem)
+        code = (
+            registrikood.compact(organisation.registry_code)
+            if isinstance(organisation.registry_code, str)
+            else ""
+        )
+        if code and code in seen_codes:
+            # One legal entity, one employer record: claims would otherwise be split.
+            _add(
+                errors,
+                f"{path}.registry_code",
+                Problem(
+                    "duplicate_registry_code",
+                    "Selle registrikoodiga organisatsioon on avalduses juba olemas.",
+                    "An organisation with this registry code is already in the application.",
+                ),
+            )
+        seen_codes.add(code)
+        _text(errors, f"{path}.address", organisation.address, MAX_SHORT_TEXT)
+        _email(errors, f"{path}.billing_email", organisation.billing_email)
+
+    kinds = {o.kind for o in organisations}
+    if LOCAL_GOVERNMENT not in kinds:
+        _add(
+            errors,
+            "organisations",
+            Problem(
+                "no_local_government_organisation",
+                "Lisage vähemalt üks kohalik omavalitsus.",
+                "Add at least one local government.",
+            ),
+        )
+    if NGO not in kinds:
+        _add(
+            errors,
+            "organisations",
+            Problem("no_ngo_organisation", "Lisage vähemalt üks vabaühendus.", "Add at least one NGO."),
+        )
+
+
+def _check_members(errors: Errors, members: Sequence[Member], organisations: Sequence[Organisation]) -> None:
+    kind_by_key = {o.key: o.kind for o in organisations if isinstance(o.key, str) and o.key.strip()}
+    seen_emails: set[str] = set()
+    for index, member in enumerate(members):
+        path = f"members.{index}"
+        _text(errors, f"{path}.first_name", member.first_name, MAX_SHORT_TEXT)
+        _text(errors, f"{path}.last_name", member.last_name, MAX_SHORT_TEXT)
+        _email(errors, f"{path}.email", member.email)
+        if isinstance(member.email, str) and member.email.strip():
+            # casefold: addresses differing only in case reach the same person in practice.
+            folded = member.email.strip().casefold()
+            if folded in seen_emails:
+                _add(
+                    errors,
+                    f"{path}.email",
+                    Problem(
+                        "duplicate_email",
+                        "See e-posti aadress on juba teisel meeskonnaliikmel.",
+                        "Another team member already has this e-mail address.",
+                    ),
+                )
+            seen_emails.add(folded)
+        if isinstance(member.phone, str) and member.phone.strip() and not is_valid_phone(member.phone):
+            _add(
+                errors,
+                f"{path}.phone",
+                Problem(
+                    "invalid_phone", "Telefoninumber ei ole korrektne.", "This is not a valid phone number."
+                ),
+            )
+        _text(errors, f"{path}.position", member.position, MAX_SHORT_TEXT, required=False)
+        if not isinstance(member.organisation_key, str) or not member.organisation_key.strip():
+            _add(errors, f"{path}.organisation_key", _required())
+        elif member.organisation_key not in kind_by_key:
+            _add(
+                errors,
+                f"{path}.organisation_key",
+                Problem(
+                    "unknown_organisation",
+                    "Valige liikme tööandja avalduses toodud organisatsioonide hulgast.",
+                    "Choose the member's employer from the organisations in this application.",
+                ),
+            )
+    member_kinds = [kind_by_key.get(m.organisation_key) for m in members]
+    for problem in check_composition(member_kinds):
+        _add(errors, "members", problem)
+
+
+def _check_idea(errors: Errors, idea: ServiceIdea) -> None:
+    _text(errors, "idea.title", idea.title, MAX_SHORT_TEXT)
+    _text(errors, "idea.description", idea.description, MAX_LONG_TEXT)
+    if idea.kind not in IDEA_KINDS:
+        _add(
+            errors,
+            "idea.kind",
+            Problem(
+                "invalid_choice",
+                "Valige, kas tegemist on uue või olemasoleva teenusega.",
+                "Choose whether the service is new or existing.",
+            ),
+        )
+
+
+def _check_cities(errors: Errors, preferred: Sequence[str], allowed: Sequence[str]) -> None:
+    if not preferred:
+        _add(
+            errors,
+            "preferred_cities",
+            Problem(
+                "no_preferred_city",
+                "Valige vähemalt üks linn, kus meeskond saab koolitusel osaleda.",
+                "Choose at least one city where the team can attend the training.",
+            ),
+        )
+        return
+    seen: set[str] = set()
+    for index, city in enumerate(preferred):
+        path = f"preferred_cities.{index}"
+        if city not in allowed:
+            _add(
+                errors,
+                path,
+                Problem(
+                    "unknown_city",
+                    f"Linna „{city}“ ei saa valida: seal rühma ei ole.",
+                    f"“{city}” cannot be chosen: there is no group there.",
+                ),
+            )
+        elif city in seen:
+            _add(
+                errors,
+                path,
+                Problem(
+                    "duplicate_city",
+                    f"{city} on eelistuste hulgas juba olemas.",
+                    f"{city} is already among the preferences.",
+                ),
+            )
+        seen.add(city)
+
+
+def validate_application(app: Application, allowed_cities: Iterable[str]) -> Errors:
+    """Every problem in the application, by field path, in form order; empty means valid.
+
+    ``allowed_cities`` are the cities of the edition's groups (``EditionSpec.cities``).
+    """
+    errors: Errors = {}
+    _text(errors, "team_name", app.team_name, MAX_SHORT_TEXT)
+    _check_organisations(errors, app.organisations)
+    _check_members(errors, app.members, app.organisations)
+    _check_idea(errors, app.idea)
+    if app.intends_to_delegate is not True:
+        _add(
+            errors,
+            "intends_to_delegate",
+            Problem(
+                "delegation_not_confirmed",
+                "Kinnitage kindel kavatsus teenus vabaühendusele delegeerida.",
+                "Confirm the firm intention to delegate the service to the NGO.",
+            ),
+        )
+    experience = app.ngo_experience if isinstance(app.ngo_experience, str) else ""
+    if not experience.strip():
+        _add(errors, "ngo_experience", _required())
+    elif len(experience.strip()) < MIN_NGO_EXPERIENCE_CHARS:
+        _add(
+            errors,
+            "ngo_experience",
+            Problem(
+                "too_short",
+                "Kirjeldage vabaühenduse kogemust teenuste osutamisel ja sihtrühmaga töötamisel "
+                f"(vähemalt {MIN_NGO_EXPERIENCE_CHARS} märki).",
+                "Describe the NGO's experience in providing services and working with the target group "
+                f"(at least {MIN_NGO_EXPERIENCE_CHARS} characters).",
+            ),
+        )
+    elif len(experience) > MAX_LONG_TEXT:
+        _add(errors, "ngo_experience", _too_long(MAX_LONG_TEXT))
+    _check_cities(errors, app.preferred_cities, list(allowed_cities))
+    _email(errors, "contact_email", app.contact_email)
+    return errors
+
+
+def validate_new_member(
+    member: Member, organisations: Sequence[Organisation], other_members: Sequence[Member]
+) -> Errors:
+    """The member rules for someone joining an existing team (a substitute), with the same
+    paths minus the list position ("email", "organisation_key", ...). ``other_members`` are
+    those staying, so the newcomer may reuse the leaving member's address."""
+    errors: Errors = {}
+    _check_members(errors, [*other_members, member], organisations)
+    prefix = f"members.{len(other_members)}."
+    # Composition is the caller's business here (composition_after_substitution).
+    return {
+        path.removeprefix(prefix): problems for path, problems in errors.items() if path.startswith(prefix)
+    }
+
+
+# --- normalisation --------------------------------------------------------------------
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+def normalised(app: Application) -> Application:
+    """A copy with surrounding whitespace removed and registry codes compacted ("7500 0006"
+    -> "75000006", as the bus schema expects), order of everything kept."""
+    return replace(
+        app,
+        team_name=_strip(app.team_name),
+        organisations=[
+            replace(
+                o,
+                key=_strip(o.key),
+                name=_strip(o.name),
+                registry_code=registrikood.compact(o.registry_code)
+                if isinstance(o.registry_code, str)
+                else o.registry_code,
+                kind=_strip(o.kind),
+                address=_strip(o.address),
+                billing_email=_strip(o.billing_email),
+            )
+            for o in app.organisations
+        ],
+        members=[
+            replace(
+                m,
+                first_name=_strip(m.first_name),
+                last_name=_strip(m.last_name),
+                email=_strip(m.email),
+                phone=_strip(m.phone),
+                position=_strip(m.position),
+                organisation_key=_strip(m.organisation_key),
+            )
+            for m in app.members
+        ],
+        idea=replace(
+            app.idea,
+            title=_strip(app.idea.title),
+            description=_strip(app.idea.description),
+            kind=_strip(app.idea.kind),
+        ),
+        ngo_experience=_strip(app.ngo_experience),
+        preferred_cities=[_strip(city) for city in app.preferred_cities],
+        contact_email=_strip(app.contact_email),
+    )

@@ -1,0 +1,421 @@
+"""An edition of the programme (its groups and session days) as data.
+
+An edition changes every year and belongs to the coordinator, not to the code, so it is a
+YAML file (``services/enrolment/data/edition_2019.yaml``). Its times are written as local
+wall-clock times, as they appear in the brochure; the loader turns them into aware UTC
+datetimes, because that is how times are stored and sent on the bus (EVENTS.md).
+
+The loader is strict: unknown keys, unquoted times and broken invariants are refused with
+every problem listed, since a typo here would mislead every applicant and participant.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from os import PathLike
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+#: Every group has the same three workshop days.
+DAY_NUMBERS: tuple[int, ...] = (1, 2, 3)
+DEFAULT_TIMEZONE = "Europe/Tallinn"
+
+_KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+class EditionError(ValueError):
+    """The edition data is unusable; ``problems`` lists every reason, each with its location."""
+
+    def __init__(self, problems: list[str] | str) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("invalid edition:\n" + "\n".join(f"- {p}" for p in self.problems))
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """One workshop day of one group. ``seats`` limits the room, make-up guests included;
+    None means no limit."""
+
+    day_number: int
+    starts_at: datetime
+    ends_at: datetime
+    venue: str = ""
+    seats: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("starts_at", "ends_at"):
+            moment = getattr(self, name)
+            if not isinstance(moment, datetime) or moment.tzinfo is None or moment.utcoffset() is None:
+                raise EditionError(f"session day {self.day_number}: {name} must be a timezone-aware datetime")
+            # Normalised so equal moments compare, hash and serialise the same.
+            object.__setattr__(self, name, moment.astimezone(UTC))
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """The group of one city: at most ``capacity_teams`` teams, three session days."""
+
+    key: str
+    city: str
+    capacity_teams: int
+    sessions: tuple[SessionSpec, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sessions", tuple(self.sessions))
+
+    def session(self, day_number: int) -> SessionSpec:
+        for session in self.sessions:
+            if session.day_number == day_number:
+                return session
+        raise KeyError(f"{self.city} has no session day {day_number}")
+
+    @property
+    def first_session_starts_at(self) -> datetime:
+        return min(s.starts_at for s in self.sessions)
+
+
+@dataclass(frozen=True)
+class EditionSpec:
+    """One yearly edition. Constructing it checks every invariant (``EditionError``)."""
+
+    year: int
+    name: str
+    application_deadline: datetime
+    groups: tuple[GroupSpec, ...]
+    timezone: str = DEFAULT_TIMEZONE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "groups", tuple(self.groups))
+        deadline = self.application_deadline
+        if not isinstance(deadline, datetime) or deadline.tzinfo is None or deadline.utcoffset() is None:
+            raise EditionError("application_deadline must be a timezone-aware datetime")
+        object.__setattr__(self, "application_deadline", deadline.astimezone(UTC))
+        problems = _invariant_problems(self)
+        if problems:
+            raise EditionError(problems)
+
+    @property
+    def cities(self) -> tuple[str, ...]:
+        """In the file's order, which is the order applicants see them in."""
+        return tuple(g.city for g in self.groups)
+
+    def group(self, city: str) -> GroupSpec:
+        for group in self.groups:
+            if group.city == city:
+                return group
+        raise KeyError(f"no group in {city!r}")
+
+    def sessions(self) -> Iterator[tuple[GroupSpec, SessionSpec]]:
+        for group in self.groups:
+            for session in group.sessions:
+                yield group, session
+
+    @property
+    def first_session_starts_at(self) -> datetime:
+        return min(g.first_session_starts_at for g in self.groups)
+
+
+def _invariant_problems(edition: EditionSpec) -> list[str]:
+    problems: list[str] = []
+    if not isinstance(edition.year, int) or isinstance(edition.year, bool):
+        problems.append(f"year must be a whole number, got {edition.year!r}")
+    if not isinstance(edition.name, str) or not edition.name.strip():
+        problems.append("name is required")
+    if not edition.groups:
+        problems.append("groups: an edition needs at least one group")
+
+    seen_cities: dict[str, str] = {}
+    seen_keys: set[str] = set()
+    for index, group in enumerate(edition.groups):
+        where = f"groups[{index}] ({group.city})"
+        folded = group.city.strip().casefold()
+        if not folded:
+            problems.append(f"groups[{index}]: city is required")
+        elif folded in seen_cities:
+            problems.append(f"{where}: city repeats {seen_cities[folded]!r}; cities must be unique")
+        else:
+            seen_cities[folded] = group.city
+        if not _KEY_PATTERN.match(group.key or ""):
+            problems.append(f"{where}: key {group.key!r} must be lower-case letters, digits and dashes")
+        elif group.key in seen_keys:
+            problems.append(f"{where}: key {group.key!r} repeats; keys must be unique")
+        seen_keys.add(group.key)
+        if not isinstance(group.capacity_teams, int) or isinstance(group.capacity_teams, bool):
+            problems.append(f"{where}: capacity_teams must be a whole number")
+        elif group.capacity_teams < 1:
+            problems.append(f"{where}: capacity_teams must be at least 1, got {group.capacity_teams}")
+        problems.extend(_session_problems(where, group.sessions))
+
+    all_starts = [s.starts_at for g in edition.groups for s in g.sessions]
+    if all_starts and edition.application_deadline >= min(all_starts):
+        problems.append(
+            f"application_deadline {edition.application_deadline.isoformat()} must be before the first "
+            f"session ({min(all_starts).isoformat()})"
+        )
+    return problems
+
+
+def _session_problems(where: str, sessions: tuple[SessionSpec, ...]) -> list[str]:
+    problems: list[str] = []
+    if len(sessions) != len(DAY_NUMBERS):
+        problems.append(f"{where}: needs exactly {len(DAY_NUMBERS)} sessions, got {len(sessions)}")
+    numbers = tuple(s.day_number for s in sessions)
+    if len(sessions) == len(DAY_NUMBERS) and numbers != DAY_NUMBERS:
+        problems.append(f"{where}: sessions must be days {DAY_NUMBERS} in that order, got {numbers}")
+    for session in sessions:
+        if session.ends_at <= session.starts_at:
+            problems.append(f"{where} day {session.day_number}: ends_at must be after starts_at")
+        if session.seats is not None and (
+            not isinstance(session.seats, int) or isinstance(session.seats, bool) or session.seats < 1
+        ):
+            problems.append(f"{where} day {session.day_number}: seats must be a whole number >= 1 or null")
+    # Day N+1 must not begin before day N is over: make-up windows and dropouts depend on it.
+    for earlier, later in zip(sessions, sessions[1:], strict=False):
+        if later.starts_at < earlier.ends_at:
+            problems.append(f"{where}: day {later.day_number} must start after day {earlier.day_number} ends")
+    return problems
+
+
+# --- loading ---------------------------------------------------------------------------
+
+_EDITION_KEYS = {"year", "name", "timezone", "application_deadline", "session_hours", "seats", "groups"}
+_GROUP_KEYS = {"city", "key", "capacity_teams", "venue", "seats", "sessions"}
+_SESSION_KEYS = {"day", "date", "starts", "ends", "venue", "seats"}
+_HOURS_KEYS = {"starts", "ends"}
+
+
+def load_edition(path: str | PathLike[str]) -> EditionSpec:
+    """Read an edition YAML file (see ``data/edition_2019.yaml`` for the layout)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise EditionError(f"{path}: not valid YAML: {exc}") from exc
+    return edition_from_dict(data)
+
+
+def edition_from_dict(data: Any) -> EditionSpec:
+    """Build an edition from already-parsed data (the YAML layout); local times -> UTC."""
+    parser = _Parser()
+    spec = parser.edition(data)
+    if parser.problems or spec is None:
+        raise EditionError(parser.problems or ["edition: no data"])
+    return spec
+
+
+class _Parser:
+    """Collects every problem in one pass instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, where: str, message: str) -> None:
+        self.problems.append(f"{where}: {message}")
+
+    def mapping(
+        self, where: str, value: Any, allowed: set[str], required: set[str]
+    ) -> Mapping[str, Any] | None:
+        if not isinstance(value, Mapping):
+            self.fail(where, f"expected a mapping, got {type(value).__name__}")
+            return None
+        for key in sorted(set(value) - allowed, key=str):
+            self.fail(where, f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+        for key in sorted(required - set(value)):
+            self.fail(where, f"{key} is required")
+        return value
+
+    def edition(self, data: Any) -> EditionSpec | None:
+        top = self.mapping("edition", data, _EDITION_KEYS, {"year", "name", "application_deadline", "groups"})
+        if top is None:
+            return None
+        zone = self.zone(top.get("timezone", DEFAULT_TIMEZONE))
+        hours = self.hours("session_hours", top.get("session_hours"), (time(10), time(17)))
+        default_seats = self.seats("seats", top.get("seats"))
+        deadline = None
+        if "application_deadline" in top and zone is not None:
+            deadline = self.local_datetime("application_deadline", top["application_deadline"], zone)
+        groups_data = top.get("groups")
+        groups: list[GroupSpec] = []
+        if "groups" in top:
+            if not isinstance(groups_data, list) or not groups_data:
+                self.fail("groups", "expected a non-empty list of groups")
+            else:
+                for index, group_data in enumerate(groups_data):
+                    group = self.group(f"groups[{index}]", group_data, zone, hours, default_seats)
+                    if group is not None:
+                        groups.append(group)
+        if self.problems or zone is None or deadline is None:
+            return None
+        try:
+            return EditionSpec(
+                year=top["year"],
+                name=top["name"],
+                application_deadline=deadline,
+                groups=tuple(groups),
+                timezone=zone.key,
+            )
+        except EditionError as exc:
+            self.problems.extend(exc.problems)
+            return None
+
+    def group(
+        self,
+        where: str,
+        data: Any,
+        zone: ZoneInfo | None,
+        hours: tuple[time, time] | None,
+        default_seats: int | None,
+    ) -> GroupSpec | None:
+        group = self.mapping(where, data, _GROUP_KEYS, {"city", "capacity_teams", "sessions"})
+        if group is None:
+            return None
+        city = group.get("city")
+        if not isinstance(city, str) or not city.strip():
+            self.fail(where, "city must be a non-empty text")
+            return None
+        where = f"{where} ({city})"
+        venue = group.get("venue", "")
+        if not isinstance(venue, str):
+            self.fail(where, "venue must be a text")
+        seats = self.seats(f"{where}.seats", group["seats"]) if "seats" in group else default_seats
+        sessions_data = group.get("sessions")
+        if not isinstance(sessions_data, list):
+            self.fail(where, "sessions must be a list")
+            return None
+        sessions = [
+            self.session(
+                f"{where}.sessions[{i}]", item, zone, hours, venue if isinstance(venue, str) else "", seats
+            )
+            for i, item in enumerate(sessions_data)
+        ]
+        if any(s is None for s in sessions):
+            return None
+        return GroupSpec(
+            key=str(group.get("key") or slug(city)),
+            city=city.strip(),
+            capacity_teams=group.get("capacity_teams"),
+            sessions=tuple(s for s in sessions if s is not None),
+        )
+
+    def session(
+        self,
+        where: str,
+        data: Any,
+        zone: ZoneInfo | None,
+        hours: tuple[time, time] | None,
+        venue: str,
+        seats: int | None,
+    ) -> SessionSpec | None:
+        item = self.mapping(where, data, _SESSION_KEYS, {"day", "date"})
+        if item is None:
+            return None
+        day = item.get("day")
+        if day not in DAY_NUMBERS or isinstance(day, bool):
+            self.fail(where, f"day must be one of {DAY_NUMBERS}, got {day!r}")
+        on = self.date(f"{where}.date", item.get("date"))
+        starts = (
+            self.time(f"{where}.starts", item["starts"]) if "starts" in item else (hours or (None, None))[0]
+        )
+        ends = self.time(f"{where}.ends", item["ends"]) if "ends" in item else (hours or (None, None))[1]
+        session_venue = item.get("venue", venue)
+        if not isinstance(session_venue, str):
+            self.fail(where, "venue must be a text")
+        if "seats" in item:
+            seats = self.seats(f"{where}.seats", item["seats"])
+        if None in (on, starts, ends, zone) or day not in DAY_NUMBERS or not isinstance(session_venue, str):
+            return None
+        starts_at = self.zoned(where, datetime.combine(on, starts), zone)
+        ends_at = self.zoned(where, datetime.combine(on, ends), zone)
+        if starts_at is None or ends_at is None:
+            return None
+        return SessionSpec(
+            day_number=day, starts_at=starts_at, ends_at=ends_at, venue=session_venue, seats=seats
+        )
+
+    def zone(self, value: Any) -> ZoneInfo | None:
+        try:
+            return ZoneInfo(str(value))
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail("timezone", f"unknown time zone {value!r}")
+            return None
+
+    def hours(self, where: str, value: Any, default: tuple[time, time]) -> tuple[time, time] | None:
+        if value is None:
+            return default
+        hours = self.mapping(where, value, _HOURS_KEYS, _HOURS_KEYS)
+        if hours is None or _HOURS_KEYS - set(hours):
+            return None
+        starts, ends = (
+            self.time(f"{where}.starts", hours["starts"]),
+            self.time(f"{where}.ends", hours["ends"]),
+        )
+        return None if starts is None or ends is None else (starts, ends)
+
+    def seats(self, where: str, value: Any) -> int | None:
+        # None means "no limit"; the invariant check refuses zero and negatives.
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        self.fail(where, f"seats must be a whole number or null, got {value!r}")
+        return None
+
+    def date(self, where: str, value: Any) -> date | None:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        self.fail(where, f"expected a date like 2019-04-09, got {value!r}")
+        return None
+
+    def time(self, where: str, value: Any) -> time | None:
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value.strip())
+            except ValueError:
+                pass
+        hint = " (quote it: YAML reads an unquoted 10:00 as the number 600)" if isinstance(value, int) else ""
+        self.fail(where, f'expected a time like "10:00", got {value!r}{hint}')
+        return None
+
+    def local_datetime(self, where: str, value: Any, zone: ZoneInfo) -> datetime | None:
+        moment: datetime | None = None
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value.strip())
+            except ValueError:
+                moment = None
+        if moment is None or (isinstance(value, str) and not re.search(r"\d[T ]\d", value.strip())):
+            # A bare date would leave open whether the day itself is included.
+            self.fail(where, f'expected a date and time like "2019-03-01 23:59:59", got {value!r}')
+            return None
+        if moment.tzinfo is not None:
+            return moment
+        return self.zoned(where, moment, zone)
+
+    def zoned(self, where: str, naive: datetime, zone: ZoneInfo) -> datetime | None:
+        """A local wall-clock time as an aware datetime, refusing the ones DST makes
+        ambiguous (the autumn hour that happens twice) or nonexistent (the spring gap)."""
+        early, late = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+        if early.utcoffset() != late.utcoffset():
+            self.fail(
+                where, f"{naive.isoformat(' ')} is ambiguous or does not exist in {zone.key} (DST change)"
+            )
+            return None
+        return early
+
+
+def slug(city: str) -> str:
+    """ "Pärnu" -> "parnu": an ASCII key for ids and URLs."""
+    ascii_text = unicodedata.normalize("NFKD", city).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")

@@ -1,0 +1,333 @@
+"""Enrolment JSON API (documented in /enrolment/openapi.json).
+
+Endpoints only translate: input → a use case → output. Refusals (``Refused``) become the
+shared error body by the app's handler: 404, 409 with a ``reason`` code, 422 with
+``errors`` (and ``problems`` with codes) keyed by the domain's field paths, e.g.
+``organisations.1.registry_code``; type errors of the body use the same dotted paths.
+
+Public: the current edition, submitting an application, a member's confirmation.
+Everything else needs a coordinator's session.
+"""
+from __future__ import annotations
+
+import re
+
+import flask_smorest
+from flask import request
+from flask.views import MethodView
+from webargs.flaskparser import FlaskParser
+
+from services.enrolment import schemas
+from services.enrolment.domain import application as rules
+from services.enrolment.domain.deadline import is_open
+from services.enrolment.domain.problems import Problem
+from services.enrolment.entrypoints.common import (
+    CONDITIONS,
+    actor,
+    kit,
+    lang,
+    link_problem,
+    read_confirm_token,
+)
+from services.enrolment.service_layer import applications, decisions, editions, queries
+from services.enrolment.service_layer.errors import Invalid, not_found
+from shared import auth, clock
+from shared.links import LinkInvalid
+
+COORDINATOR = ("coordinator",)
+SECURITY = [{"staffSession": []}]
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
+
+
+def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dict → {"members.0.email": [...]}, like the domain's paths."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(_flatten(value, path))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_"] = list(messages)
+    elif isinstance(messages, list):
+        for value in messages:
+            flat.update(_flatten(value, prefix))
+    else:
+        flat[prefix or "_"] = [str(messages)]
+    return flat
+
+
+class _Parser(FlaskParser):
+    def handle_error(self, error, req, schema, *, error_status_code, error_headers):
+        messages = error.messages
+        if isinstance(messages, dict) and len(messages) == 1 and next(iter(messages)) in (
+                "json", "query", "querystring", "headers", "view_args", "form"):
+            messages = next(iter(messages.values()))
+        raise Invalid({path: [Problem("invalid_input", text, text) for text in texts]
+                       for path, texts in _flatten(messages).items()})
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = _Parser()
+
+
+blp = Blueprint("enrolment_api", __name__, url_prefix="/api",
+                description="Editions, team applications, confirmations and coordinator decisions")
+
+_not_found = {"description": "Not found", "schema": schemas.ErrorOut}
+_conflict = {"description": "Refused in this state (reason says why)", "schema": schemas.ErrorOut}
+_invalid = {"description": "Invalid input: errors by field path", "schema": schemas.ErrorOut}
+_unauthorised = {"description": "No staff session", "schema": schemas.ErrorOut}
+_forbidden = {"description": "Not a coordinator", "schema": schemas.ErrorOut}
+
+
+def _staff(func):
+    """Coordinator-only endpoint, with its auth responses documented."""
+    func = auth.requires(*COORDINATOR)(func)
+    func = blp.alt_response(401, **_unauthorised)(func)
+    func = blp.alt_response(403, **_forbidden)(func)
+    return blp.doc(security=SECURITY)(func)
+
+
+# -- public ---------------------------------------------------------------------------------------
+
+@blp.route("/edition")
+@blp.response(200, schemas.PublicEditionOut)
+@blp.alt_response(404, **_not_found)
+def current_edition():
+    """The edition applications go to: its deadline, whether it is open, its cities and days."""
+    edition = editions.current_edition_view(kit())
+    if edition is None:
+        raise not_found("Lendu", "Edition")
+    return {**edition, "open": is_open(edition["application_deadline"], clock.now()),
+            "cities": [g["city"] for g in edition["groups"]]}
+
+
+def application_from_json(data: dict) -> rules.Application:
+    return rules.Application(
+        team_name=data["team_name"],
+        organisations=[rules.Organisation(**o) for o in data["organisations"]],
+        members=[rules.Member(**m) for m in data["members"]],
+        idea=rules.ServiceIdea(**data["idea"]),
+        intends_to_delegate=data["intends_to_delegate"],
+        ngo_experience=data["ngo_experience"],
+        preferred_cities=list(data["preferred_cities"]),
+        contact_email=data["contact_email"],
+    )
+
+
+@blp.route("/applications", methods=["POST"])
+@blp.arguments(schemas.ApplicationIn)
+@blp.response(201, schemas.ReceiptOut, headers={"Idempotent-Replayed": {
+    "description": "true when this key was used before: the earlier result", "schema": {"type": "string"}}})
+@blp.alt_response(409, **_conflict)
+@blp.alt_response(422, **_invalid)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
+                      "description": "8–80 characters; the same key again returns the same application"}])
+def submit_application(data):
+    """Submit a team's application (public). After the deadline: 409 applications_closed."""
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise Invalid({"idempotency_key": [Problem(
+            "invalid_idempotency_key", "Idempotency-Key: 8–80 tähte, numbrit või märki _.:-",
+            "Idempotency-Key: 8–80 letters, digits or _.:-")]})
+    application_id, replayed = applications.submit_application(
+        kit(), application_from_json(data), language=data["language"], idempotency_key=key)
+    headers = {"Location": f"{request.script_root}/api/applications/{application_id}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return queries.receipt(kit(), application_id), 201, headers
+
+
+@blp.route("/applications", methods=["GET"])
+@_staff
+@blp.arguments(schemas.ApplicationsQuery, location="query")
+@blp.response(200, schemas.ApplicationSummaryOut(many=True))
+def list_applications(args):
+    """Applications of an edition (default: the current one), filtered."""
+    return queries.list_applications(kit(), **args)
+
+
+@blp.route("/confirmations/<token>")
+class Confirmation(MethodView):
+    def _participant(self, token: str) -> str:
+        try:
+            return read_confirm_token(token)
+        except LinkInvalid as exc:
+            raise link_problem(exc) from None
+
+    @blp.response(200, schemas.ConfirmationOut)
+    @blp.alt_response(400, description="Tampered link", schema=schemas.ErrorOut)
+    @blp.alt_response(404, **_not_found)
+    @blp.alt_response(410, description="Expired link", schema=schemas.ErrorOut)
+    def get(self, token):
+        """What the member is asked to confirm (public, with their personal token)."""
+        view = applications.member_for_confirmation(kit(), self._participant(token))
+        return {**view, "conditions": CONDITIONS[lang()]}
+
+    @blp.response(200, schemas.ConfirmationOut)
+    @blp.alt_response(400, description="Tampered link", schema=schemas.ErrorOut)
+    @blp.alt_response(404, **_not_found)
+    @blp.alt_response(410, description="Expired link, or no longer in the team", schema=schemas.ErrorOut)
+    def post(self, token):
+        """Confirm the conditions; confirming again changes nothing."""
+        view = applications.confirm_member(kit(), self._participant(token))
+        return {**view, "conditions": CONDITIONS[lang()]}
+
+
+# -- coordinator: applications and decisions --------------------------------------------------------
+
+@blp.route("/applications/<application_id>")
+@_staff
+@blp.response(200, schemas.ApplicationDetailOut)
+@blp.alt_response(404, **_not_found)
+def application_detail(application_id):
+    return queries.application_detail(kit(), application_id)
+
+
+@blp.route("/cities")
+@_staff
+@blp.arguments(schemas.ApplicationsQuery(only=("edition_id",)), location="query")
+@blp.response(200, schemas.CityCountOut(many=True))
+def cities(args):
+    """Counts per city: capacity, accepted, free, waiting, undecided teams naming it, who is next."""
+    return queries.city_counts(kit(), args.get("edition_id"))
+
+
+@blp.route("/groups/<group_id>")
+@_staff
+@blp.response(200, schemas.GroupTeamsOut)
+@blp.alt_response(404, **_not_found)
+def group_teams(group_id):
+    """A group's accepted teams and its waiting list in order."""
+    return queries.waiting_list(kit(), group_id)
+
+
+@blp.route("/groups/<group_id>/promote", methods=["POST"])
+@_staff
+@blp.response(200, schemas.ChangeOut)
+@blp.alt_response(404, **_not_found)
+@blp.alt_response(409, **_conflict)
+def promote(group_id):
+    """Accept the team that has waited longest (409 group_full, waiting_list_empty, application_incomplete)."""
+    return decisions.promote(kit(), group_id, actor())
+
+
+@blp.route("/applications/<application_id>/accept", methods=["POST"])
+@_staff
+@blp.arguments(schemas.CityIn)
+@blp.response(200, schemas.ChangeOut)
+@blp.alt_response(404, **_not_found)
+@blp.alt_response(409, **_conflict)
+@blp.alt_response(422, **_invalid)
+def accept(data, application_id):
+    """Accept into the city's group (409 group_full, application_incomplete, not_next_on_waiting_list …)."""
+    return decisions.accept(kit(), application_id, data["city"], actor())
+
+
+@blp.route("/applications/<application_id>/waitlist", methods=["POST"])
+@_staff
+@blp.arguments(schemas.CityIn)
+@blp.response(200, schemas.ChangeOut)
+@blp.alt_response(404, **_not_found)
+@blp.alt_response(409, **_conflict)
+@blp.alt_response(422, **_invalid)
+def waitlist(data, application_id):
+    """Put the team at the end of the city's waiting list."""
+    return decisions.waitlist(kit(), application_id, data["city"], actor())
+
+
+@blp.route("/applications/<application_id>/reject", methods=["POST"])
+@_staff
+@blp.arguments(schemas.ReasonIn)
+@blp.response(200, schemas.ChangeOut)
+@blp.alt_response(404, **_not_found)
+@blp.alt_response(409, **_conflict)
+@blp.alt_response(422, **_invalid)
+def reject(data, application_id):
+    """Reject with a reason (the team is told it)."""
+    return decisions.reject(kit(), application_id, data["reason"], actor())
+
+
+@blp.route("/applications/<application_id>/withdraw", methods=["POST"])
+@_staff
+@blp.arguments(schemas.ReasonIn)
+@blp.response(200, schemas.ChangeOut)
+@blp.alt_response(404, **_not_found)
+@blp.alt_response(409, **_conflict)
+@blp.alt_response(422, **_invalid)
+def withdraw_application(data, application_id):
+    """The whole team withdraws; if it had a place, the answer names who is next."""
+    return decisions.withdraw_application(kit(), application_id, data["reason"], actor())
+
+
+@blp.route("/applications/<application_id>/members/<participant_id>/withdraw", methods=["POST"])
+@_staff
+@blp.arguments(schemas.ReasonIn)
+@blp.response(200, schemas.ChangeOut)
+@blp.alt_response(404, **_not_found)
+@blp.alt_response(409, **_conflict)
+@blp.alt_response(422, **_invalid)
+def withdraw_member(data, application_id, participant_id):
+    """A member leaves. Not refused when the team then breaks the composition rule: see ``warnings``."""
+    return decisions.withdraw_member(kit(), application_id, participant_id, data["reason"], actor())
+
+
+@blp.route("/applications/<application_id>/members/<participant_id>/substitute", methods=["POST"])
+@_staff
+@blp.arguments(schemas.SubstituteIn)
+@blp.response(200, schemas.ChangeOut)
+@blp.alt_response(404, **_not_found)
+@blp.alt_response(409, description="After the group's first day (substitution_closed) or not open",
+                  schema=schemas.ErrorOut)
+@blp.alt_response(422, description="The newcomer's data, or the composition rule", schema=schemas.ErrorOut)
+def substitute(data, application_id, participant_id):
+    """Replace a member before the group's first day; the newcomer gets a confirmation link."""
+    newcomer = rules.Member(first_name=data["first_name"], last_name=data["last_name"], email=data["email"],
+                            phone=data["phone"], position=data["position"],
+                            organisation_key=data["organisation_id"])
+    return decisions.substitute_member(kit(), application_id, participant_id, newcomer, actor())
+
+
+# -- coordinator: editions --------------------------------------------------------------------------
+
+@blp.route("/editions", methods=["GET"])
+@_staff
+@blp.response(200, schemas.EditionOut(many=True))
+def list_editions():
+    return editions.list_editions(kit())
+
+
+@blp.route("/editions", methods=["POST"])
+@_staff
+@blp.arguments(schemas.EditionIn)
+@blp.response(201, schemas.EditionOut)
+@blp.alt_response(409, **_conflict)
+@blp.alt_response(422, **_invalid)
+def create_edition(data):
+    """Create an edition; publishes enrolment.edition.published (revision 1)."""
+    spec = editions.edition_spec(kit(), data)
+    edition_id, _ = editions.save_edition(kit(), spec, actor())
+    return editions.get_edition(kit(), edition_id)
+
+
+@blp.route("/editions/<edition_id>", methods=["GET"])
+@_staff
+@blp.response(200, schemas.EditionOut)
+@blp.alt_response(404, **_not_found)
+def get_edition(edition_id):
+    return editions.get_edition(kit(), edition_id)
+
+
+@blp.route("/editions/<edition_id>", methods=["PUT"])
+@_staff
+@blp.arguments(schemas.EditionIn)
+@blp.response(200, schemas.EditionOut)
+@blp.alt_response(404, **_not_found)
+@blp.alt_response(409, **_conflict)
+@blp.alt_response(422, **_invalid)
+def replace_edition(data, edition_id):
+    """Replace the schedule; a change publishes it again with the next revision."""
+    editions.get_edition(kit(), edition_id)  # 404 before judging the body
+    spec = editions.edition_spec(kit(), data, edition_id)
+    editions.save_edition(kit(), spec, actor(), edition_id=edition_id)
+    return editions.get_edition(kit(), edition_id)

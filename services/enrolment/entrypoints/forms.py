@@ -1,0 +1,306 @@
+"""Flask-WTF forms. They carry values and CSRF only: every rule is the domain's, so the
+form and the API refuse the same things with the same words. Labels are given in the
+templates (both languages); selects accept any value and the domain judges it.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TelField,
+    TextAreaField,
+)
+
+from services.enrolment.domain import application as rules
+from services.enrolment.domain.problems import Errors, Problem
+from services.enrolment.domain.times import TALLINN
+
+ORGANISATION_ROWS, MEMBER_ROWS, CITY_CHOICES = 4, 8, 4
+ADD_ORGANISATIONS, ADD_MEMBERS = 2, 4
+MAX_ORGANISATIONS, MAX_MEMBERS = 20, 40
+
+
+def _select(**kwargs) -> SelectField:
+    return SelectField(choices={}, validate_choice=False, **kwargs)
+
+
+class OrganisationRow(Form):
+    name = StringField()
+    registry_code = StringField(render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    kind = _select()
+    address = StringField(render_kw={"autocomplete": "street-address"})
+    billing_email = EmailField()
+
+
+class MemberRow(Form):
+    first_name = StringField(render_kw={"autocomplete": "off"})
+    last_name = StringField(render_kw={"autocomplete": "off"})
+    email = EmailField(render_kw={"autocomplete": "off"})
+    phone = TelField(render_kw={"autocomplete": "off"})
+    position = StringField()
+    organisation_key = _select()
+
+
+class ApplicationForm(FlaskForm):
+    idempotency_key = HiddenField()
+    team_name = StringField()
+    organisations = FieldList(FormField(OrganisationRow), min_entries=ORGANISATION_ROWS,
+                              max_entries=MAX_ORGANISATIONS)
+    members = FieldList(FormField(MemberRow), min_entries=MEMBER_ROWS, max_entries=MAX_MEMBERS)
+    idea_title = StringField()
+    idea_description = TextAreaField()
+    idea_kind = RadioField(choices={"new": "new", "existing": "existing"}, validate_choice=False)
+    intends_to_delegate = BooleanField()
+    ngo_experience = TextAreaField()
+    preferred_cities = FieldList(_select(), min_entries=CITY_CHOICES, max_entries=CITY_CHOICES)
+    contact_email = EmailField(render_kw={"autocomplete": "email"})
+    language = _select()
+    add_rows = SubmitField()
+    submit = SubmitField()
+
+
+def _blank(*values) -> bool:
+    return not any((v or "").strip() for v in values if isinstance(v, str) or v is None)
+
+
+def application_from_form(form: ApplicationForm) -> tuple[rules.Application, dict[str, list[int]]]:
+    """The domain's application from the form, skipping blank rows; and, per list, the form
+    row of each item (to put the domain's "members.2.email" next to the right input)."""
+    rows: dict[str, list[int]] = {"organisations": [], "members": [], "preferred_cities": []}
+    organisations = []
+    for index, entry in enumerate(form.organisations):
+        o = entry.form
+        if _blank(o.name.data, o.registry_code.data, o.kind.data, o.address.data, o.billing_email.data):
+            continue
+        rows["organisations"].append(index)
+        organisations.append(rules.Organisation(
+            key=str(index + 1), name=o.name.data or "", registry_code=o.registry_code.data or "",
+            kind=o.kind.data or "", address=o.address.data or "", billing_email=o.billing_email.data or ""))
+    members = []
+    for index, entry in enumerate(form.members):
+        m = entry.form
+        if _blank(m.first_name.data, m.last_name.data, m.email.data, m.phone.data, m.position.data):
+            continue
+        rows["members"].append(index)
+        members.append(rules.Member(
+            first_name=m.first_name.data or "", last_name=m.last_name.data or "", email=m.email.data or "",
+            phone=m.phone.data or "", position=m.position.data or "", organisation_key=m.organisation_key.data or ""))
+    cities = []
+    for index, entry in enumerate(form.preferred_cities):
+        if entry.data:
+            rows["preferred_cities"].append(index)
+            cities.append(entry.data)
+    app = rules.Application(
+        team_name=form.team_name.data or "", organisations=organisations, members=members,
+        idea=rules.ServiceIdea(title=form.idea_title.data or "", description=form.idea_description.data or "",
+                               kind=form.idea_kind.data or ""),
+        intends_to_delegate=bool(form.intends_to_delegate.data), ngo_experience=form.ngo_experience.data or "",
+        preferred_cities=cities, contact_email=form.contact_email.data or "")
+    return app, rows
+
+
+def attach_errors(form, errors: Errors, rows: dict[str, list[int]], language: str) -> dict[str, list[str]]:
+    """Put each problem on its input; returns the problems of whole lists (e.g. the team's
+    composition, "members") and any path without an input, to show above those sections."""
+    general: dict[str, list[str]] = {}
+    for path, problems in errors.items():
+        texts = [p.text(language) for p in problems]
+        field = _field_for(form, path, rows)
+        if field is None:
+            general.setdefault(path.split(".")[0], []).extend(texts)
+        else:
+            field.errors = [*field.errors, *texts]
+    return general
+
+
+def _field_for(form, path: str, rows: dict[str, list[int]]):
+    parts = path.split(".")
+    try:
+        if parts[0] in ("organisations", "members") and len(parts) == 3:
+            entry = getattr(form, parts[0])[rows[parts[0]][int(parts[1])]]
+            return entry.form[parts[2]] if parts[2] in entry.form else None
+        if parts[0] == "preferred_cities" and len(parts) == 2:
+            return form.preferred_cities[rows["preferred_cities"][int(parts[1])]]
+        if parts[0] == "idea" and len(parts) == 2:
+            return form[f"idea_{parts[1]}"]
+        if len(parts) == 1 and parts[0] in form and parts[0] not in rows:
+            return form[parts[0]]
+    except (IndexError, KeyError, ValueError):
+        return None
+    return None
+
+
+def ensure_errors_are_lists(form) -> None:
+    """WTForms leaves ``errors`` a tuple until validated; we append the domain's problems."""
+    for field in form:
+        if isinstance(field, FormField):
+            ensure_errors_are_lists(field.form)
+        elif isinstance(field, FieldList):
+            for entry in field:
+                if isinstance(entry, FormField):
+                    ensure_errors_are_lists(entry.form)
+                else:
+                    entry.errors = list(entry.errors)
+        else:
+            field.errors = list(field.errors)
+
+
+# -- changes to a team --------------------------------------------------------------------------------
+
+class SubstituteForm(FlaskForm):
+    first_name = StringField()
+    last_name = StringField()
+    email = EmailField()
+    phone = TelField()
+    position = StringField()
+    organisation_id = _select()
+
+
+# -- editions ---------------------------------------------------------------------------------------------
+
+class SessionRow(Form):
+    date = StringField(render_kw={"type": "date"})
+    starts = StringField(render_kw={"type": "time"})
+    ends = StringField(render_kw={"type": "time"})
+    venue = StringField()
+    seats = StringField(render_kw={"inputmode": "numeric"})
+
+
+class GroupRow(Form):
+    group_id = HiddenField()
+    city = StringField()
+    capacity_teams = StringField(render_kw={"inputmode": "numeric"})
+    remove = BooleanField()
+    sessions = FieldList(FormField(SessionRow), min_entries=3, max_entries=3)
+
+
+class EditionForm(FlaskForm):
+    year = StringField(render_kw={"inputmode": "numeric"})
+    name = StringField()
+    deadline_date = StringField(render_kw={"type": "date"})
+    deadline_time = StringField(render_kw={"type": "time", "step": "1"})
+    groups = FieldList(FormField(GroupRow), min_entries=1, max_entries=30)
+    add_group = SubmitField()
+    submit = SubmitField()
+
+
+def _problem(et: str, en: str) -> list[Problem]:
+    return [Problem("invalid_input", et, en)]
+
+
+def parse_date(text: str | None) -> date | None:
+    """2019-04-09 (a date input) or 09.04.2019 (typed, as Estonians write it)."""
+    text = (text or "").strip()
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_time(text: str | None) -> time | None:
+    text = (text or "").strip()
+    if not re.fullmatch(r"\d{1,2}[:.]\d{2}([:.]\d{2})?", text):
+        return None
+    try:
+        return time(*[int(p) for p in re.split(r"[:.]", text)])
+    except ValueError:
+        return None
+
+
+def _whole(text: str | None, limit: int = 10_000) -> int | None:
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and int(text) <= limit else None
+
+
+def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
+    """The edition as the service layer takes it (aware times from Tallinn wall-clock
+    times), or the problems of each input."""
+    errors: Errors = {}
+
+    def bad(path: str, et: str, en: str) -> None:
+        errors.setdefault(path, []).extend(_problem(et, en))
+
+    year = _whole(form.year.data, 2100)
+    if year is None:
+        bad("year", "Aasta on neljakohaline arv.", "The year is a four-digit number.")
+    on, at = parse_date(form.deadline_date.data), parse_time(form.deadline_time.data or "23:59:59")
+    if on is None:
+        bad("deadline_date", "Kuupäev kujul pp.kk.aaaa.", "A date like dd.mm.yyyy.")
+    if at is None:
+        bad("deadline_time", "Kellaaeg kujul tt:mm.", "A time like hh:mm.")
+    groups = []
+    for gi, entry in enumerate(form.groups):
+        g = entry.form
+        if g.remove.data or (not (g.city.data or "").strip() and not g.group_id.data):
+            continue  # removed, or the blank row for a new group
+        capacity = _whole(g.capacity_teams.data, 1000)
+        if capacity is None:
+            bad(f"groups.{gi}.capacity_teams", "Meeskondade arv on täisarv.", "The number of teams is a whole number.")
+        if not (g.city.data or "").strip():
+            bad(f"groups.{gi}.city", "Linn on kohustuslik.", "The city is required.")
+        sessions = []
+        for si, s_entry in enumerate(g.sessions):
+            s = s_entry.form
+            path = f"groups.{gi}.sessions.{si}"
+            day, starts, ends = parse_date(s.date.data), parse_time(s.starts.data), parse_time(s.ends.data)
+            if day is None:
+                bad(f"{path}.date", "Kuupäev kujul pp.kk.aaaa.", "A date like dd.mm.yyyy.")
+            if starts is None:
+                bad(f"{path}.starts", "Kellaaeg kujul tt:mm.", "A time like hh:mm.")
+            if ends is None:
+                bad(f"{path}.ends", "Kellaaeg kujul tt:mm.", "A time like hh:mm.")
+            seats = None
+            if (s.seats.data or "").strip():
+                seats = _whole(s.seats.data)
+                if seats is None:
+                    bad(f"{path}.seats", "Kohtade arv on täisarv (või tühi: piiranguta).",
+                        "Seats is a whole number (or empty: no limit).")
+            if day and starts and ends:
+                sessions.append({"day_number": si + 1, "starts_at": datetime.combine(day, starts, tzinfo=TALLINN),
+                                 "ends_at": datetime.combine(day, ends, tzinfo=TALLINN),
+                                 "venue": s.venue.data or "", "seats": seats})
+        groups.append({"group_id": g.group_id.data or None, "city": g.city.data or "",
+                       "capacity_teams": capacity, "sessions": sessions})
+    if errors:
+        return None, errors
+    return {"year": year, "name": form.name.data or "", "groups": groups,
+            "application_deadline": datetime.combine(on, at, tzinfo=TALLINN)}, {}
+
+
+def attach_edition_errors(form: EditionForm, errors: Errors, language: str) -> list[str]:
+    """Problems on their inputs; the rest (the schedule's invariants) for the top of the form."""
+    general: list[str] = []
+    for path, problems in errors.items():
+        texts = [p.text(language) for p in problems]
+        field = None
+        parts = path.split(".")
+        try:
+            if parts[0] == "application_deadline":
+                field = form.deadline_date
+            elif len(parts) == 1 and parts[0] in form:
+                field = form[parts[0]]
+            elif parts[0] == "groups" and len(parts) == 3:
+                field = form.groups[int(parts[1])].form[parts[2]]
+            elif parts[0] == "groups" and len(parts) == 5:
+                field = form.groups[int(parts[1])].form.sessions[int(parts[3])].form[parts[4]]
+        except (IndexError, KeyError, ValueError):
+            field = None
+        if field is None:
+            general.extend(texts)
+        else:
+            field.errors = [*field.errors, *texts]
+    return general

@@ -1,0 +1,405 @@
+"""Enrolment pages: the public application form and confirmation page, and the coordinator's.
+
+Views only translate form input into a use case and its refusal back into messages next to
+the inputs. Everything works without JavaScript (more rows come from an "add rows" button).
+"""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from services.enrolment.domain import application as rules
+from services.enrolment.domain.deadline import is_open
+from services.enrolment.domain.problems import Errors
+from services.enrolment.entrypoints import common, forms
+from services.enrolment.entrypoints.api import IDEMPOTENCY_KEY
+from services.enrolment.entrypoints.common import CONDITIONS, actor, kit, lang
+from services.enrolment.service_layer import applications, decisions, editions, queries
+from services.enrolment.service_layer.errors import Invalid, Refused
+from shared import auth, clock, i18n
+from shared.links import LinkInvalid
+from shared.web import t
+
+blueprint = Blueprint("enrolment", __name__)
+COORDINATOR = ("coordinator",)
+
+blueprint.add_app_template_filter(common.local_date, "local_date")
+blueprint.add_app_template_filter(common.local_datetime, "local_datetime")
+blueprint.add_app_template_filter(common.local_time, "local_time")
+
+
+@blueprint.app_context_processor
+def labels():
+    return {"status_label": status_label, "kind_label": kind_label}
+
+
+def status_label(status: str) -> str:
+    return {
+        "submitted": t("Esitatud", "Submitted"), "accepted": t("Vastu võetud", "Accepted"),
+        "waitlisted": t("Ootenimekirjas", "Waiting list"), "rejected": t("Tagasi lükatud", "Rejected"),
+        "withdrawn": t("Tagasi võetud", "Withdrawn"), "active": t("Osaleb", "Active"),
+        "substituted": t("Asendatud", "Substituted"),
+    }.get(status, status)
+
+
+def kind_label(kind: str) -> str:
+    return {"local_government": t("Kohalik omavalitsus", "Local government"),
+            "ngo": t("Vabaühendus", "NGO")}.get(kind, kind)
+
+
+# -- the public application form ------------------------------------------------------------------
+
+def _set_choices(form: forms.ApplicationForm, cities: list[str]) -> None:
+    # {value: label}: the form of choices WTForms keeps supporting.
+    kinds = {"": t("— valige —", "— choose —"), "local_government": t("Kohalik omavalitsus", "Local government"),
+             "ngo": t("Vabaühendus (MTÜ või SA)", "NGO (association or foundation)")}
+    for entry in form.organisations:
+        entry.form.kind.choices = kinds
+    employers = {"": t("— valige —", "— choose —")} | {
+        str(i + 1): f"{i + 1}. {(entry.form.name.data or '').strip() or t('organisatsioon', 'organisation')}"
+        for i, entry in enumerate(form.organisations)}
+    for entry in form.members:
+        entry.form.organisation_key.choices = employers
+    for entry in form.preferred_cities:
+        entry.choices = {"": "—"} | {c: c for c in cities}
+    form.language.choices = {"et": "eesti keel", "en": "English"}
+
+
+def _render_apply(form, edition, *, general: dict | None = None, status: int = 200, notice: str | None = None):
+    _set_choices(form, [g["city"] for g in edition["groups"]])
+    return render_template("enrolment/apply.html", form=form, edition=edition, general=general or {},
+                           notice=notice, error_count=_error_count(form, general)), status
+
+
+def _error_count(form, general: dict | None) -> int:
+    count = sum(len(v) for v in (general or {}).values())
+
+    def walk(fields):
+        nonlocal count
+        for f in fields:
+            if isinstance(f, forms.FormField):
+                walk(f.form)
+            elif isinstance(f, forms.FieldList):
+                walk(f)
+            else:
+                count += len(f.errors or ())
+    walk(form)
+    return count
+
+
+@blueprint.route("/apply", methods=["GET", "POST"])
+def apply():
+    edition = editions.current_edition_view(kit())
+    if edition is None:
+        return render_template("enrolment/apply_closed.html", edition=None), 404
+    if not is_open(edition["application_deadline"], clock.now()):
+        # After the deadline nothing is accepted, however the request arrives.
+        return render_template("enrolment/apply_closed.html", edition=edition), \
+            409 if request.method == "POST" else 200
+    form = forms.ApplicationForm()
+    if request.method == "GET":
+        form.idempotency_key.data = str(uuid.uuid4())
+        form.language.data = lang()
+        return _render_apply(form, edition)
+    form.validate()  # CSRF (the rules are the domain's)
+    forms.ensure_errors_are_lists(form)
+    if not IDEMPOTENCY_KEY.match(form.idempotency_key.data or ""):
+        form.idempotency_key.data = str(uuid.uuid4())
+    if form.add_rows.data:
+        for _ in range(forms.ADD_ORGANISATIONS):
+            if len(form.organisations) < forms.MAX_ORGANISATIONS:
+                form.organisations.append_entry()
+        for _ in range(forms.ADD_MEMBERS):
+            if len(form.members) < forms.MAX_MEMBERS:
+                form.members.append_entry()
+        return _render_apply(form, edition)
+    application, rows = forms.application_from_form(form)
+    try:
+        applications.submit_application(kit(), application, language=form.language.data or lang(),
+                                        idempotency_key=form.idempotency_key.data)
+    except Invalid as exc:
+        general = forms.attach_errors(form, exc.errors, rows, lang())
+        return _render_apply(form, edition, general=general, status=422)
+    except Refused as exc:
+        if exc.code == "applications_closed":
+            return render_template("enrolment/apply_closed.html", edition=edition), 409
+        return _render_apply(form, edition, status=exc.status, notice=exc.message(lang()))
+    return redirect(url_for(".thanks", key=form.idempotency_key.data), 303)
+
+
+@blueprint.get("/apply/thanks/<key>")
+def thanks(key: str):
+    receipt = queries.receipt_by_key(kit(), key) if IDEMPOTENCY_KEY.match(key) else None
+    if receipt is None:
+        return render_template("shared/error.html", status=404, code="not_found",
+                               message=t("Taotlust ei leitud.", "Application not found.")), 404
+    return render_template("enrolment/thanks.html", receipt=receipt)
+
+
+# -- a member's confirmation ------------------------------------------------------------------------
+
+@blueprint.route("/p/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    try:
+        participant_id = common.read_confirm_token(token)
+    except LinkInvalid as exc:
+        problem = common.link_problem(exc)
+        return render_template("enrolment/link_invalid.html", message=problem.message(lang()),
+                               expired=exc.expired), problem.status
+    try:
+        if request.method == "POST":
+            view = applications.confirm_member(kit(), participant_id)
+        else:
+            view = applications.member_for_confirmation(kit(), participant_id)
+    except Refused as exc:
+        return render_template("enrolment/link_invalid.html", message=exc.message(lang()), expired=False), exc.status
+    if request.method == "GET" and view["language"] != i18n.DEFAULT and "lang" not in request.args \
+            and i18n.COOKIE not in request.cookies:
+        # The member chose English on the application: show it unless they chose otherwise here.
+        return redirect(url_for(".confirm", token=token, lang=view["language"]))
+    return render_template("enrolment/confirm.html", view=view, conditions=CONDITIONS[lang()],
+                           just_confirmed=request.method == "POST")
+
+
+# -- staff ----------------------------------------------------------------------------------------
+
+@blueprint.get("/")
+@auth.requires("coordinator", "trainer", "finance")
+def index():
+    edition = editions.current_edition_view(kit())
+    user = auth.current_user()
+    counts = queries.city_counts(kit()) if user.has("coordinator") else []
+    return render_template("enrolment/index.html", edition=edition, counts=counts,
+                           is_coordinator=user.has("coordinator"),
+                           open=edition is not None and is_open(edition["application_deadline"], clock.now()))
+
+
+def _yes_no(value: str | None) -> bool | None:
+    return {"yes": True, "no": False}.get(value or "")
+
+
+@blueprint.get("/applications")
+@auth.requires(*COORDINATOR)
+def applications_list():
+    status, city, complete = (request.args.get("status") or None, request.args.get("city") or None,
+                              request.args.get("complete") or None)
+    rows = queries.list_applications(kit(), status=status, city=city, complete=_yes_no(complete))
+    edition = editions.current_edition_view(kit())
+    return render_template("enrolment/applications.html", rows=rows, counts=queries.city_counts(kit()),
+                           edition=edition, filters={"status": status, "city": city, "complete": complete})
+
+
+def _detail(application_id: str, *, errors: dict | None = None, status: int = 200, values: dict | None = None):
+    detail = queries.application_detail(kit(), application_id)
+    return render_template("enrolment/application.html", app=detail, errors=errors or {},
+                           values=values or {}, counts={c["city"]: c for c in queries.city_counts(kit())},
+                           now=clock.now()), status
+
+
+@blueprint.get("/applications/<application_id>")
+@auth.requires(*COORDINATOR)
+def application_detail(application_id: str):
+    return _detail(application_id)
+
+
+def _act(application_id: str, form_name: str, action, success: str):
+    """Run a decision; on refusal show the page again with the message next to that form."""
+    try:
+        result = action()
+    except Refused as exc:
+        messages = [exc.message(lang())] if not exc.errors else \
+            [p.text(lang()) for problems in exc.errors.values() for p in problems]
+        return _detail(application_id, errors={form_name: messages}, status=exc.status,
+                       values={form_name: dict(request.form)})
+    flash(success, "success")
+    for warning in result.get("warnings") or []:
+        flash(warning.text(lang()), "error")
+    nxt = result.get("next_on_waiting_list")
+    if nxt:
+        flash(t(f"Rühmas vabanes koht. Ootenimekirjas järgmine: {nxt['team_name']}.",
+                f"A place is free in the group. Next on the waiting list: {nxt['team_name']}."), "success")
+        return redirect(url_for(".group_page", group_id=result["freed_group_id"]), 303)
+    return redirect(url_for(".application_detail", application_id=application_id), 303)
+
+
+@blueprint.post("/applications/<application_id>/accept")
+@auth.requires(*COORDINATOR)
+def accept(application_id: str):
+    city = request.form.get("city", "")
+    return _act(application_id, "accept", lambda: decisions.accept(kit(), application_id, city, actor()),
+                t(f"Meeskond võeti vastu rühma {city}.", f"The team was accepted into the {city} group."))
+
+
+@blueprint.post("/applications/<application_id>/waitlist")
+@auth.requires(*COORDINATOR)
+def waitlist(application_id: str):
+    city = request.form.get("city", "")
+    return _act(application_id, "waitlist", lambda: decisions.waitlist(kit(), application_id, city, actor()),
+                t(f"Meeskond lisati rühma {city} ootenimekirja.", f"The team was put on the {city} waiting list."))
+
+
+@blueprint.post("/applications/<application_id>/reject")
+@auth.requires(*COORDINATOR)
+def reject(application_id: str):
+    reason = request.form.get("reason", "")
+    return _act(application_id, "reject", lambda: decisions.reject(kit(), application_id, reason, actor()),
+                t("Taotlus lükati tagasi.", "The application was rejected."))
+
+
+@blueprint.post("/applications/<application_id>/withdraw")
+@auth.requires(*COORDINATOR)
+def withdraw(application_id: str):
+    reason = request.form.get("reason", "")
+    return _act(application_id, "withdraw",
+                lambda: decisions.withdraw_application(kit(), application_id, reason, actor()),
+                t("Meeskond võeti programmist tagasi.", "The team was withdrawn from the programme."))
+
+
+@blueprint.post("/applications/<application_id>/members/<participant_id>/withdraw")
+@auth.requires(*COORDINATOR)
+def withdraw_member(application_id: str, participant_id: str):
+    reason = request.form.get("reason", "")
+    return _act(application_id, f"withdraw-{participant_id}",
+                lambda: decisions.withdraw_member(kit(), application_id, participant_id, reason, actor()),
+                t("Liige võeti meeskonnast tagasi.", "The member was withdrawn from the team."))
+
+
+@blueprint.route("/applications/<application_id>/members/<participant_id>/substitute", methods=["GET", "POST"])
+@auth.requires(*COORDINATOR)
+def substitute(application_id: str, participant_id: str):
+    detail = queries.application_detail(kit(), application_id)
+    leaving = next((m for m in detail["members"] if m["participant_id"] == participant_id), None)
+    if leaving is None:
+        return render_template("shared/error.html", status=404, code="not_found",
+                               message=t("Liiget ei leitud.", "Member not found.")), 404
+    form = forms.SubstituteForm()
+    form.organisation_id.choices = {"": t("— valige —", "— choose —")} | {
+        o["organisation_id"]: f"{o['name']} ({kind_label(o['kind'])})" for o in detail["organisations"]}
+    general: list[str] = []
+    status = 200
+    if request.method == "POST":
+        form.validate()
+        forms.ensure_errors_are_lists(form)
+        newcomer = rules.Member(first_name=form.first_name.data or "", last_name=form.last_name.data or "",
+                                email=form.email.data or "", phone=form.phone.data or "",
+                                position=form.position.data or "", organisation_key=form.organisation_id.data or "")
+        try:
+            decisions.substitute_member(kit(), application_id, participant_id, newcomer, actor())
+        except Refused as exc:
+            status = exc.status
+            general = _attach_simple(form, exc.errors) if exc.errors else [exc.message(lang())]
+        else:
+            flash(t("Liige asendati. Uus liige saab kinnituslingi e-postiga.",
+                    "The member was substituted. The new member gets a confirmation link by e-mail."), "success")
+            return redirect(url_for(".application_detail", application_id=application_id), 303)
+    return render_template("enrolment/substitute.html", form=form, app=detail, leaving=leaving,
+                           general=general), status
+
+
+def _attach_simple(form, errors: Errors) -> list[str]:
+    general = []
+    for path, problems in errors.items():
+        texts = [p.text(lang()) for p in problems]
+        if path in form:
+            form[path].errors = [*form[path].errors, *texts]
+        else:
+            general.extend(texts)
+    return general
+
+
+@blueprint.get("/groups/<group_id>")
+@auth.requires(*COORDINATOR)
+def group_page(group_id: str, errors: list[str] | None = None, status: int = 200):
+    return render_template("enrolment/group.html", group=queries.waiting_list(kit(), group_id),
+                           errors=errors or []), status
+
+
+@blueprint.post("/groups/<group_id>/promote")
+@auth.requires(*COORDINATOR)
+def promote(group_id: str):
+    try:
+        result = decisions.promote(kit(), group_id, actor())
+    except Refused as exc:
+        return group_page(group_id, errors=[exc.message(lang())], status=exc.status)
+    flash(t("Ootenimekirja järgmine meeskond võeti vastu.", "The next team on the waiting list was accepted.")
+          if result["changed"] else t("Meeskond oli juba vastu võetud.", "The team was already accepted."),
+          "success")
+    return redirect(url_for(".group_page", group_id=group_id), 303)
+
+
+# -- editions -------------------------------------------------------------------------------------
+
+@blueprint.get("/editions")
+@auth.requires(*COORDINATOR)
+def editions_list():
+    return render_template("enrolment/editions.html", editions=editions.list_editions(kit()))
+
+
+def _edition_form_from(edition: dict) -> forms.EditionForm:
+    data = {"year": str(edition["year"]), "name": edition["name"],
+            "deadline_date": clock.local(edition["application_deadline"]).strftime("%Y-%m-%d"),
+            "deadline_time": clock.local(edition["application_deadline"]).strftime("%H:%M:%S"),
+            "groups": [{"group_id": g["group_id"], "city": g["city"], "capacity_teams": str(g["capacity_teams"]),
+                        "sessions": [{"date": clock.local(s["starts_at"]).strftime("%Y-%m-%d"),
+                                      "starts": common.local_time(s["starts_at"]),
+                                      "ends": common.local_time(s["ends_at"]), "venue": s["venue"],
+                                      "seats": "" if s["seats"] is None else str(s["seats"])}
+                                     for s in g["sessions"]]} for g in edition["groups"]]}
+    form = forms.EditionForm(data=data)
+    form.groups.append_entry()  # a blank row: a new city
+    return form
+
+
+@blueprint.route("/editions/new", methods=["GET", "POST"])
+@blueprint.route("/editions/<edition_id>/edit", methods=["GET", "POST"])
+@auth.requires(*COORDINATOR)
+def edition_form(edition_id: str | None = None):
+    if request.method == "GET":
+        if edition_id is None:
+            form = forms.EditionForm()
+            form.deadline_time.data = "23:59:59"
+            for entry in form.groups:
+                for s in entry.form.sessions:
+                    s.form.starts.data, s.form.ends.data = "10:00", "17:00"
+        else:
+            form = _edition_form_from(editions.get_edition(kit(), edition_id))
+        return render_template("enrolment/edition_form.html", form=form, edition_id=edition_id, general=[])
+    form = forms.EditionForm()
+    form.validate()
+    forms.ensure_errors_are_lists(form)
+    if form.add_group.data:
+        form.groups.append_entry()
+        return render_template("enrolment/edition_form.html", form=form, edition_id=edition_id, general=[])
+    data, errors = forms.edition_from_form(form)
+    general: list[str] = []
+    status = 422
+    if data is not None:
+        rows = [i for i, entry in enumerate(form.groups)
+                if not entry.form.remove.data and ((entry.form.city.data or "").strip() or entry.form.group_id.data)]
+        try:
+            spec = editions.edition_spec(kit(), data, edition_id)
+            saved_id, changed = editions.save_edition(kit(), spec, actor(), edition_id=edition_id)
+        except Refused as exc:
+            status = exc.status
+            errors = _remap_groups(exc.errors, rows)
+            if not errors:
+                general.append(exc.message(lang()))
+        else:
+            flash(t("Lend salvestati ja ajakava avaldati.", "The edition was saved and its schedule published.")
+                  if changed else t("Muudatusi ei olnud.", "Nothing changed."), "success")
+            return redirect(url_for(".editions_list"), 303)
+    general += forms.attach_edition_errors(form, errors, lang())
+    return render_template("enrolment/edition_form.html", form=form, edition_id=edition_id,
+                           general=general), status
+
+
+def _remap_groups(errors: Errors, rows: list[int]) -> Errors:
+    """The service numbers the groups it was given; the form has blank and removed rows too."""
+    remapped: Errors = {}
+    for path, problems in errors.items():
+        parts = path.split(".")
+        if parts[0] == "groups" and len(parts) > 1 and parts[1].isdigit() and int(parts[1]) < len(rows):
+            parts[1] = str(rows[int(parts[1])])
+        remapped.setdefault(".".join(parts), []).extend(problems)
+    return remapped

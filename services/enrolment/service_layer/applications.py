@@ -1,0 +1,214 @@
+"""A team applies; each member confirms the conditions through a personal link.
+
+``submit_application`` is one transaction: the deadline, every rule of the domain (all
+problems at once), the rows and ``enrolment.application.submitted`` commit together or not
+at all. The idempotency key makes a double submit (two clicks, a retried request) return
+the application the first one created.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.enrolment.adapters.models import (
+    ACTIVE,
+    OPEN_STATUSES,
+    Application,
+    CityPreference,
+    Member,
+    Organisation,
+)
+from services.enrolment.domain import application as rules
+from services.enrolment.domain.deadline import is_open
+from services.enrolment.domain.problems import Problem
+from services.enrolment.domain.times import local_text
+from services.enrolment.service_layer.editions import current_edition
+from services.enrolment.service_layer.errors import Invalid, Refused, not_found
+from shared import clock
+from shared.kit import ServiceKit
+from shared.links import personal_url
+
+LANGUAGES = ("et", "en")
+
+
+def confirm_url(kit: ServiceKit, participant_id: str) -> str:
+    return personal_url(kit.settings.base_url, kit.settings.secret_key, "confirm", participant_id)
+
+
+def organisation_payload(o: Organisation) -> dict:
+    return {"organisation_id": o.organisation_id, "name": o.name, "registry_code": o.registry_code,
+            "kind": o.kind, "billing_email": o.billing_email, "address": o.address}
+
+
+def member_payload(m: Member) -> dict:
+    return {"participant_id": m.participant_id, "first_name": m.first_name, "last_name": m.last_name,
+            "email": m.email, "organisation_id": m.organisation_id, "language": m.language}
+
+
+def request_hash(app: rules.Application, language: str) -> str:
+    """What the request asked for, to tell a retry from a different application reusing a key."""
+    body = json.dumps([dataclasses.asdict(app), language], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _closed(deadline) -> Refused:
+    when = local_text(deadline)
+    return Refused(Problem(
+        "applications_closed",
+        f"Taotluste vastuvõtt on lõppenud (tähtaeg oli {when}).",
+        f"Applications are closed (the deadline was {when})."))
+
+
+def _key_reused() -> Refused:
+    return Refused(Problem(
+        "idempotency_key_reused",
+        "Selle vormiga on juba üks taotlus saadetud. Uue taotluse jaoks avage uus vorm.",
+        "An application was already sent with this form. Open a new form for another application."),
+        field="idempotency_key")
+
+
+def _by_key(db: Session, key: str) -> Application | None:
+    return db.scalar(select(Application).where(Application.idempotency_key == key))
+
+
+def submit_application(kit: ServiceKit, app: rules.Application, *, language: str = "et",
+                       idempotency_key: str | None = None) -> tuple[str, bool]:
+    """Returns (application_id, replayed): ``replayed`` when the key was used before."""
+    app = rules.normalised(app)
+    language = language if language in LANGUAGES else "et"
+    digest = request_hash(app, language)
+    try:
+        with kit.unit_of_work() as uow:
+            db = uow.session
+            if idempotency_key:
+                existing = _by_key(db, idempotency_key)
+                if existing is not None:
+                    if existing.request_hash != digest:
+                        raise _key_reused()
+                    return existing.application_id, True
+            edition = current_edition(db)
+            if edition is None:
+                raise Refused(Problem("no_edition", "Ühtegi lendu pole veel välja kuulutatud.",
+                                      "No edition has been announced yet."))
+            # After the deadline nothing is judged, nothing is stored.
+            if not is_open(edition.application_deadline, clock.now()):
+                raise _closed(edition.application_deadline)
+            errors = rules.validate_application(app, [g.city for g in edition.groups])
+            if errors:
+                raise Invalid(errors)
+            application_id = _insert(uow, edition.edition_id, app, language, idempotency_key, digest, kit)
+            db.flush()  # a concurrent twin with the same key fails here, before the commit
+            return application_id, False
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # The twin request committed first: answer with its application.
+        with kit.db.transaction() as db:
+            existing = _by_key(db, idempotency_key)
+            if existing is None:
+                raise
+            if existing.request_hash != digest:
+                raise _key_reused() from None
+            return existing.application_id, True
+
+
+def _insert(uow, edition_id: str, app: rules.Application, language: str, key: str | None, digest: str,
+            kit: ServiceKit) -> str:
+    now = clock.now()
+    row = Application(
+        application_id=str(uuid.uuid4()), edition_id=edition_id, idempotency_key=key, request_hash=digest,
+        team_name=app.team_name, idea_title=app.idea.title, idea_description=app.idea.description,
+        idea_kind=app.idea.kind, intends_to_delegate=True, ngo_experience=app.ngo_experience,
+        contact_email=app.contact_email, language=language, submitted_at=now)
+    row.preferences = [CityPreference(rank=rank, city=city)
+                       for rank, city in enumerate(app.preferred_cities, start=1)]
+    by_key: dict[str, Organisation] = {}
+    for ordinal, o in enumerate(app.organisations):
+        org = Organisation(organisation_id=str(uuid.uuid4()), ordinal=ordinal, name=o.name,
+                           registry_code=o.registry_code, kind=o.kind, address=o.address,
+                           billing_email=o.billing_email)
+        by_key[o.key] = org
+        row.organisations.append(org)
+    for ordinal, m in enumerate(app.members):
+        org = by_key[m.organisation_key]
+        row.members.append(Member(
+            participant_id=str(uuid.uuid4()), ordinal=ordinal, first_name=m.first_name, last_name=m.last_name,
+            email=m.email, phone=m.phone or "", job_title=m.position or "", organisation=org,
+            language=language, status=ACTIVE, joined_at=now))
+    uow.session.add(row)
+    uow.session.flush()
+    uow.publish("enrolment.application.submitted", {
+        "application_id": row.application_id,
+        "edition_id": edition_id,
+        "team_name": row.team_name,
+        "preferred_cities": row.preferred_cities,
+        "organisations": [organisation_payload(o) for o in row.organisations],
+        "members": [{**member_payload(m), "confirm_url": confirm_url(kit, m.participant_id)}
+                    for m in row.members],
+        "contact_email": row.contact_email,
+        "language": language,
+    })
+    return row.application_id
+
+
+# -- confirmations ----------------------------------------------------------------------------
+
+def member_for_confirmation(kit: ServiceKit, participant_id: str) -> dict:
+    """What the member's confirmation page shows; refuses members no longer in a team."""
+    with kit.db.transaction() as db:
+        member = db.get(Member, participant_id)
+        if member is None:
+            raise not_found("Meeskonnaliiget", "Team member")
+        application = db.get(Application, member.application_id)
+        return _confirmation_view(member, application)
+
+
+def _confirmation_view(member: Member, application: Application) -> dict:
+    return {"participant_id": member.participant_id, "first_name": member.first_name,
+            "last_name": member.last_name, "team_name": application.team_name,
+            "employer": member.organisation.name, "confirmed_at": member.confirmed_at,
+            "member_active": member.status == ACTIVE, "application_open": application.status in OPEN_STATUSES,
+            "application_id": application.application_id, "all_confirmed": application.complete,
+            "language": member.language}
+
+
+def confirm_member(kit: ServiceKit, participant_id: str) -> dict:
+    """Record the member's confirmation once; confirming again changes nothing."""
+    with kit.unit_of_work() as uow:
+        db = uow.session
+        member = db.get(Member, participant_id)
+        if member is None:
+            raise not_found("Meeskonnaliiget", "Team member")
+        # The application row serialises the team's confirmations, so exactly one of two
+        # members confirming at the same moment sees that everybody has confirmed.
+        application = db.scalar(select(Application).where(
+            Application.application_id == member.application_id).with_for_update())
+        db.refresh(member)
+        if member.status != ACTIVE or application.status not in OPEN_STATUSES:
+            raise Refused(Problem(
+                "not_in_team", "Te ei ole enam selle meeskonna liige või taotlus ei ole enam menetluses.",
+                "You are no longer a member of this team, or the application is no longer open."), status=410)
+        if member.confirmed_at is None:
+            now = clock.now()
+            member.confirmed_at = now
+            all_confirmed = all(m.confirmed_at is not None for m in application.active_members)
+            if all_confirmed:
+                application.completed_at = now
+            uow.publish("enrolment.member.confirmed", {
+                "application_id": application.application_id, "participant_id": participant_id,
+                "all_confirmed": all_confirmed})
+        return _confirmation_view(member, application)
+
+
+def refresh_completeness(application: Application) -> None:
+    """After the team changed: complete exactly when every active member has confirmed."""
+    if all(m.confirmed_at is not None for m in application.active_members):
+        application.completed_at = application.completed_at or clock.now()
+    else:
+        application.completed_at = None

@@ -1,0 +1,182 @@
+"""What the coordinator pages and the staff API read: lists, counts per city, details.
+
+Read-only; every function opens its own short transaction and returns plain data.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from services.enrolment.adapters.models import (
+    ACCEPTED,
+    APPLICATION_STATUSES,
+    SUBMITTED,
+    WAITLISTED,
+    Application,
+    CityPreference,
+    Decision,
+    Edition,
+    Group,
+)
+from services.enrolment.domain import composition, placement
+from services.enrolment.service_layer.editions import current_edition
+from services.enrolment.service_layer.errors import not_found
+from shared.kit import ServiceKit
+
+
+def _edition(db: Session, edition_id: str | None) -> Edition | None:
+    return db.get(Edition, edition_id) if edition_id else current_edition(db)
+
+
+def _positions(db: Session, group_ids: set[str]) -> dict[str, int]:
+    if not group_ids:
+        return {}
+    waiting = db.scalars(select(Application).where(Application.group_id.in_(group_ids),
+                                                   Application.status == WAITLISTED)).all()
+    positions: dict[str, int] = {}
+    for group_id in group_ids:
+        positions.update(placement.waiting_positions([a for a in waiting if a.group_id == group_id]))
+    return positions
+
+
+def _composition_problems(app: Application) -> list:
+    return composition.check_composition(m.organisation.kind for m in app.active_members)
+
+
+def _summary(app: Application, positions: dict[str, int]) -> dict:
+    active = app.active_members
+    return {
+        "application_id": app.application_id, "edition_id": app.edition_id, "team_name": app.team_name,
+        "status": app.status, "group_id": app.group_id, "city": app.group.city if app.group else None,
+        "position": positions.get(app.application_id), "preferred_cities": app.preferred_cities,
+        "members_total": len(active), "members_confirmed": sum(1 for m in active if m.confirmed_at),
+        "complete": app.complete, "composition_ok": not _composition_problems(app),
+        "contact_email": app.contact_email, "submitted_at": app.submitted_at, "decided_at": app.decided_at,
+    }
+
+
+def list_applications(kit: ServiceKit, *, edition_id: str | None = None, status: str | None = None,
+                      city: str | None = None, complete: bool | None = None) -> list[dict]:
+    """Filtered by status, city (placed there, or named among the preferences) and completeness."""
+    with kit.db.transaction() as db:
+        edition = _edition(db, edition_id)
+        if edition is None:
+            return []
+        query = (select(Application).where(Application.edition_id == edition.edition_id)
+                 .options(selectinload(Application.members), selectinload(Application.preferences),
+                          selectinload(Application.group))
+                 .order_by(Application.submitted_at, Application.application_id))
+        if status in APPLICATION_STATUSES:
+            query = query.where(Application.status == status)
+        if city:
+            named = select(CityPreference.application_id).where(CityPreference.city == city)
+            in_group = select(Group.group_id).where(Group.edition_id == edition.edition_id, Group.city == city)
+            query = query.where(Application.application_id.in_(named) | Application.group_id.in_(in_group))
+        if complete is True:
+            query = query.where(Application.completed_at.is_not(None))
+        elif complete is False:
+            query = query.where(Application.completed_at.is_(None))
+        apps = db.scalars(query).all()
+        positions = _positions(db, {a.group_id for a in apps if a.status == WAITLISTED})
+        return [_summary(a, positions) for a in apps]
+
+
+def city_counts(kit: ServiceKit, edition_id: str | None = None) -> list[dict]:
+    """Per group: capacity, accepted, free places, waiting, how many undecided teams named
+    the city (as first choice, among any) and who is next on the waiting list."""
+    with kit.db.transaction() as db:
+        edition = _edition(db, edition_id)
+        if edition is None:
+            return []
+        apps = db.scalars(select(Application).where(Application.edition_id == edition.edition_id)
+                          .options(selectinload(Application.preferences))).all()
+        rows = []
+        for group in edition.groups:
+            accepted = [a for a in apps if a.group_id == group.group_id and a.status == ACCEPTED]
+            waiting = placement.ordered_waiting_list(
+                [a for a in apps if a.group_id == group.group_id and a.status == WAITLISTED])
+            undecided = [a for a in apps if a.status == SUBMITTED]
+            nxt = waiting[0] if waiting else None
+            rows.append({
+                "group_id": group.group_id, "city": group.city, "capacity_teams": group.capacity_teams,
+                "accepted": len(accepted), "free": placement.free_places(len(accepted), group.capacity_teams),
+                "waiting": len(waiting),
+                "undecided_first_choice": sum(1 for a in undecided if a.preferred_cities[:1] == [group.city]),
+                "undecided_any_choice": sum(1 for a in undecided if group.city in a.preferred_cities),
+                "next_on_waiting_list": {"application_id": nxt.application_id, "team_name": nxt.team_name,
+                                         "complete": nxt.complete} if nxt else None,
+            })
+        return rows
+
+
+def waiting_list(kit: ServiceKit, group_id: str) -> dict:
+    with kit.db.transaction() as db:
+        group = db.get(Group, group_id)
+        if group is None:
+            raise not_found("Rühma", "Group")
+        apps = db.scalars(select(Application).where(Application.group_id == group_id)
+                          .options(selectinload(Application.members), selectinload(Application.preferences),
+                                   selectinload(Application.group))).all()
+        accepted = sorted((a for a in apps if a.status == ACCEPTED), key=lambda a: (a.decided_at, a.team_name))
+        waiting = placement.ordered_waiting_list([a for a in apps if a.status == WAITLISTED])
+        positions = placement.waiting_positions(waiting)
+        return {
+            "group_id": group.group_id, "city": group.city, "capacity_teams": group.capacity_teams,
+            "free": placement.free_places(len(accepted), group.capacity_teams),
+            "accepted": [_summary(a, positions) for a in accepted],
+            "waiting": [{**_summary(a, positions), "waitlisted_at": a.waitlisted_at} for a in waiting],
+        }
+
+
+def application_detail(kit: ServiceKit, application_id: str) -> dict:
+    with kit.db.transaction() as db:
+        app = db.get(Application, application_id)
+        if app is None:
+            raise not_found("Taotlust", "Application")
+        positions = _positions(db, {app.group_id} if app.status == WAITLISTED else set())
+        edition = db.get(Edition, app.edition_id)
+        decisions = db.scalars(select(Decision).where(Decision.application_id == application_id)
+                               .order_by(Decision.id)).all()
+        group = app.group
+        return {
+            **_summary(app, positions),
+            "idea": {"title": app.idea_title, "description": app.idea_description, "kind": app.idea_kind},
+            "intends_to_delegate": app.intends_to_delegate, "ngo_experience": app.ngo_experience,
+            "language": app.language, "decision_reason": app.decision_reason, "decided_by": app.decided_by,
+            "withdrawn_at": app.withdrawn_at, "completed_at": app.completed_at,
+            "composition_problems": _composition_problems(app),
+            "first_session_starts_at": group.first_session_starts_at if group else None,
+            "cities": [g.city for g in edition.groups],
+            "organisations": [{
+                "organisation_id": o.organisation_id, "name": o.name, "registry_code": o.registry_code,
+                "kind": o.kind, "address": o.address, "billing_email": o.billing_email,
+            } for o in app.organisations],
+            "members": [{
+                "participant_id": m.participant_id, "first_name": m.first_name, "last_name": m.last_name,
+                "email": m.email, "phone": m.phone, "position": m.job_title,
+                "organisation_id": m.organisation_id, "organisation_name": m.organisation.name,
+                "organisation_kind": m.organisation.kind, "status": m.status, "confirmed_at": m.confirmed_at,
+                "left_at": m.left_at, "left_reason": m.left_reason,
+                "replaces_participant_id": m.replaces_participant_id,
+            } for m in app.members],
+            "decisions": [{"action": d.action, "detail": d.detail, "actor": d.actor, "at": d.at}
+                          for d in decisions],
+        }
+
+
+def receipt(kit: ServiceKit, application_id: str) -> dict:
+    """What the applicant sees after submitting (the thank-you page, the API's 201)."""
+    with kit.db.transaction() as db:
+        app = db.get(Application, application_id)
+        if app is None:
+            raise not_found("Taotlust", "Application")
+        return {"application_id": app.application_id, "edition_id": app.edition_id, "status": app.status,
+                "team_name": app.team_name, "submitted_at": app.submitted_at, "contact_email": app.contact_email,
+                "members": [{"participant_id": m.participant_id, "first_name": m.first_name,
+                             "last_name": m.last_name, "email": m.email} for m in app.active_members]}
+
+
+def receipt_by_key(kit: ServiceKit, key: str) -> dict | None:
+    with kit.db.transaction() as db:
+        application_id = db.scalar(select(Application.application_id).where(Application.idempotency_key == key))
+    return receipt(kit, application_id) if application_id else None
