@@ -1,0 +1,1 @@
+"""Attendance: session days, attendance sheets, make-up sessions, dropouts and completion."""

@@ -1,0 +1,27 @@
+"""Attendance service: the composition root (``bootstrap``) and the app factory."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.attendance.adapters.models import Base, messaging
+from services.attendance.entrypoints import api, views
+from services.attendance.entrypoints.subscriptions import HANDLERS, TICKS
+from shared.config import Settings
+from shared.kit import ServiceKit
+from shared.web import create_service_app
+
+SERVICE = "attendance"
+HERE = Path(__file__).resolve().parent
+
+
+def bootstrap(settings: Settings | None = None) -> ServiceKit:
+    settings = settings or Settings.from_env(SERVICE)
+    return ServiceKit(settings, Base.metadata, messaging, HERE / "migrations", HANDLERS, TICKS)
+
+
+def create_app(test_config: dict | None = None, kit: ServiceKit | None = None):
+    kit = kit or bootstrap()
+    app, rest = create_service_app(kit, __name__, title="Attendance", root=HERE, test_config=test_config)
+    app.register_blueprint(views.blueprint)
+    rest.register_blueprint(api.blp)
+    return app

@@ -1,0 +1,1 @@
+"""Printable documents the attendance service produces (sign-in sheets)."""

@@ -1,0 +1,147 @@
+"""The make-up rule (policy, DOMAIN.md "Sessions and attendance").
+
+A participant of group G who misses day N may attend day N with another group, in a session
+that takes place entirely after G's own day-N session and entirely before G's own day N+1
+(for day III: any later day-III session). The last session of each day number therefore
+offers no make-up at all (Tallinn's, in 2019).
+
+"After the own session" is read as "starting no earlier than the own session ends": a
+same-day session elsewhere running in parallel is a switch of city, not a make-up.
+
+Seat limits are checked only when a make-up is booked (``check_make_up``). Which sessions
+*could* make a day up, and so when a participant drops out, does not depend on how full
+they are: a seat may free up, and a dropout must not hinge on other people's bookings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .schedule import ROMAN_DAY, Schedule, Session
+
+
+class MakeUpRefused(Exception):
+    """A make-up booking the rule does not allow, with texts to show to the person."""
+
+    def __init__(self, code: str, message_et: str, message_en: str) -> None:
+        super().__init__(message_en)
+        self.code = code
+        self.message_et = message_et
+        self.message_en = message_en
+
+    def message(self, language: str = "et") -> str:
+        return self.message_en if language == "en" else self.message_et
+
+
+# Reason codes, stable for APIs and translations.
+SAME_GROUP = "same_group"
+DIFFERENT_DAY = "different_day"
+BEFORE_OWN_SESSION = "before_own_session"
+AFTER_OWN_NEXT_DAY = "after_own_next_day"
+SESSION_FULL = "session_full"
+
+
+@dataclass(frozen=True)
+class MakeUpWindow:
+    """When a missed day N can be made up: by sessions lying within [opens_at, closes_at]."""
+
+    own_session: Session
+    next_own_session: Session | None  # None for the last day: no upper bound
+
+    @property
+    def opens_at(self) -> datetime:
+        return self.own_session.ends_at
+
+    @property
+    def closes_at(self) -> datetime | None:
+        return None if self.next_own_session is None else self.next_own_session.starts_at
+
+
+def make_up_window(schedule: Schedule, group_id: str, day_number: int) -> MakeUpWindow:
+    return MakeUpWindow(
+        own_session=schedule.session_of(group_id, day_number),
+        next_own_session=schedule.next_session_of(group_id, day_number),
+    )
+
+
+def _rule_refusal(window: MakeUpWindow, target: Session) -> MakeUpRefused | None:
+    """Why ``target`` cannot make up the window's day, ignoring seats; None if it can."""
+    own = window.own_session
+    day = ROMAN_DAY[own.day_number]
+    if target.group_id == own.group_id:
+        return MakeUpRefused(
+            SAME_GROUP,
+            f"{target.city} {target.date_text} on teie oma grupi koolituspäev, mitte järeletegemise võimalus.",
+            f"{target.city} {target.date_text} is your own group's session, not a make-up.",
+        )
+    if target.day_number != own.day_number:
+        return MakeUpRefused(
+            DIFFERENT_DAY,
+            f"Puudutud {day} päeva saab järele teha ainult teise grupi {day} päeval; "
+            f"{target.city} {target.date_text} on {target.roman_day} päev.",
+            f"A missed day {day} can only be made up at another group's day {day}; "
+            f"{target.city} {target.date_text} is day {target.roman_day}.",
+        )
+    if target.starts_at < window.opens_at:
+        return MakeUpRefused(
+            BEFORE_OWN_SESSION,
+            f"{target.city} {target.date_text} toimub enne teie grupi {day} päeva lõppu ({own.date_text}); "
+            "järele saab teha ainult hiljem toimuval koolituspäeval.",
+            f"{target.city} {target.date_text} takes place before your group's day {day} "
+            f"({own.date_text}) is over; only a later session can make it up.",
+        )
+    next_own = window.next_own_session
+    if next_own is not None and target.ends_at > next_own.starts_at:
+        return MakeUpRefused(
+            AFTER_OWN_NEXT_DAY,
+            f"{target.city} {target.date_text} toimub pärast teie grupi {next_own.roman_day} päeva algust "
+            f"({next_own.date_text}); {day} päev tuleb järele teha enne seda.",
+            f"{target.city} {target.date_text} takes place after your group's day {next_own.roman_day} "
+            f"starts ({next_own.date_text}); day {day} must be made up before then.",
+        )
+    return None
+
+
+def make_up_sessions(schedule: Schedule, group_id: str, day_number: int) -> list[Session]:
+    """Every session that can make up the group's day, past or future, chronologically."""
+    window = make_up_window(schedule, group_id, day_number)
+    return [s for s in schedule.sessions_on_day(day_number) if _rule_refusal(window, s) is None]
+
+
+def open_make_up_sessions(schedule: Schedule, group_id: str, day_number: int, now: datetime) -> list[Session]:
+    """The make-up sessions that have not ended at ``now`` (a running one still counts)."""
+    return [s for s in make_up_sessions(schedule, group_id, day_number) if not s.has_ended(now)]
+
+
+def last_chance_ends_at(schedule: Schedule, group_id: str, day_number: int) -> datetime:
+    """When a missed day becomes final: the end of its last make-up session, or of the
+    own session when there is none (Tallinn's day I, the last day III)."""
+    candidates = make_up_sessions(schedule, group_id, day_number)
+    if candidates:
+        return max(s.ends_at for s in candidates)
+    return schedule.session_of(group_id, day_number).ends_at
+
+
+def free_seats(session: Session, taken_seats: int) -> int | None:
+    """None means unlimited."""
+    if session.seats is None:
+        return None
+    return max(session.seats - taken_seats, 0)
+
+
+def check_make_up(
+    schedule: Schedule, group_id: str, day_number: int, target: Session, taken_seats: int
+) -> None:
+    """Raise ``MakeUpRefused`` unless a member of ``group_id`` who missed ``day_number`` may
+    be booked into ``target``. ``taken_seats`` counts everyone already expected there (its
+    own group and earlier make-ups); the caller reads it in the same transaction."""
+    refusal = _rule_refusal(make_up_window(schedule, group_id, day_number), target)
+    if refusal is not None:
+        raise refusal
+    if free_seats(target, taken_seats) == 0:
+        raise MakeUpRefused(
+            SESSION_FULL,
+            f"{target.city} {target.date_text} koolituspäeval ei ole vabu kohti ({target.seats} kohta).",
+            f"The session in {target.city} on {target.date_text} is full ({target.seats} seats).",
+        )

@@ -1,0 +1,174 @@
+"""Where a participant stands: per day, and overall (completed, dropped out, in progress).
+
+The standing is a pure function of the schedule, the attendance facts and ``now``. Nothing
+is remembered between calls, so a corrected fact (an absence turned into a presence) simply
+yields a different standing; the service compares it with the last one it published to
+decide which events (dropped_out, reinstated, completed) to emit.
+
+Facts are read like this:
+- presence at the own session, or at a session that may make the day up, counts;
+- a day whose own session has ended without a presence is an absence, recorded or not
+  (``DayStanding.own_record`` tells the two apart, e.g. to hold back notices until the
+  trainer has filled in the sheet);
+- an absence becomes final when its last make-up session has ended.
+
+Withdrawals are decided by people, not computed from facts: the service records them and
+uses ``days_held_by`` for the claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from .makeup import last_chance_ends_at, make_up_sessions
+from .schedule import DAY_NUMBERS, Schedule, Session, UnknownSession
+
+AttendanceFacts = Mapping[str, bool] | Iterable[tuple[str, bool]]
+
+
+class DayState(StrEnum):
+    ATTENDED = "attended"
+    MADE_UP = "made_up"
+    ABSENT_OPEN = "absent_open"  # missed, some make-up session has not ended yet
+    MISSED = "missed"  # missed, no make-up left: the participant has dropped out
+    UPCOMING = "upcoming"  # own session not over yet and nothing recorded
+
+
+class Outcome(StrEnum):
+    COMPLETED = "completed"
+    DROPPED_OUT = "dropped_out"
+    IN_PROGRESS = "in_progress"
+
+
+COUNTS_AS_ATTENDED = frozenset({DayState.ATTENDED, DayState.MADE_UP})
+
+
+@dataclass(frozen=True)
+class DayStanding:
+    day_number: int
+    state: DayState
+    own_session: Session
+    own_record: bool | None  # True present, False recorded absent, None nothing recorded
+    made_up_at: Session | None = None
+    open_make_ups: tuple[Session, ...] = ()  # only for ABSENT_OPEN, chronologically
+    last_chance_ends_at: datetime | None = None  # for ABSENT_OPEN and MISSED
+
+    @property
+    def counts_as_attended(self) -> bool:
+        return self.state in COUNTS_AS_ATTENDED
+
+
+@dataclass(frozen=True)
+class ParticipantStanding:
+    group_id: str
+    days: tuple[DayStanding, ...]  # by day number
+    outcome: Outcome
+    dropped_out_at: datetime | None  # when the first missed day's last chance ended
+    days_attended: int  # attended or made up
+    days_held: int  # own-group sessions ended by the dropout (or by now, if not dropped out)
+    ignored_session_ids: tuple[str, ...] = ()  # facts that count for no day (see participant_standing)
+
+    @property
+    def at_risk(self) -> bool:
+        """Still in the programme, with a missed day that can still be made up."""
+        return self.outcome is Outcome.IN_PROGRESS and any(d.state is DayState.ABSENT_OPEN for d in self.days)
+
+    @property
+    def open_days(self) -> tuple[DayStanding, ...]:
+        """The missed days still open, with their remaining chances (the at-risk list)."""
+        return tuple(d for d in self.days if d.state is DayState.ABSENT_OPEN)
+
+    def day(self, day_number: int) -> DayStanding:
+        for standing in self.days:
+            if standing.day_number == day_number:
+                return standing
+        raise KeyError(day_number)
+
+
+def _latest_facts(facts: AttendanceFacts) -> dict[str, bool]:
+    # A list may hold a session twice (a correction appended to the history): the last wins.
+    items = facts.items() if isinstance(facts, Mapping) else facts
+    return {session_id: bool(present) for session_id, present in items}
+
+
+def days_held_by(schedule: Schedule, group_id: str, moment: datetime) -> int:
+    """How many of the group's own sessions had ended at ``moment`` (what a claim charges for;
+    for a withdrawal, pass the time of the withdrawal)."""
+    return sum(1 for s in schedule.sessions_of_group(group_id) if s.has_ended(moment))
+
+
+def _day_standing(
+    schedule: Schedule, group_id: str, day_number: int, present_at: dict[str, bool], now: datetime
+) -> tuple[DayStanding, set[str]]:
+    own = schedule.session_of(group_id, day_number)
+    candidates = make_up_sessions(schedule, group_id, day_number)
+    own_record = present_at.get(own.session_id)
+    counted = {own.session_id, *(s.session_id for s in candidates)}
+
+    if own_record is True:
+        return DayStanding(day_number, DayState.ATTENDED, own, own_record), counted
+    made_up_at = next((s for s in candidates if present_at.get(s.session_id) is True), None)
+    if made_up_at is not None:
+        return DayStanding(day_number, DayState.MADE_UP, own, own_record, made_up_at=made_up_at), counted
+    if own_record is None and not own.has_ended(now):
+        return DayStanding(day_number, DayState.UPCOMING, own, own_record), counted
+
+    last_chance = last_chance_ends_at(schedule, group_id, day_number)
+    still_open = tuple(s for s in candidates if not s.has_ended(now))
+    # Final only once the last chance is over; until then (even with no make-up session at
+    # all, during the own session) a presence may still be recorded or corrected.
+    state = DayState.MISSED if now >= last_chance else DayState.ABSENT_OPEN
+    return (
+        DayStanding(
+            day_number,
+            state,
+            own,
+            own_record,
+            open_make_ups=still_open,
+            last_chance_ends_at=last_chance,
+        ),
+        counted,
+    )
+
+
+def participant_standing(
+    schedule: Schedule, group_id: str, facts: AttendanceFacts, now: datetime
+) -> ParticipantStanding:
+    """The participant's standing at ``now``.
+
+    ``facts`` maps session ids to presence (True) or absence (False), as recorded or
+    corrected. Facts at sessions that cannot count for this group (another day's session,
+    a session outside the make-up window, an unknown id) are ignored and listed in
+    ``ignored_session_ids`` so a coordinator can see them.
+    """
+    if not schedule.has_group(group_id):
+        raise UnknownSession(f"no sessions for group {group_id!r}")
+    present_at = _latest_facts(facts)
+    days: list[DayStanding] = []
+    counted: set[str] = set()
+    for day_number in DAY_NUMBERS:
+        standing, counted_here = _day_standing(schedule, group_id, day_number, present_at, now)
+        days.append(standing)
+        counted |= counted_here
+
+    missed = [d for d in days if d.state is DayState.MISSED]
+    if missed:
+        outcome = Outcome.DROPPED_OUT
+        dropped_out_at = min(d.last_chance_ends_at for d in missed if d.last_chance_ends_at is not None)
+    elif all(d.counts_as_attended for d in days):
+        outcome, dropped_out_at = Outcome.COMPLETED, None
+    else:
+        outcome, dropped_out_at = Outcome.IN_PROGRESS, None
+
+    return ParticipantStanding(
+        group_id=group_id,
+        days=tuple(days),
+        outcome=outcome,
+        dropped_out_at=dropped_out_at,
+        days_attended=sum(1 for d in days if d.counts_as_attended),
+        days_held=days_held_by(schedule, group_id, dropped_out_at or now),
+        ignored_session_ids=tuple(sorted(set(present_at) - counted)),
+    )

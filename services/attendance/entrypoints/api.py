@@ -1,0 +1,359 @@
+"""Attendance JSON API (documented in /attendance/openapi.json).
+
+Endpoints only translate: input → a use case → output. City-scoped staff see and mark only
+their cities' sessions (403 otherwise); refusals come back as 422 (409/404) with the
+reason in ``message``, ``errors`` per field and a stable ``reason`` code.
+"""
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import jsonify
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from services.attendance.entrypoints import common
+from services.attendance.service_layer import attendance, queries
+from services.attendance.service_layer.common import Refused, SheetInvalid
+from shared import auth, clock, i18n
+
+blp = Blueprint("attendance_api", __name__, url_prefix="/api",
+                description="Session days, attendance sheets, make-up sessions, dropouts and completion")
+STAFF = ("coordinator", "trainer")
+SECURITY = [{"staffSession": []}]
+
+
+# -- schemas ------------------------------------------------------------------------------------
+
+class SessionOut(Schema):
+    session_id = fields.String()
+    group_id = fields.String()
+    city = fields.String()
+    day_number = fields.Integer()
+    date = fields.String(metadata={"description": "dd.mm.yyyy, Europe/Tallinn"})
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    venue = fields.String()
+    seats = fields.Integer(allow_none=True)
+
+
+class SheetLineOut(Schema):
+    participant_id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    organisation = fields.String()
+    group_id = fields.String(allow_none=True)
+    city = fields.String()
+    make_up = fields.Boolean()
+    present = fields.Boolean(allow_none=True, metadata={"description": "null: not recorded yet"})
+    source = fields.String(allow_none=True)
+
+
+class SheetOut(Schema):
+    session = fields.Nested(SessionOut)
+    lines = fields.List(fields.Nested(SheetLineOut))
+    changed = fields.List(fields.String(), metadata={"description": "participants whose mark this request changed"})
+
+
+class MarkIn(Schema):
+    participant_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    present = fields.Boolean(required=True, truthy={True}, falsy={False})  # JSON true/false only
+
+
+class SheetIn(Schema):
+    marks = fields.List(fields.Nested(MarkIn), required=True, validate=validate.Length(max=500))
+
+
+class MakeUpIn(Schema):
+    participant_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class MakeUpOut(Schema):
+    participant_id = fields.String()
+    session_id = fields.String()
+    day_number = fields.Integer()
+    booked_by = fields.String()
+    booked_at = fields.AwareDateTime()
+
+
+class AuditOut(Schema):
+    participant_id = fields.String()
+    participant_name = fields.String()
+    session_id = fields.String()
+    old_present = fields.Boolean(allow_none=True)
+    new_present = fields.Boolean()
+    source = fields.String()
+    actor = fields.String()
+    actor_name = fields.String()
+    at = fields.AwareDateTime()
+
+
+class MakeUpOptionOut(Schema):
+    session_id = fields.String()
+    city = fields.String()
+    date = fields.String()
+
+
+class DayOut(Schema):
+    day_number = fields.Integer()
+    state = fields.String(metadata={"description": "attended | made_up | absent_open | missed | upcoming"})
+    session_id = fields.String()
+    date = fields.String()
+    recorded = fields.Boolean(allow_none=True)
+    made_up_at = fields.Nested(MakeUpOptionOut, allow_none=True)
+    open_make_ups = fields.List(fields.Nested(MakeUpOptionOut))
+    last_chance_ends_at = fields.AwareDateTime(allow_none=True)
+
+
+class StandingOut(Schema):
+    participant_id = fields.String()
+    first_name = fields.String()
+    last_name = fields.String()
+    organisation = fields.String()
+    group_id = fields.String()
+    city = fields.String()
+    status = fields.String(metadata={"description": "active | withdrawn"})
+    outcome = fields.String(metadata={"description": "completed | dropped_out | at_risk | in_progress | not_recorded (a missed day nobody recorded) | unknown"})
+    reason = fields.String(allow_none=True)
+    days_attended = fields.Integer(allow_none=True)
+    days = fields.List(fields.Nested(DayOut))
+
+
+class OverviewOut(Schema):
+    group_id = fields.String()
+    city = fields.String()
+    sessions = fields.List(fields.Nested(SessionOut))
+    participants = fields.List(fields.Nested(StandingOut))
+
+
+class RefusalOut(Schema):
+    """The shared error body, plus a stable reason code when a rule refused the request."""
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Dict(metadata={"description": "messages per input field"})
+    reason = fields.String(metadata={"description": "e.g. session_not_started, before_own_session, "
+                                                    "after_own_next_day, session_full, already_attended"})
+
+
+def refusals(*codes: int):
+    """Document the refusal bodies an endpoint may answer with."""
+    texts = {404: "No such session, group or participant", 409: "Conflicts with the current state",
+             422: "Invalid input, or refused by a rule (see reason)"}
+
+    def decorate(view):
+        for status in codes:
+            view = blp.alt_response(status, schema=RefusalOut, description=texts[status])(view)
+        return view
+    return decorate
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def refused(exc: Refused):
+    """The shared error body, plus the refusal's stable ``reason`` code."""
+    message = exc.message(i18n.select_locale())
+    body = {"code": exc.status, "status": HTTPStatus(exc.status).phrase.lower().replace(" ", "_"),
+            "message": message, "reason": exc.code, "errors": {exc.field or "_": [message]}}
+    response = jsonify(body)
+    response.status_code = exc.status
+    return response
+
+
+def sheet_invalid(exc: SheetInvalid):
+    language = i18n.select_locale()
+    body = {"code": 422, "status": "unprocessable_entity",
+            "message": "Lehte ei salvestatud." if language == "et" else "The sheet was not saved.",
+            "errors": {"marks": {pid: [r.message(language)] for pid, r in exc.errors.items()}}}
+    response = jsonify(body)
+    response.status_code = 422
+    return response
+
+
+def _session_out(s) -> dict:
+    return {"session_id": s.session_id, "group_id": s.group_id, "city": s.city, "day_number": s.day_number,
+            "date": common.date_text(s.starts_at), "starts_at": s.starts_at, "ends_at": s.ends_at,
+            "venue": s.venue, "seats": s.seats}
+
+
+def _sheet_out(view, changed=()) -> dict:
+    return {"session": _session_out(view.session), "changed": list(changed), "lines": [
+        {"participant_id": line.participant_id, "first_name": line.participant.first_name,
+         "last_name": line.participant.last_name, "organisation": view.organisation(line),
+         "group_id": line.group_id, "city": view.city_of(line), "make_up": line.make_up,
+         "present": line.record.present if line.record else None,
+         "source": line.record.source if line.record else None} for line in view.lines]}
+
+
+def _option(s) -> dict:
+    return {"session_id": s.session_id, "city": s.city, "date": s.date_text}
+
+
+def standing_out(row: queries.Row) -> dict:
+    p, standing = row.participant, row.standing
+    days = []
+    for d in standing.days if standing else ():
+        days.append({"day_number": d.day_number, "state": d.state.value, "session_id": d.own_session.session_id,
+                     "date": d.own_session.date_text, "recorded": d.own_record,
+                     "made_up_at": _option(d.made_up_at) if d.made_up_at else None,
+                     "open_make_ups": [_option(s) for s in d.open_make_ups],
+                     "last_chance_ends_at": d.last_chance_ends_at})
+    return {"participant_id": p.participant_id, "first_name": p.first_name, "last_name": p.last_name,
+            "organisation": row.organisation, "group_id": row.group_id, "city": row.city, "status": p.status,
+            "outcome": row.outcome, "reason": row.reason,
+            "days_attended": standing.days_attended if standing else None, "days": days}
+
+
+def _staff_session(db, session_id):
+    target = queries.session(db, session_id)
+    auth.require_city(auth.current_user(), target.city, *STAFF)
+    return target
+
+
+# -- routes ---------------------------------------------------------------------------------------
+
+@blp.route("/sessions")
+@auth.requires(*STAFF)
+@blp.response(200, SessionOut(many=True))
+@blp.doc(security=SECURITY)
+def list_sessions():
+    """Sessions in the cities the user may see."""
+    with common.reading() as db:
+        return [_session_out(s) for s in queries.sessions(db, common.user_cities())]
+
+
+@blp.route("/sessions/<session_id>")
+@auth.requires(*STAFF)
+@blp.response(200, SheetOut)
+@refusals(404)
+@blp.doc(security=SECURITY)
+def get_sheet(session_id: str):
+    """The session's attendance sheet: its group's participants and make-ups, with their marks."""
+    try:
+        with common.reading() as db:
+            _staff_session(db, session_id)
+            return _sheet_out(queries.sheet(db, session_id))
+    except Refused as exc:
+        return refused(exc)
+
+
+@blp.route("/sessions/<session_id>/attendance", methods=["PUT"])
+@auth.requires(*STAFF)
+@blp.arguments(SheetIn)
+@blp.response(200, SheetOut)
+@refusals(404, 422)
+@blp.doc(security=SECURITY)
+def put_sheet(body: dict, session_id: str):
+    """Save the whole sheet. Participants left out keep their marks; an unchanged mark
+    writes nothing and publishes nothing; a changed one is audited and published."""
+    try:
+        with common.reading() as db:
+            _staff_session(db, session_id)
+        marks = [(m["participant_id"], m["present"]) for m in body["marks"]]
+        changed = attendance.save_sheet(common.kit(), session_id, marks, common.actor("api"))
+        with common.reading() as db:
+            return _sheet_out(queries.sheet(db, session_id), changed)
+    except SheetInvalid as exc:
+        return sheet_invalid(exc)
+    except Refused as exc:
+        return refused(exc)
+
+
+@blp.route("/sessions/<session_id>/attendance", methods=["POST"])
+@auth.requires(*STAFF)
+@blp.arguments(MarkIn)
+@blp.response(200, SheetOut)
+@refusals(404, 422)
+@blp.doc(security=SECURITY)
+def post_mark(body: dict, session_id: str):
+    """Mark one participant. Someone from another group marked present is booked as a
+    make-up first (the make-up rule and the seat limit apply)."""
+    try:
+        with common.reading() as db:
+            _staff_session(db, session_id)
+        changed = attendance.mark(common.kit(), session_id, body["participant_id"], body["present"],
+                                  common.actor("api"))
+        with common.reading() as db:
+            return _sheet_out(queries.sheet(db, session_id), [body["participant_id"]] if changed else [])
+    except Refused as exc:
+        return refused(exc)
+
+
+@blp.route("/sessions/<session_id>/make-ups", methods=["POST"])
+@auth.requires(*STAFF)
+@blp.arguments(MakeUpIn)
+@blp.response(201, MakeUpOut)
+@blp.alt_response(200, schema=MakeUpOut, description="Booked already: nothing changed")
+@refusals(404, 422)
+@blp.doc(security=SECURITY)
+def post_make_up(body: dict, session_id: str):
+    """Book a participant of another group into this session to make up a missed day."""
+    try:
+        with common.reading() as db:
+            _staff_session(db, session_id)
+        booking, created = attendance.book_make_up(common.kit(), session_id, body["participant_id"],
+                                                   common.actor("api"))
+    except Refused as exc:
+        return refused(exc)
+    out = {"participant_id": booking.participant_id, "session_id": booking.session_id,
+           "day_number": booking.day_number, "booked_by": booking.booked_by, "booked_at": booking.booked_at}
+    return out, 201 if created else 200
+
+
+@blp.route("/sessions/<session_id>/audit")
+@auth.requires(*STAFF)
+@blp.response(200, AuditOut(many=True))
+@refusals(404)
+@blp.doc(security=SECURITY)
+def get_audit(session_id: str):
+    """Every change of this session's marks, newest first: who, when, old → new, how."""
+    try:
+        with common.reading() as db:
+            _staff_session(db, session_id)
+            return queries.audit(db, session_id=session_id)
+    except Refused as exc:
+        return refused(exc)
+
+
+@blp.route("/participants/<participant_id>")
+@auth.requires(*STAFF)
+@blp.response(200, StandingOut)
+@refusals(404)
+@blp.doc(security=SECURITY)
+def get_participant(participant_id: str):
+    """A participant's standing per day, computed from the facts and the current time."""
+    try:
+        with common.reading() as db:
+            row = queries.participant(db, participant_id, clock.now())
+            auth.require_city(auth.current_user(), row.city, *STAFF)
+            return standing_out(row)
+    except Refused as exc:
+        return refused(exc)
+
+
+@blp.route("/groups/<group_id>/overview")
+@auth.requires(*STAFF)
+@blp.response(200, OverviewOut)
+@refusals(404)
+@blp.doc(security=SECURITY)
+def get_overview(group_id: str):
+    """Participants × days of one group, with each participant's outcome."""
+    try:
+        with common.reading() as db:
+            g = queries.group(db, group_id)
+            auth.require_city(auth.current_user(), g.city, *STAFF)
+            sessions = [queries.session(db, s.session_id) for s in queries.group_sessions(db, group_id)]
+            return {"group_id": group_id, "city": g.city, "sessions": [_session_out(s) for s in sessions],
+                    "participants": [standing_out(r) for r in queries.group_rows(db, group_id, clock.now())]}
+    except Refused as exc:
+        return refused(exc)
+
+
+@blp.route("/at-risk")
+@auth.requires(*STAFF)
+@blp.response(200, StandingOut(many=True))
+@blp.doc(security=SECURITY)
+def get_at_risk():
+    """Participants with a missed day still open, and the make-up sessions left to them."""
+    with common.reading() as db:
+        return [standing_out(r) for r in queries.at_risk(db, common.user_cities(), clock.now())]

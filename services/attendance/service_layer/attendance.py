@@ -1,0 +1,309 @@
+"""Recording attendance: the sheet, single marks, make-up bookings, self check-in.
+
+Every use case is one transaction: the record, its audit line, its
+``attendance.attendance.recorded`` event and whatever outcome it settles commit together.
+An unchanged mark writes nothing and publishes nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DbSession
+
+from services.attendance.adapters.models import (
+    ACTIVE,
+    Application,
+    AttendanceRecord,
+    AuditEntry,
+    MakeUp,
+    Participant,
+    ScheduledSession,
+)
+from services.attendance.domain.checkin import CheckInRefused, verify_checkin_code
+from services.attendance.domain.makeup import MakeUpRefused, check_make_up
+from services.attendance.domain.schedule import ROMAN_DAY, local_time_text
+from services.attendance.service_layer.common import (
+    Actor,
+    NotFound,
+    Refused,
+    Schedules,
+    SheetInvalid,
+    checkin_secret,
+    lock_participants,
+    lock_session,
+    to_domain,
+)
+from services.attendance.service_layer.outcomes import settle
+from shared import clock
+
+SELF_CHECK_IN = "self_check_in"
+
+
+# -- who is on a session's sheet ------------------------------------------------------------
+
+@dataclass
+class SheetLine:
+    participant: Participant
+    group_id: str | None  # the participant's own group
+    make_up: bool  # from another group
+    booked: bool  # a make-up booking exists
+    record: AttendanceRecord | None
+
+    @property
+    def participant_id(self) -> str:
+        return self.participant.participant_id
+
+
+def sheet_lines(db: DbSession, target: ScheduledSession) -> list[SheetLine]:
+    """The session's own group's active members, booked make-ups, and anyone already recorded
+    there (so a record stays correctable after a withdrawal). Own group first, by name."""
+    groups = dict(db.execute(select(Application.application_id, Application.group_id)).all())
+    records = {r.participant_id: r for r in db.scalars(
+        select(AttendanceRecord).where(AttendanceRecord.session_id == target.session_id))}
+    booked = set(db.scalars(select(MakeUp.participant_id).where(MakeUp.session_id == target.session_id)))
+    members = db.scalars(select(Participant).join(
+        Application, Application.application_id == Participant.application_id).where(
+        Application.group_id == target.group_id, Participant.status == ACTIVE)).all()
+    people = {p.participant_id: p for p in members}
+    others = (booked | set(records)) - set(people)
+    if others:
+        people.update({p.participant_id: p for p in db.scalars(
+            select(Participant).where(Participant.participant_id.in_(others)))})
+    lines = []
+    for p in people.values():
+        group_id = groups.get(p.application_id)
+        lines.append(SheetLine(p, group_id, group_id != target.group_id, p.participant_id in booked,
+                               records.get(p.participant_id)))
+    lines.sort(key=lambda line: (line.make_up, line.participant.last_name.lower(),
+                                 line.participant.first_name.lower(), line.participant_id))
+    return lines
+
+
+# -- writing one mark -----------------------------------------------------------------------
+
+def _not_started(target: ScheduledSession) -> Refused:
+    day = to_domain(target)
+    return Refused("session_not_started",
+                   f"Koolituspäev ({target.city} {day.date_text}) algab kell {local_time_text(target.starts_at)}; "
+                   "kohalolekut saab märkida alates algusest.",
+                   f"The session ({target.city} {day.date_text}) starts at {local_time_text(target.starts_at)}; "
+                   "attendance can be recorded from then on.", field="session_id")
+
+
+def _write(uow, target: ScheduledSession, line: SheetLine, present: bool, actor: Actor, now: datetime) -> bool:
+    """Store one mark; False when it changes nothing (no record, no audit line, no event)."""
+    record = line.record
+    if record is not None and record.present == present:
+        return False
+    old = record.present if record is not None else None
+    if record is None:
+        record = AttendanceRecord(participant_id=line.participant_id, session_id=target.session_id)
+        uow.session.add(record)
+        line.record = record
+    record.present, record.make_up = present, line.make_up
+    record.source, record.recorded_by, record.recorded_at = actor.source, actor.actor, now
+    uow.session.add(AuditEntry(participant_id=line.participant_id, session_id=target.session_id,
+                               old_present=old, new_present=present, source=actor.source,
+                               actor=actor.actor, actor_name=actor.name, at=now))
+    day = to_domain(target)
+    uow.publish("attendance.attendance.recorded", {
+        "participant_id": line.participant_id, "session_id": target.session_id, "city": target.city,
+        "day_number": target.day_number, "date": day.local_date, "present": present,
+        "make_up": line.make_up, "group_id": line.group_id or "", "source": actor.source,
+        "corrected": old is not None})
+    return True
+
+
+def _settle_changed(uow, participants: dict[str, Participant], changed: Iterable[str], now: datetime) -> None:
+    schedules = Schedules(uow.session)
+    for participant_id in sorted(set(changed)):
+        settle(uow, participants[participant_id], now, schedules)
+
+
+# -- the sheet and single marks ---------------------------------------------------------------
+
+def save_sheet(kit, session_id: str, marks: list[tuple[str, bool]], actor: Actor) -> list[str]:
+    """Store a sheet's marks (participants left out stay as they are). All or nothing: a line
+    that is not on the sheet refuses the whole sheet. Returns the ids whose mark changed."""
+    now = clock.now()
+    with kit.unit_of_work() as uow:
+        target = lock_session(uow.session, session_id)
+        if now < target.starts_at:
+            raise _not_started(target)
+        lines = {line.participant_id: line for line in sheet_lines(uow.session, target)}
+        errors = {}
+        seen = set()
+        for participant_id, _ in marks:
+            if participant_id in seen:
+                errors[participant_id] = Refused("duplicate", "Osaleja on lehel kaks korda.",
+                                                 "The participant is listed twice.", field="participant_id")
+            elif participant_id not in lines:
+                errors[participant_id] = _not_on_sheet()
+            seen.add(participant_id)
+        if errors:
+            raise SheetInvalid(errors)
+        participants = lock_participants(uow.session, seen)
+        changed = [pid for pid, present in marks
+                   if _write(uow, target, lines[pid], present, actor, now)]
+        _settle_changed(uow, participants, changed, now)
+        return changed
+
+
+def _not_on_sheet() -> Refused:
+    return Refused("not_on_sheet", "Osaleja ei ole selle koolituspäeva nimekirjas.",
+                   "The participant is not on this session's list.", field="participant_id")
+
+
+def mark(kit, session_id: str, participant_id: str, present: bool, actor: Actor) -> bool:
+    """One mark. A participant of another group marked present is booked as a make-up first
+    (the make-up rule and the seat limit apply). Returns whether anything changed."""
+    now = clock.now()
+    with kit.unit_of_work() as uow:
+        target = lock_session(uow.session, session_id)
+        if now < target.starts_at:
+            raise _not_started(target)
+        lines = {line.participant_id: line for line in sheet_lines(uow.session, target)}
+        participants = lock_participants(uow.session, [participant_id])
+        if participant_id not in participants:
+            raise NotFound("Osalejat", "Participant")
+        line = lines.get(participant_id)
+        if line is None:
+            if not present:
+                raise _not_on_sheet()
+            _book(uow.session, target, participants[participant_id], actor, now)
+            line = next(x for x in sheet_lines(uow.session, target) if x.participant_id == participant_id)
+        changed = _write(uow, target, line, present, actor, now)
+        if changed:
+            _settle_changed(uow, participants, [participant_id], now)
+        return changed
+
+
+# -- make-up ------------------------------------------------------------------------------------
+
+def book_make_up(kit, session_id: str, participant_id: str, actor: Actor) -> tuple[MakeUp, bool]:
+    """Book a participant into another group's session to make up a missed day.
+    Returns (booking, created); booking twice is a no-op."""
+    now = clock.now()
+    with kit.unit_of_work() as uow:
+        target = lock_session(uow.session, session_id)
+        participant = lock_participants(uow.session, [participant_id]).get(participant_id)
+        if participant is None:
+            raise NotFound("Osalejat", "Participant")
+        existing = uow.session.scalar(select(MakeUp).where(MakeUp.participant_id == participant_id,
+                                                           MakeUp.session_id == session_id))
+        if existing is not None:
+            return existing, False
+        booking = _book(uow.session, target, participant, actor, now)
+        settle(uow, participant, now)
+        return booking, True
+
+
+def _book(db: DbSession, target: ScheduledSession, participant: Participant, actor: Actor,
+          now: datetime) -> MakeUp:
+    """Check the make-up rule (domain) and the seats, then book. The caller holds the
+    session's row lock, so two bookings cannot both take the last seat."""
+    if participant.status != ACTIVE:
+        raise Refused("not_active", "Osaleja on programmist lahkunud.", "The participant has left the programme.",
+                      field="participant_id")
+    schedules = Schedules(db)
+    group_id = db.scalar(select(Application.group_id).where(
+        Application.application_id == participant.application_id))
+    schedule = schedules.for_group(group_id)
+    if schedule is None or target.session_id not in schedule:
+        raise Refused("unknown_group", "Osaleja grupi ajakava ei ole teada.",
+                      "The participant's group has no schedule in this edition.", field="participant_id")
+    own = schedule.session_of(group_id, target.day_number)
+    own_record = db.scalar(select(AttendanceRecord.present).where(
+        AttendanceRecord.participant_id == participant.participant_id,
+        AttendanceRecord.session_id == own.session_id))
+    if own_record is True and group_id != target.group_id:
+        day = ROMAN_DAY[target.day_number]
+        raise Refused("already_attended",
+                      f"Osaleja osales oma grupi {day} päeval ({own.date_text}); järele pole midagi teha.",
+                      f"The participant attended their own group's day {day} ({own.date_text}); "
+                      "there is nothing to make up.", field="participant_id")
+    taken = _taken_seats(db, target, excluding=participant.participant_id)
+    try:
+        check_make_up(schedule, group_id, target.day_number, schedule.get(target.session_id), taken)
+    except MakeUpRefused as refusal:
+        raise Refused(refusal.code, refusal.message_et, refusal.message_en, field="participant_id") from None
+    booking = MakeUp(participant_id=participant.participant_id, session_id=target.session_id,
+                     day_number=target.day_number, booked_by=actor.actor, booked_at=now)
+    db.add(booking)
+    db.flush()
+    return booking
+
+
+def _taken_seats(db: DbSession, target: ScheduledSession, excluding: str) -> int:
+    """Everyone already expected at the session: its own group's members and its make-ups."""
+    own = db.scalar(select(func.count()).select_from(Participant).join(
+        Application, Application.application_id == Participant.application_id).where(
+        Application.group_id == target.group_id, Participant.status == ACTIVE))
+    make_ups = db.scalar(select(func.count()).select_from(MakeUp).where(
+        MakeUp.session_id == target.session_id, MakeUp.participant_id != excluding))
+    return int(own or 0) + int(make_ups or 0)
+
+
+# -- self check-in ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckInResult:
+    session: ScheduledSession
+    participant: Participant
+    changed: bool
+
+
+def self_check_in(kit, session_id: str, code: str, participant_id: str) -> CheckInResult:
+    """A participant scanned the room's QR code with their identifying cookie.
+
+    Refused: a code older than two minutes or not of this session, outside the session's
+    hours, or a participant not on this session's list (another group without a booked
+    make-up, another person's link). A mark the trainer made stays: manual marking is
+    the authority, a self check-in only fills in what nobody has marked yet.
+    """
+    now = clock.now()
+    with kit.unit_of_work() as uow:
+        target = lock_session(uow.session, session_id)
+        try:
+            verify_checkin_code(checkin_secret(kit.settings.secret_key), to_domain(target), code, now)
+        except CheckInRefused as refusal:
+            raise Refused(refusal.code, refusal.message_et, refusal.message_en, field="code") from None
+        participants = lock_participants(uow.session, [participant_id])
+        participant = participants.get(participant_id)
+        line = next((x for x in sheet_lines(uow.session, target) if x.participant_id == participant_id), None)
+        if participant is None or participant.status != ACTIVE or line is None:
+            raise Refused("not_on_sheet",
+                          "Te ei ole selle koolituspäeva nimekirjas. Kui tulite järele tegema, pöörduge koolitaja poole.",
+                          "You are not on this session's list. If you came to make up a day, please see the trainer.",
+                          status=403)
+        if line.record is not None and line.record.source != SELF_CHECK_IN:
+            if line.record.present:
+                return CheckInResult(target, participant, False)
+            raise Refused("marked_by_trainer",
+                          "Koolitaja on teid juba puudujaks märkinud; palun pöörduge koolitaja poole.",
+                          "The trainer has already marked you absent; please see the trainer.", status=409)
+        actor = Actor(f"participant:{participant_id}", participant.name, SELF_CHECK_IN)
+        changed = _write(uow, target, line, True, actor, now)
+        if changed:
+            _settle_changed(uow, participants, [participant_id], now)
+        return CheckInResult(target, participant, changed)
+
+
+def session_for_typed_code(kit, code: str) -> str | None:
+    """For a code typed in by hand: the running session whose code it is (None: no such)."""
+    now = clock.now()
+    secret = checkin_secret(kit.settings.secret_key)
+    with kit.db.sessions() as db:
+        running = db.scalars(select(ScheduledSession).where(
+            ScheduledSession.active.is_(True), ScheduledSession.starts_at <= now,
+            ScheduledSession.ends_at > now)).all()
+    for candidate in running:
+        try:
+            verify_checkin_code(secret, to_domain(candidate), code.strip(), now)
+        except CheckInRefused:
+            continue
+        return candidate.session_id
+    return None

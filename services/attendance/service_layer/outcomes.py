@@ -1,0 +1,201 @@
+"""Outcomes: compare a participant's standing (a pure function of facts and now) with what
+has been published, and publish the difference — each outcome once.
+
+``settle`` is called by every use case that changes a participant's facts (a mark, a
+make-up, a roster or schedule event) inside its transaction, and by the tick for everyone
+whose open absence may have run out. It never trusts "what changed": it recomputes.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from services.attendance.adapters.models import (
+    SUBSTITUTED,
+    WITHDRAWN,
+    Application,
+    AttendanceRecord,
+    Participant,
+    PublishedOutcome,
+)
+from services.attendance.domain.outcomes import (
+    DayState,
+    Outcome,
+    ParticipantStanding,
+    days_held_by,
+    participant_standing,
+)
+from services.attendance.service_layer.common import Schedules, employer_of, lock_participants
+from shared import clock
+from shared.messaging.outbox import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+ABSENT, DROPPED_OUT, COMPLETED = "absent", "dropped_out", "completed"
+
+
+def facts_of(db: DbSession, participant_id: str) -> dict[str, bool]:
+    return {r.session_id: r.present for r in db.scalars(
+        select(AttendanceRecord).where(AttendanceRecord.participant_id == participant_id))}
+
+
+def final_dropout(standing: ParticipantStanding) -> bool:
+    """Dropped out for absence, on a recorded absence.
+
+    The domain also counts a day nobody recorded as missed. A sheet that was never saved
+    must not turn a whole group into dropouts (and their employers into debtors), so such
+    a day is shown on the overview ("not recorded") and waits for the trainer's sheet.
+    """
+    return standing.outcome is Outcome.DROPPED_OUT and any(
+        d.state is DayState.MISSED and d.own_record is False for d in standing.days)
+
+
+def next_check(standing: ParticipantStanding) -> datetime | None:
+    """When time alone may change what is to be published: the end of the last chance of a
+    recorded absence that is still open."""
+    ends = [d.last_chance_ends_at for d in standing.days
+            if d.state is DayState.ABSENT_OPEN and d.own_record is False and d.last_chance_ends_at]
+    return min(ends) if ends else None
+
+
+class _Published:
+    """The participant's rows of published outcomes, by (kind, day)."""
+
+    def __init__(self, db: DbSession, participant_id: str):
+        self.db = db
+        self.participant_id = participant_id
+        self.rows = {(r.kind, r.day_number): r for r in db.scalars(
+            select(PublishedOutcome).where(PublishedOutcome.participant_id == participant_id))}
+
+    def active(self, kind: str, day: int = 0) -> PublishedOutcome | None:
+        row = self.rows.get((kind, day))
+        return row if row is not None and row.cleared_at is None else None
+
+    def record(self, kind: str, event_id: str, now: datetime, day: int = 0, reason: str | None = None) -> None:
+        row = self.rows.get((kind, day))
+        if row is None:
+            row = PublishedOutcome(participant_id=self.participant_id, kind=kind, day_number=day)
+            self.db.add(row)
+            self.rows[(kind, day)] = row
+        row.reason, row.event_id, row.published_at, row.cleared_at = reason, event_id, now, None
+
+    def clear(self, kind: str, now: datetime, day: int = 0) -> None:
+        self.rows[(kind, day)].cleared_at = now
+
+
+def settle(uow: UnitOfWork, participant: Participant, now: datetime, schedules: Schedules | None = None,
+           *, reinstated_reason: str = "correction") -> ParticipantStanding | None:
+    """Publish what the participant's standing at ``now`` calls for and was not yet published.
+
+    The caller holds the participant's row lock. Returns the standing, or None while the
+    participant cannot be judged yet (no acceptance or schedule for their group so far).
+    """
+    db = uow.session
+    schedules = schedules or Schedules(db)
+    application = db.get(Application, participant.application_id)
+    if participant.status == SUBSTITUTED or application is None or application.group_id is None:
+        participant.check_at = None
+        return None
+    group_id = application.group_id
+    schedule = schedules.for_group(group_id)
+    if schedule is None:
+        participant.check_at = None  # settled again when the schedule arrives
+        return None
+    standing = participant_standing(schedule, group_id, facts_of(db, participant.participant_id), now)
+    published = _Published(db, participant.participant_id)
+    base = {"participant_id": participant.participant_id, "application_id": participant.application_id}
+
+    if participant.status == WITHDRAWN:
+        participant.check_at = None
+        # A withdrawal after completing or after dropping out for absence changes nothing.
+        if not published.active(DROPPED_OUT) and not published.active(COMPLETED):
+            withdrawn_at = participant.withdrawn_at or application.withdrawn_at or now
+            _publish_dropout(uow, participant, published, standing, now, group_id, "withdrawal",
+                             days_held_by(schedule, group_id, withdrawn_at), withdrawn_at)
+        return standing
+
+    dropped = final_dropout(standing)
+    current = published.active(DROPPED_OUT)
+    if current is not None and current.reason == "absence" and not dropped:
+        # A correction (or a moved session) undid the dropout: say so, and forget it, so a
+        # later final absence is published again.
+        envelope = uow.publish("attendance.participant.reinstated",
+                               {**base, "group_id": group_id, "reason": reinstated_reason})
+        published.clear(DROPPED_OUT, now)
+        log.info("participant reinstated", extra={"participant_id": participant.participant_id,
+                                                  "event_id": envelope.event_id})
+
+    out_of_programme = dropped or published.active(DROPPED_OUT) is not None
+    for day in standing.days:
+        recorded_absent = day.own_record is False and day.state in (DayState.ABSENT_OPEN, DayState.MISSED)
+        if recorded_absent and not out_of_programme and not published.active(ABSENT, day.day_number):
+            envelope = uow.publish("attendance.participant.absent", {
+                **base, "day_number": day.day_number, "missed_session_id": day.own_session.session_id,
+                "make_up_sessions": [{"session_id": s.session_id, "city": s.city, "date": s.local_date}
+                                     for s in day.open_make_ups]})
+            published.record(ABSENT, envelope.event_id, now, day=day.day_number)
+        elif day.own_record is not False and published.active(ABSENT, day.day_number):
+            # The absence was corrected away; should it be recorded again, that is news again.
+            published.clear(ABSENT, now, day=day.day_number)
+
+    if dropped and not published.active(DROPPED_OUT):
+        _publish_dropout(uow, participant, published, standing, now, group_id, "absence",
+                         standing.days_held, standing.dropped_out_at)
+
+    if standing.outcome is Outcome.COMPLETED and not published.active(COMPLETED):
+        envelope = uow.publish("attendance.participant.completed", {**base, "group_id": group_id})
+        published.record(COMPLETED, envelope.event_id, now)
+    elif standing.outcome is not Outcome.COMPLETED and published.active(COMPLETED):
+        # No event takes a completion back (see the report); forgetting it lets the
+        # completion be published again once the days are attended after all.
+        log.warning("completion undone by a correction", extra={"participant_id": participant.participant_id})
+        published.clear(COMPLETED, now)
+
+    participant.check_at = None if published.active(DROPPED_OUT) else next_check(standing)
+    return standing
+
+
+def _publish_dropout(uow: UnitOfWork, participant: Participant, published: _Published,
+                     standing: ParticipantStanding, now: datetime, group_id: str, reason: str,
+                     days_held: int, dropped_out_at: datetime | None) -> None:
+    employer = employer_of(uow.session, participant)
+    if employer is None:
+        # Billing cannot claim without the employer; the acceptance that names it settles again.
+        log.warning("dropout waits for the employer", extra={"participant_id": participant.participant_id})
+        return
+    envelope = uow.publish("attendance.participant.dropped_out", {
+        "participant_id": participant.participant_id, "application_id": participant.application_id,
+        "group_id": group_id, "reason": reason, "days_attended": standing.days_attended,
+        "days_held": days_held, "employer": employer, "first_name": participant.first_name,
+        "last_name": participant.last_name, "dropped_out_at": dropped_out_at})
+    published.record(DROPPED_OUT, envelope.event_id, now, reason=reason)
+
+
+def settle_all(uow: UnitOfWork, participant_ids, now: datetime, *, reinstated_reason: str = "correction") -> None:
+    schedules = Schedules(uow.session)
+    for participant in lock_participants(uow.session, participant_ids).values():
+        settle(uow, participant, now, schedules, reinstated_reason=reinstated_reason)
+
+
+def close_make_up_windows(kit) -> None:
+    """Tick: settle everyone whose open absence's last chance has ended by now.
+
+    Selects by ``check_at <= now``, never "in the last minute", so a worker that was down
+    for a week catches up on its first run; each participant gets their own transaction.
+    """
+    now = clock.now()
+    with kit.db.engine.connect() as conn:
+        due = conn.execute(select(Participant.participant_id).where(
+            Participant.check_at.is_not(None), Participant.check_at <= now)
+            .order_by(Participant.check_at)).scalars().all()
+    for participant_id in due:
+        try:
+            with kit.unit_of_work() as uow:
+                participant = lock_participants(uow.session, [participant_id]).get(participant_id)
+                if participant is not None and participant.check_at is not None and participant.check_at <= now:
+                    settle(uow, participant, now)
+        except Exception:  # noqa: BLE001 - one participant's problem must not hold back the others
+            log.exception("settling failed", extra={"participant_id": participant_id})
