@@ -1,0 +1,1 @@
+"""Billing: dropout cost claims, invoices, payments and credit notes."""

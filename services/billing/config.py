@@ -1,0 +1,148 @@
+"""Billing's own settings, from ``BILLING_*`` environment variables (``Settings.extra``).
+
+Defaults follow DOMAIN.md (Dropout cost recovery): €256.00 per day held, capped at €768.00
+incl. VAT, invoices due in 14 days, VAT applies. The seller details print on every invoice
+(VAT Act § 37), so production must set them; the defaults only make embedded mode work.
+
+    BILLING_SELLER_NAME, _ADDRESS, _REGISTRY_CODE, _VAT_NUMBER, _IBAN, _BANK, _EMAIL
+    BILLING_DAILY_RATE=256.00  BILLING_CAP=768.00  BILLING_DUE_DAYS=14  BILLING_VAT_APPLIES=true
+    BILLING_VAT_RATES=2009-07-01=20,2024-01-01=22,2025-07-01=24
+    BILLING_INVOICE_SERIES=PO  BILLING_CREDIT_NOTE_SERIES=KR
+    BILLING_REMINDER_STAGES=due_soon:-3,overdue:1,final_notice:14   (days from the due date)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from services.billing.domain.claims import CLAIM_CAP, DAILY_RATE
+from services.billing.domain.vat import STANDARD_RATES, RatePeriod, rate_table_from_rows
+from shared.config import Settings
+
+_SERIES = re.compile(r"^[A-Z0-9]{1,10}$")
+_STAGE = re.compile(r"^[a-z_]{1,30}$")
+
+
+class ConfigError(ValueError):
+    """A BILLING_* setting that cannot be used; raised at start-up, not on the first invoice."""
+
+
+@dataclass(frozen=True)
+class Seller:
+    name: str
+    address: str
+    registry_code: str
+    vat_number: str
+    iban: str
+    bank: str
+    email: str
+
+
+@dataclass(frozen=True)
+class ReminderStage:
+    name: str
+    offset_days: int  # reached on due_date + offset_days (negative: before the due date)
+
+
+@dataclass(frozen=True)
+class BillingConfig:
+    seller: Seller
+    daily_rate: Decimal
+    cap: Decimal
+    due_days: int
+    vat_applies: bool
+    vat_rates: tuple[RatePeriod, ...]
+    invoice_series: str
+    credit_note_series: str
+    reminder_stages: tuple[ReminderStage, ...]
+    currency: str = "EUR"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BillingConfig:
+        extra = settings.extra or {}
+
+        def text(key: str, default: str) -> str:
+            return str(extra.get(key, default)).strip()
+
+        seller = Seller(
+            name=text("seller_name", "MTÜ Koosloome Arenduskeskus"),
+            address=text("seller_address", "Narva mnt 7, 10117 Tallinn"),
+            registry_code=text("seller_registry_code", "80000008"),
+            vat_number=text("seller_vat_number", "EE100000001"),
+            iban=text("seller_iban", "EE382200221020145685").replace(" ", ""),
+            bank=text("seller_bank", "Swedbank"),
+            email=text("seller_email", "arved@example.ee"),
+        )
+        return cls(
+            seller=seller,
+            daily_rate=_money(text("daily_rate", str(DAILY_RATE)), "BILLING_DAILY_RATE"),
+            cap=_money(text("cap", str(CLAIM_CAP)), "BILLING_CAP"),
+            due_days=_int(text("due_days", "14"), "BILLING_DUE_DAYS", minimum=0),
+            vat_applies=_bool(text("vat_applies", "true"), "BILLING_VAT_APPLIES"),
+            vat_rates=_rates(extra.get("vat_rates")),
+            invoice_series=_series(text("invoice_series", "PO"), "BILLING_INVOICE_SERIES"),
+            credit_note_series=_series(text("credit_note_series", "KR"), "BILLING_CREDIT_NOTE_SERIES"),
+            reminder_stages=_stages(text("reminder_stages", "due_soon:-3,overdue:1,final_notice:14")),
+        )
+
+
+def _money(value: str, name: str) -> Decimal:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise ConfigError(f"{name}: {value!r} is not an amount") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ConfigError(f"{name}: {value!r} must be a non-negative amount in cents")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _int(value: str, name: str, minimum: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a whole number") from None
+    if number < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}")
+    return number
+
+
+def _bool(value: str, name: str) -> bool:
+    lowered = value.lower()
+    if lowered in ("1", "true", "yes", "on", "jah"):
+        return True
+    if lowered in ("0", "false", "no", "off", "ei"):
+        return False
+    raise ConfigError(f"{name}: {value!r} is not true/false")
+
+
+def _series(value: str, name: str) -> str:
+    if not _SERIES.fullmatch(value):
+        raise ConfigError(f"{name}: {value!r} must be 1–10 capital letters or digits")
+    return value
+
+
+def _rates(value: object) -> tuple[RatePeriod, ...]:
+    if value is None or not str(value).strip():
+        return STANDARD_RATES
+    rows = []
+    for item in str(value).split(","):
+        day, _, rate = item.strip().partition("=")
+        rows.append((day.strip(), rate.strip()))
+    try:
+        return rate_table_from_rows(rows)
+    except ValueError as exc:
+        raise ConfigError(f"BILLING_VAT_RATES: {exc}") from None
+
+
+def _stages(value: str) -> tuple[ReminderStage, ...]:
+    stages = []
+    for item in value.split(","):
+        name, _, offset = item.strip().partition(":")
+        if not _STAGE.fullmatch(name):
+            raise ConfigError(f"BILLING_REMINDER_STAGES: bad stage name {name!r}")
+        stages.append(ReminderStage(name, _int(offset.strip(), "BILLING_REMINDER_STAGES", minimum=-60)))
+    stages.sort(key=lambda stage: stage.offset_days)
+    if len({stage.name for stage in stages}) != len(stages) or not stages:
+        raise ConfigError("BILLING_REMINDER_STAGES: stage names must be unique and at least one given")
+    return tuple(stages)

@@ -1,0 +1,1 @@
+"""Printable documents (invoices, credit notes) rendered from plain dataclasses."""

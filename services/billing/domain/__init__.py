@@ -1,0 +1,1 @@
+"""Billing rules and calculations: pure Python, no Flask, SQLAlchemy or kombu."""

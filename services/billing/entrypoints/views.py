@@ -1,0 +1,420 @@
+"""Billing pages: claims to decide, invoices, payments, statement imports; the employer's PDF link.
+
+Views only translate forms into use-case calls. A refusal is shown next to the field it
+is about (the form is re-rendered with what was typed) or, if it concerns no field, as a
+message at the top.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import StringField, TextAreaField, ValidationError
+
+from services.billing.domain.money import format_date_et, format_money_en, format_money_et, format_rate
+from services.billing.service_layer import claims, documents, invoices, payments, queries
+from services.billing.service_layer.errors import BillingError
+from shared import auth, i18n, links
+from shared.web import t
+
+blueprint = Blueprint("billing", __name__)
+READERS = ("coordinator", "finance")
+CLAIM_STATUS = {
+    "proposed": ("ootab otsust", "to decide"), "approved": ("kinnitatud", "approved"),
+    "waived": ("loobutud", "waived"), "withdrawn": ("tagasi võetud", "withdrawn"),
+    "invoiced": ("arve esitatud", "invoiced"),
+}
+INVOICE_STATUS = {
+    "issued": ("tasumata", "outstanding"), "outstanding": ("tasumata", "outstanding"),
+    "overdue": ("tähtaeg ületatud", "overdue"), "paid": ("tasutud", "paid"),
+    "credited": ("krediteeritud", "credited"),
+}
+ACTIONS = {
+    "approved": ("kinnitatud", "approved"), "waived": ("loobutud", "waived"),
+    "withdrawn": ("tagasi võetud (osaleja ennistati)", "withdrawn (participant reinstated)"),
+    "reopened": ("uuesti esitatud (katkestas taas)", "proposed again (dropped out again)"),
+    "reinstated_flagged": ("osaleja ennistati pärast otsust", "participant reinstated after the decision"),
+    "dropped_out_again": ("katkestas taas", "dropped out again"),
+    "invoiced": ("arve esitatud", "invoiced"), "credited": ("kreeditarve", "credit note"),
+}
+STAGES = {
+    "due_soon": ("tähtaeg läheneb", "due soon"), "overdue": ("tähtaeg ületatud", "overdue"),
+    "final_notice": ("viimane meeldetuletus", "final notice"),
+}
+OUTCOMES = {
+    "paid": ("tasutud", "paid"), "underpaid": ("osaliselt tasutud", "underpaid"),
+    "overpaid": ("ülemakse", "overpaid"), "unknown_reference": ("tundmatu viitenumber", "unknown reference"),
+    "no_reference": ("viitenumber puudub", "no reference"), "wrong_currency": ("vale valuuta", "wrong currency"),
+    "ignored": ("ei ole laekumine", "not a payment to us"), "already_imported": ("juba imporditud", "already imported"),
+    "duplicate": ("korduv kanne failis", "duplicate in the file"),
+}
+
+
+def _kit():
+    return current_app.extensions["kit"]
+
+
+def _actor() -> str:
+    user = auth.current_user()
+    return user.email or user.user_id
+
+
+def _english() -> bool:
+    return i18n.select_locale() == "en"
+
+
+# ---------------------------------------------------------------- template helpers
+
+
+@blueprint.app_template_filter("money")
+def money_filter(amount, currency: str = "EUR") -> str:
+    if amount is None or amount == "":
+        return "—"
+    amount = Decimal(str(amount))
+    return format_money_en(amount, currency) if _english() else format_money_et(amount, currency)
+
+
+@blueprint.app_template_filter("day")
+def day_filter(value) -> str:
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return value.isoformat() if _english() else format_date_et(value)
+
+
+@blueprint.app_template_filter("rate")
+def rate_filter(value) -> str:
+    return format_rate(Decimal(str(value)))
+
+
+@blueprint.app_context_processor
+def labels():
+    def label(table: dict, key: str) -> str:
+        et, en = table.get(key, (key, key))
+        return t(et, en)
+    return {"claim_status": lambda key: label(CLAIM_STATUS, key),
+            "invoice_status": lambda key: label(INVOICE_STATUS, key),
+            "outcome_label": lambda key: label(OUTCOMES, key),
+            "action_label": lambda key: label(ACTIONS, key),
+            "stage_label": lambda key: label(STAGES, key),
+            "explanation": lambda claim: claim["explanation_en"] if _english() else claim["explanation_et"]}
+
+
+# ---------------------------------------------------------------- forms
+
+
+class MoneyField(StringField):
+    """An amount as people type it: "500", "500,50", "1 234.56 €"; cents at most."""
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not self.raw:
+            return
+        cleaned = self.raw.replace("€", "").replace(" ", "").replace("\u00a0", "").replace(",", ".")
+        try:
+            amount = Decimal(cleaned)
+        except InvalidOperation:
+            raise ValueError(t("Summa peab olema arv, näiteks 512,00.", "The amount must be a number, e.g. 512.00.")) \
+                from None
+        if not amount.is_finite() or abs(amount) >= Decimal("1000000000"):
+            raise ValueError(t("Summa ei ole võimalik.", "That amount is not possible."))
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValueError(t("Summa peab olema sentides (kuni 2 komakohta).", "Use whole cents (at most 2 decimals)."))
+        self.data = amount
+
+    def _value(self):
+        return getattr(self, "raw", None) or ("" if self.data is None else str(self.data))
+
+
+class DayField(StringField):
+    """A date as people type it: 10.05.2019 (Estonian) or 2019-05-10 (a date picker)."""
+
+    def process_formdata(self, valuelist):
+        self.raw = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not self.raw:
+            return
+        try:
+            if "." in self.raw:
+                day, month, year = (int(part) for part in self.raw.split("."))
+                self.data = date(year, month, day)
+            else:
+                self.data = date.fromisoformat(self.raw)
+        except ValueError:
+            raise ValueError(t("Kuupäev kujul PP.KK.AAAA.", "A date as DD.MM.YYYY or YYYY-MM-DD.")) from None
+
+    def _value(self):
+        return getattr(self, "raw", None) or ("" if self.data is None else self.data.isoformat())
+
+
+def _required(field):
+    if not (field.data or "").strip():
+        raise ValidationError(t("Põhjus on kohustuslik.", "A reason is required."))
+
+
+class ApproveForm(FlaskForm):
+    amount = MoneyField()
+    note = TextAreaField()
+
+
+class WaiveForm(FlaskForm):
+    reason = TextAreaField()
+
+    def validate_reason(self, field):
+        _required(field)
+
+
+class IssueForm(FlaskForm):
+    pass
+
+
+class PaidForm(FlaskForm):
+    amount = MoneyField()
+    paid_on = DayField()
+    note = StringField()
+
+
+class CreditForm(FlaskForm):
+    reason = TextAreaField()
+
+    def validate_reason(self, field):
+        _required(field)
+
+
+class StatementForm(FlaskForm):
+    file = FileField()
+
+    def validate_file(self, field):
+        if not field.data or not getattr(field.data, "filename", ""):
+            raise ValidationError(t("Vali camt.053 XML-fail.", "Choose a camt.053 XML file."))
+
+
+def _refusal(form: FlaskForm, exc: BillingError) -> int:
+    message = exc.message if _english() else exc.message_et
+    message = message[:1].upper() + message[1:]
+    target = getattr(form, exc.field, None) if exc.field else None
+    if target is not None:
+        target.errors = [*list(target.errors or []), message]
+    else:
+        flash(message, "error")
+    return exc.status
+
+
+# ---------------------------------------------------------------- index
+
+
+@blueprint.get("/")
+@auth.requires(*READERS)
+def index():
+    kit = _kit()
+    outstanding = queries.list_invoices(kit, "outstanding")
+    return render_template(
+        "billing/index.html", to_decide=queries.list_claims(kit, "proposed"),
+        to_invoice=queries.list_claims(kit, "approved"), attention=queries.claims_needing_attention(kit),
+        outstanding=outstanding, overdue=queries.list_invoices(kit, "overdue"), summary=queries.invoice_summary(kit))
+
+
+# ---------------------------------------------------------------- claims
+
+
+@blueprint.get("/claims")
+@auth.requires(*READERS)
+def claim_list():
+    status = request.args.get("status", "proposed")
+    if status not in (*CLAIM_STATUS, "all"):
+        status = "proposed"
+    rows = queries.list_claims(_kit(), None if status == "all" else status)
+    return render_template("billing/claims.html", claims=rows, status=status, statuses=CLAIM_STATUS)
+
+
+def _claim_page(claim_id: str, approve: ApproveForm | None = None, waive: WaiveForm | None = None,
+                status: int = 200):
+    claim = queries.get_claim(_kit(), claim_id)
+    if claim is None:
+        return render_template("shared/error.html", status=404, code="not_found",
+                               message=t("Sellist nõuet ei ole.", "No such claim.")), 404
+    return render_template("billing/claim.html", claim=claim, approve=approve or ApproveForm(),
+                           waive=waive or WaiveForm(), issue=IssueForm()), status
+
+
+@blueprint.get("/claims/<claim_id>")
+@auth.requires(*READERS)
+def claim_detail(claim_id):
+    return _claim_page(claim_id)
+
+
+@blueprint.post("/claims/<claim_id>/approve")
+@auth.requires("coordinator")
+def claim_approve(claim_id):
+    form, status = ApproveForm(), 422
+    if form.validate_on_submit():
+        try:
+            amount = claims.approve_claim(_kit(), claim_id, _actor(), amount=form.amount.data,
+                                          note=form.note.data or "")
+        except BillingError as exc:
+            status = _refusal(form, exc)
+        else:
+            flash(t(f"Nõue kinnitatud: {format_money_et(amount)}.", f"Claim approved: {format_money_en(amount)}."),
+                  "success")
+            return redirect(url_for("billing.claim_detail", claim_id=claim_id))
+    return _claim_page(claim_id, approve=form, status=status)
+
+
+@blueprint.post("/claims/<claim_id>/waive")
+@auth.requires("coordinator")
+def claim_waive(claim_id):
+    form, status = WaiveForm(), 422
+    if form.validate_on_submit():
+        try:
+            claims.waive_claim(_kit(), claim_id, form.reason.data, _actor())
+        except BillingError as exc:
+            status = _refusal(form, exc)
+        else:
+            flash(t("Nõudest loobuti.", "Claim waived."), "success")
+            return redirect(url_for("billing.claim_detail", claim_id=claim_id))
+    return _claim_page(claim_id, waive=form, status=status)
+
+
+@blueprint.post("/claims/<claim_id>/invoice")
+@auth.requires("finance")
+def claim_invoice(claim_id):
+    form, status = IssueForm(), 400
+    if form.validate_on_submit():
+        try:
+            invoice_id = invoices.issue_invoice(_kit(), claim_id, _actor())
+        except BillingError as exc:
+            status = _refusal(form, exc)
+        else:
+            flash(t("Arve esitatud.", "Invoice issued."), "success")
+            return redirect(url_for("billing.invoice_detail", invoice_id=invoice_id))
+    return _claim_page(claim_id, status=status)
+
+
+# ---------------------------------------------------------------- invoices
+
+
+@blueprint.get("/invoices")
+@auth.requires(*READERS)
+def invoice_list():
+    status = request.args.get("status") or None
+    if status not in (None, *queries.INVOICE_FILTERS):
+        status = None
+    return render_template("billing/invoices.html", result=queries.list_invoices(_kit(), status), status=status,
+                           filters=queries.INVOICE_FILTERS)
+
+
+def _invoice_page(invoice_id: str, paid: PaidForm | None = None, credit: CreditForm | None = None,
+                  status: int = 200):
+    invoice = queries.get_invoice(_kit(), invoice_id)
+    if invoice is None:
+        return render_template("shared/error.html", status=404, code="not_found",
+                               message=t("Sellist arvet ei ole.", "No such invoice.")), 404
+    return render_template("billing/invoice.html", invoice=invoice, paid=paid or PaidForm(),
+                           credit=credit or CreditForm()), status
+
+
+@blueprint.get("/invoices/<invoice_id>")
+@auth.requires(*READERS)
+def invoice_detail(invoice_id):
+    return _invoice_page(invoice_id)
+
+
+@blueprint.post("/invoices/<invoice_id>/paid")
+@auth.requires("finance")
+def invoice_paid(invoice_id):
+    form, status = PaidForm(), 422
+    if form.validate_on_submit():
+        try:
+            settled = invoices.mark_paid(_kit(), invoice_id, _actor(), amount=form.amount.data,
+                                         paid_on=form.paid_on.data, note=form.note.data or "")
+        except BillingError as exc:
+            status = _refusal(form, exc)
+        else:
+            flash(t("Arve on tasutud.", "The invoice is paid.") if settled
+                  else t("Osamakse registreeritud.", "Part payment recorded."), "success")
+            return redirect(url_for("billing.invoice_detail", invoice_id=invoice_id))
+    return _invoice_page(invoice_id, paid=form, status=status)
+
+
+@blueprint.post("/invoices/<invoice_id>/credit")
+@auth.requires("finance")
+def invoice_credit(invoice_id):
+    form, status = CreditForm(), 422
+    if form.validate_on_submit():
+        try:
+            invoices.credit_invoice(_kit(), invoice_id, form.reason.data, _actor())
+        except BillingError as exc:
+            status = _refusal(form, exc)
+        else:
+            flash(t("Kreeditarve koostatud.", "Credit note issued."), "success")
+            return redirect(url_for("billing.invoice_detail", invoice_id=invoice_id))
+    return _invoice_page(invoice_id, credit=form, status=status)
+
+
+# ---------------------------------------------------------------- bank statements
+
+
+def _statements_page(form: StatementForm, status: int = 200):
+    kit = _kit()
+    return render_template("billing/statements.html", form=form, imports=queries.list_imports(kit),
+                           open_entries=queries.open_bank_entries(kit)), status
+
+
+@blueprint.get("/statements")
+@auth.requires(*READERS)
+def statements():
+    return _statements_page(StatementForm())
+
+
+@blueprint.post("/statements/import")
+@auth.requires("finance")
+def statement_import():
+    form, status = StatementForm(), 422
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            import_id = payments.import_statement(_kit(), upload.read(), upload.filename, _actor())
+        except BillingError as exc:
+            status = _refusal(form, exc)
+        else:
+            return redirect(url_for("billing.statement_result", import_id=import_id))
+    return _statements_page(form, status)
+
+
+@blueprint.get("/statements/<import_id>")
+@auth.requires(*READERS)
+def statement_result(import_id):
+    report = payments.import_report(_kit(), import_id)
+    if report is None:
+        return render_template("shared/error.html", status=404, code="not_found",
+                               message=t("Sellist importi ei ole.", "No such import.")), 404
+    return render_template("billing/statement_result.html", report=report)
+
+
+# ---------------------------------------------------------------- the employer's link
+
+
+@blueprint.get("/p/<token>")
+def public_document(token):
+    """The employer's download link from the e-mail: no login, the signed token is the key."""
+    kit = _kit()
+    try:
+        subject = links.read_token(kit.settings.secret_key, "invoice", token, kit.settings.personal_link_max_age)
+    except links.LinkInvalid as exc:
+        status = 410 if exc.expired else 404
+        return render_template("billing/link_invalid.html", expired=exc.expired, status=status), status
+    if subject.startswith("credit-note:"):
+        found = documents.credit_note_pdf(kit, subject.removeprefix("credit-note:"))
+    else:
+        found = documents.invoice_pdf(kit, subject)
+    if found is None:
+        return render_template("billing/link_invalid.html", expired=False, status=404), 404
+    filename, data = found
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"',
+                             "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"})

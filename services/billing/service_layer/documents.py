@@ -1,0 +1,63 @@
+"""PDFs of issued documents, rendered from what was stored at issue (never from today's data).
+
+Rendering is deterministic, so the same invoice always gives the same bytes.
+"""
+from __future__ import annotations
+
+from services.billing.adapters.models import CreditNote, Invoice
+from services.billing.documents.invoice_pdf import (
+    CreditNoteDocument,
+    InvoiceDocument,
+    Line,
+    Party,
+    render_credit_note_pdf,
+    render_invoice_pdf,
+)
+from shared.kit import ServiceKit
+
+NOTES = "Arve on koostatud elektrooniliselt ja kehtib allkirjata. / Issued electronically, valid without a signature."
+
+
+def _seller(invoice: Invoice) -> Party:
+    return Party(name=invoice.seller_name, address=invoice.seller_address,
+                 registry_code=invoice.seller_registry_code, vat_number=invoice.seller_vat_number,
+                 iban=invoice.seller_iban, bank=invoice.seller_bank, email=invoice.seller_email)
+
+
+def _buyer(invoice: Invoice) -> Party:
+    return Party(name=invoice.buyer_name, address=invoice.buyer_address or "",
+                 registry_code=invoice.buyer_registry_code, email=invoice.buyer_email)
+
+
+def _line(invoice: Invoice, description: str) -> Line:
+    return Line(description=description, net=invoice.amount_net, vat_rate=invoice.vat_rate,
+                vat=invoice.vat_amount, gross=invoice.amount_gross)
+
+
+def invoice_pdf(kit: ServiceKit, invoice_id: str) -> tuple[str, bytes] | None:
+    with kit.db.transaction() as session:
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is None:
+            return None
+        document = InvoiceDocument(
+            number=invoice.number, issue_date=invoice.issue_date, due_date=invoice.due_date,
+            supply_date=invoice.supply_date, seller=_seller(invoice), buyer=_buyer(invoice),
+            lines=[_line(invoice, invoice.description)], amount_net=invoice.amount_net,
+            vat_rate=invoice.vat_rate, vat_amount=invoice.vat_amount, amount_gross=invoice.amount_gross,
+            reference_number=invoice.reference_number, currency=invoice.currency, notes=NOTES)
+    return f"arve-{invoice.number}.pdf", render_invoice_pdf(document, deterministic=True)
+
+
+def credit_note_pdf(kit: ServiceKit, credit_note_id: str) -> tuple[str, bytes] | None:
+    with kit.db.transaction() as session:
+        note = session.get(CreditNote, credit_note_id)
+        if note is None:
+            return None
+        invoice = session.get(Invoice, note.invoice_id)
+        document = CreditNoteDocument(
+            number=note.number, issue_date=note.issue_date, original_invoice_number=invoice.number,
+            original_invoice_date=invoice.issue_date, seller=_seller(invoice), buyer=_buyer(invoice),
+            lines=[_line(invoice, invoice.description)], amount_net=note.amount_net, vat_rate=note.vat_rate,
+            vat_amount=note.vat_amount, amount_gross=note.amount_gross, currency=note.currency,
+            reason=note.reason)
+    return f"kreeditarve-{note.number}.pdf", render_credit_note_pdf(document, deterministic=True)

@@ -1,0 +1,188 @@
+"""Invoices for approved claims, payments by hand, and credit notes.
+
+Each function is one use case in one transaction: the state change and the event it
+publishes commit together. Issued figures are never changed; a mistake is corrected by a
+credit note with its own number.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from services.billing.adapters.models import Claim, ClaimDecision, CreditNote, Employer, Invoice, Payment
+from services.billing.adapters.repository import next_number
+from services.billing.domain.money import has_at_most_two_decimals
+from services.billing.domain.reference import reference_number
+from services.billing.domain.vat import VatError, split_gross_on
+from services.billing.service_layer.common import buyer_payload, config, employer_payload, today
+from services.billing.service_layer.errors import Conflict, InvalidInput, NotFound
+from shared import clock, links
+from shared.kit import ServiceKit
+from shared.messaging.outbox import UnitOfWork
+
+# Reference numbers come from their own counter, above this base, so they stay unique
+# even if the invoice series is renamed and its numbers start again from 1.
+REFERENCE_BASE = 100000
+
+
+def document_number(series: str, seq: int) -> str:
+    return f"{series}-{seq:05d}"
+
+
+def pdf_url(kit: ServiceKit, subject: str) -> str:
+    """The employer's signed download link (no login): /billing/p/<token>."""
+    return links.personal_url(kit.settings.base_url, kit.settings.secret_key, "invoice", subject)
+
+
+def _locked_invoice(session: Session, invoice_id: str) -> Invoice:
+    invoice = session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
+    if invoice is None:
+        raise NotFound("invoice.not_found", f"no invoice {invoice_id}", f"arvet {invoice_id} ei ole")
+    return invoice
+
+
+def _describe(claim: Claim) -> str:
+    who = f" {claim.participant_name}" if claim.participant_name else ""
+    return (f"Koolituskulude hüvitis: osaleja{who} katkestas arenguprogrammi "
+            f"(grupi koolituspäevi toimunud {claim.days_held}) / "
+            f"Training cost recovery for a participant who dropped out")
+
+
+def issue_invoice(kit: ServiceKit, claim_id: str, actor: str) -> str:
+    """Invoice an approved claim to the participant's employer; returns the invoice id."""
+    cfg = config(kit)
+    with kit.unit_of_work() as uow:
+        session = uow.session
+        # Lock order everywhere: claim, then the counters. No cycle, so no deadlock.
+        claim = session.get(Claim, claim_id, with_for_update=True)
+        if claim is None:
+            raise NotFound("claim.not_found", f"no claim {claim_id}", f"nõuet {claim_id} ei ole")
+        if claim.status != "approved":
+            raise Conflict("invoice.claim_not_approved",
+                           f"only an approved claim can be invoiced; this one is {claim.status}",
+                           f"arve saab esitada ainult kinnitatud nõude kohta; see on olekus {claim.status}")
+        employer = session.get(Employer, claim.employer_id)
+        supply_date = claim.dropped_out_on  # the training was supplied up to the dropout
+        try:
+            split = split_gross_on(claim.amount, supply_date, vat_applies=cfg.vat_applies, table=cfg.vat_rates)
+        except VatError as exc:
+            raise Conflict("invoice.no_vat_rate", str(exc), f"käibemaksumäär puudub: {exc}") from None
+        issue_date = today()
+        seq = next_number(session, f"invoice:{cfg.invoice_series}")
+        reference = reference_number(REFERENCE_BASE + next_number(session, "reference"))
+        seller = cfg.seller
+        invoice = Invoice(
+            invoice_id=str(uuid.uuid4()), series=cfg.invoice_series, seq=seq,
+            number=document_number(cfg.invoice_series, seq), claim_id=claim.claim_id,
+            participant_id=claim.participant_id, employer_id=employer.organisation_id,
+            buyer_name=employer.name, buyer_registry_code=employer.registry_code,
+            buyer_address=employer.address or "", buyer_email=employer.billing_email, buyer_kind=employer.kind,
+            seller_name=seller.name, seller_address=seller.address, seller_registry_code=seller.registry_code,
+            seller_vat_number=seller.vat_number, seller_iban=seller.iban, seller_bank=seller.bank,
+            seller_email=seller.email, description=_describe(claim),
+            amount_net=split.net, vat_rate=split.rate, vat_amount=split.vat, amount_gross=split.gross,
+            currency=cfg.currency, issue_date=issue_date, supply_date=supply_date,
+            due_date=issue_date + timedelta(days=cfg.due_days), reference_number=reference,
+            status="issued", amount_paid=Decimal("0.00"), issued_by=actor, issued_at=clock.now())
+        session.add(invoice)
+        claim.status = "invoiced"
+        session.add(ClaimDecision(claim_id=claim.claim_id, action="invoiced", amount=split.gross,
+                                  reason=invoice.number, actor=actor, decided_at=clock.now()))
+        session.flush()
+        uow.publish("billing.invoice.issued", {
+            "invoice_id": invoice.invoice_id, "invoice_number": invoice.number, "claim_id": claim.claim_id,
+            "participant_id": claim.participant_id, "employer": employer_payload(employer),
+            "amount_net": split.net, "vat_rate": split.rate, "vat_amount": split.vat,
+            "amount_gross": split.gross, "currency": invoice.currency, "issue_date": invoice.issue_date,
+            "due_date": invoice.due_date, "reference_number": reference, "supply_date": supply_date,
+            "pdf_url": pdf_url(kit, invoice.invoice_id)})
+        return invoice.invoice_id
+
+
+def apply_payment(uow: UnitOfWork, invoice: Invoice, amount: Decimal, paid_on: date, *, source: str,
+                  actor: str, note: str = "", bank_entry_id: int | None = None) -> bool:
+    """Book money against a locked, issued invoice; returns True when it became paid."""
+    uow.session.add(Payment(payment_id=str(uuid.uuid4()), invoice_id=invoice.invoice_id, amount=amount,
+                            currency=invoice.currency, paid_on=paid_on, source=source,
+                            bank_entry_id=bank_entry_id, note=note, recorded_by=actor, recorded_at=clock.now()))
+    invoice.amount_paid = (invoice.amount_paid or Decimal("0.00")) + amount
+    if invoice.amount_paid < invoice.amount_gross:
+        return False
+    invoice.status, invoice.paid_on = "paid", paid_on
+    # The bank's calendar day, as midnight in Tallinn: the event carries when, not who booked it.
+    paid_at = datetime.combine(paid_on, time(0), clock.TALLINN).astimezone(UTC)
+    uow.publish("billing.invoice.paid", {
+        "invoice_id": invoice.invoice_id, "invoice_number": invoice.number, "paid_at": paid_at,
+        "paid_on": paid_on, "amount": invoice.amount_paid, "currency": invoice.currency})
+    return True
+
+
+def mark_paid(kit: ServiceKit, invoice_id: str, actor: str, amount: Decimal | None = None,
+              paid_on: date | None = None, note: str = "") -> bool:
+    """Record a payment by hand (default: what is still due, today); True if now paid."""
+    paid_on = paid_on or today()
+    if paid_on > today():
+        raise InvalidInput("payment.date_in_future", "the payment date is in the future",
+                           "makse kuupäev on tulevikus", field="paid_on")
+    with kit.unit_of_work() as uow:
+        invoice = _locked_invoice(uow.session, invoice_id)
+        if invoice.status != "issued":
+            raise Conflict("invoice.not_open", f"the invoice is {invoice.status}; nothing is due",
+                           f"arve on olekus {invoice.status}; tasuda pole midagi")
+        due = invoice.amount_gross - invoice.amount_paid
+        amount = due if amount is None else amount
+        if not amount.is_finite() or amount <= 0 or not has_at_most_two_decimals(amount):
+            raise InvalidInput("payment.amount_invalid", "the amount must be a positive sum in cents",
+                               "summa peab olema positiivne ja sentides", field="amount")
+        if amount > due:
+            raise InvalidInput("payment.amount_above_due", f"only {due} is still due",
+                               f"tasumata on ainult {due}", field="amount")
+        return apply_payment(uow, invoice, amount.quantize(Decimal("0.01")), paid_on, source="manual",
+                             actor=actor, note=note.strip())
+
+
+def credit_invoice(kit: ServiceKit, invoice_id: str, reason: str, actor: str) -> str:
+    """Cancel an invoice in full with a credit note of its own series; returns its id.
+
+    The claim goes back to "approved", so the coordinator can waive it or finance can
+    issue a corrected invoice; the credited invoice stays as it was.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("credit.reason_required", "a reason is required for a credit note",
+                           "kreeditarve põhjus on kohustuslik", field="reason")
+    cfg = config(kit)
+    with kit.unit_of_work() as uow:
+        session = uow.session
+        invoice = session.get(Invoice, invoice_id)
+        if invoice is None:
+            raise NotFound("invoice.not_found", f"no invoice {invoice_id}", f"arvet {invoice_id} ei ole")
+        claim = session.get(Claim, invoice.claim_id, with_for_update=True)  # claim first: lock order
+        invoice = _locked_invoice(session, invoice_id)
+        if invoice.status == "credited":
+            raise Conflict("invoice.already_credited", "the invoice is credited already",
+                           "arve on juba krediteeritud")
+        seq = next_number(session, f"credit:{cfg.credit_note_series}")
+        note = CreditNote(
+            credit_note_id=str(uuid.uuid4()), invoice_id=invoice.invoice_id, series=cfg.credit_note_series,
+            seq=seq, number=document_number(cfg.credit_note_series, seq), issue_date=today(), reason=reason,
+            amount_net=invoice.amount_net, vat_rate=invoice.vat_rate, vat_amount=invoice.vat_amount,
+            amount_gross=invoice.amount_gross, currency=invoice.currency, created_by=actor,
+            created_at=clock.now())
+        session.add(note)
+        invoice.status = "credited"
+        if claim.status == "invoiced":
+            claim.status = "approved"
+        session.add(ClaimDecision(claim_id=claim.claim_id, action="credited", amount=invoice.amount_gross,
+                                  reason=f"{invoice.number} → {note.number}: {reason}", actor=actor,
+                                  decided_at=clock.now()))
+        session.flush()
+        uow.publish("billing.invoice.credited", {
+            "invoice_id": invoice.invoice_id, "invoice_number": invoice.number,
+            "credit_note_number": note.number, "amount_gross": note.amount_gross, "currency": note.currency,
+            "reason": reason, "employer": buyer_payload(invoice),
+            "pdf_url": pdf_url(kit, f"credit-note:{note.credit_note_id}")})
+        return note.credit_note_id

@@ -1,0 +1,176 @@
+"""Importing a bank statement (camt.053): incoming payments matched to open invoices.
+
+Every entry is stored once under (account IBAN, entry_ref), the key banks keep stable
+across exports, so a statement imported twice (or two overlapping statements) books
+nothing twice: the second time its entries are listed as already imported.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from services.billing.adapters.models import BankEntry, Invoice, StatementImport
+from services.billing.adapters.repository import next_number
+from services.billing.domain.camt053 import (
+    Entry,
+    MatchKind,
+    OpenInvoice,
+    PaymentMatch,
+    StatementError,
+    match_payments,
+    parse_statements,
+)
+from services.billing.service_layer.errors import InvalidInput
+from services.billing.service_layer.invoices import apply_payment
+from shared import clock
+from shared.kit import ServiceKit
+
+MAX_AMOUNT = Decimal("10000000000")  # Numeric(12, 2)
+SECTIONS = ("matched", "partial", "unmatched", "already_imported", "duplicates", "ignored")
+
+
+@dataclass
+class ImportReport:
+    import_id: str
+    sections: dict[str, list[dict]] = field(default_factory=lambda: {name: [] for name in SECTIONS})
+
+    def add(self, section: str, entry: Entry, outcome: str, invoice: Invoice | None = None,
+            match: PaymentMatch | None = None) -> None:
+        self.sections[section].append({
+            "entry_ref": entry.entry_ref, "amount": str(entry.amount), "currency": entry.currency,
+            "credit": entry.credit, "booking_date": entry.booking_date.isoformat(),
+            "reference": entry.reference, "debtor_name": entry.debtor_name,
+            "remittance_text": entry.remittance_text, "outcome": outcome,
+            "invoice_id": invoice.invoice_id if invoice else None,
+            "invoice_number": invoice.number if invoice else None,
+            "invoice_status": invoice.status if invoice else None,
+            "amount_due": str(match.amount_due) if match and match.amount_due is not None else None,
+            "difference": str(match.difference) if match and match.difference is not None else None,
+        })
+
+
+def import_statement(kit: ServiceKit, data: bytes, filename: str, actor: str) -> str:
+    """Parse, match and book a camt.053 file in one transaction; returns the import id."""
+    try:
+        statements = parse_statements(data)
+    except StatementError as exc:
+        raise InvalidInput("statement.unreadable", f"not a readable camt.053 statement: {exc}",
+                           f"fail ei ole loetav camt.053 pangaväljavõte: {exc}", field="file") from None
+    _check_fits(statements)
+    report = ImportReport(str(uuid.uuid4()))
+    with kit.unit_of_work() as uow:
+        session = uow.session
+        # One import at a time (imports are rare): two uploads of the same file must not both
+        # see its entries as new. The counter row is the lock; its value numbers the imports.
+        next_number(session, "statement-imports")
+        # Locked too, so a payment recorded by hand meanwhile cannot be booked twice.
+        open_invoices = {invoice.invoice_id: invoice for invoice in session.scalars(
+            select(Invoice).where(Invoice.status == "issued").with_for_update()
+            .execution_options(populate_existing=True))}
+        record = StatementImport(
+            import_id=report.import_id, filename=(filename or "")[:255], sha256=hashlib.sha256(data).hexdigest(),
+            statement_ids=", ".join(s.statement_id for s in statements),
+            account_iban=", ".join(sorted({s.account_iban or "" for s in statements})),
+            result="{}", imported_by=actor, imported_at=clock.now())
+        session.add(record)
+        session.flush()
+        for statement in statements:
+            account = statement.account_iban or ""
+            known = _known_entry_refs(session, account, [e.entry_ref for e in statement.entries])
+            fresh = []
+            for entry in statement.entries:
+                (report.add("already_imported", entry, "already_imported") if entry.entry_ref in known
+                 else fresh.append(entry))
+            # Rebuilt per statement: a payment booked from the previous one changed what is due.
+            due = {invoice.reference_number: OpenInvoice(invoice.invoice_id, invoice.reference_number,
+                                                         invoice.amount_gross - invoice.amount_paid,
+                                                         invoice.currency)
+                   for invoice in open_invoices.values() if invoice.status == "issued"}
+            result = match_payments(fresh, due)
+            for entry in result.duplicates:
+                report.add("duplicates", entry, "duplicate")
+            for entry in result.ignored:
+                _store(session, record, statement.statement_id, account, entry, "ignored")
+                report.add("ignored", entry, "ignored")
+            for match in result.unmatched:
+                invoice = open_invoices.get(match.invoice.invoice_id) if match.invoice else None
+                if invoice is None and match.kind == MatchKind.UNKNOWN_REFERENCE:
+                    # Often an invoice paid or credited already: name it for the finance user.
+                    invoice = session.scalars(select(Invoice).where(
+                        Invoice.reference_number == match.entry.reference)).first()
+                _store(session, record, statement.statement_id, account, match.entry, str(match.kind), invoice)
+                report.add("unmatched", match.entry, str(match.kind), invoice, match)
+            for section, matches in (("matched", result.matched), ("partial", result.partial)):
+                for match in matches:
+                    invoice = open_invoices[match.invoice.invoice_id]
+                    stored = _store(session, record, statement.statement_id, account, match.entry,
+                                    str(match.kind), invoice, match.difference)
+                    # Under- and overpayments are booked too: what arrived is the employer's money.
+                    # An overpaid invoice is settled (no reminders); the surplus is listed to refund.
+                    apply_payment(uow, invoice, match.entry.amount, match.entry.booking_date, source="bank",
+                                  actor=actor, note=f"{statement.statement_id} {match.entry.entry_ref}",
+                                  bank_entry_id=stored.id)
+                    report.add(section, match.entry, str(match.kind), invoice, match)
+        counts = {name: len(items) for name, items in report.sections.items()}
+        record.matched, record.partial, record.unmatched = counts["matched"], counts["partial"], counts["unmatched"]
+        record.duplicates = counts["already_imported"] + counts["duplicates"]
+        record.ignored = counts["ignored"]
+        record.result = json.dumps(report.sections)
+    return report.import_id
+
+
+def _check_fits(statements) -> None:
+    """Refuse, with a clear message, what a bank never sends and our columns cannot hold."""
+    for statement in statements:
+        problems = []
+        if len(statement.statement_id) > 140 or len(statement.account_iban or "") > 34:
+            problems.append("statement id or account too long")
+        for entry in statement.entries:
+            if len(entry.entry_ref) > 200:
+                problems.append(f"entry reference {entry.entry_ref[:40]}… too long")
+            if entry.amount >= MAX_AMOUNT or entry.amount != entry.amount.quantize(Decimal("0.01")):
+                problems.append(f"entry {entry.entry_ref[:40]}: amount {entry.amount} is not a sum in cents")
+        if problems:
+            detail = "; ".join(problems[:3])
+            raise InvalidInput("statement.out_of_range", f"statement {statement.statement_id[:40]}: {detail}",
+                               f"väljavõte {statement.statement_id[:40]}: {detail}", field="file")
+
+
+def _known_entry_refs(session, account: str, refs: list[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(refs), 500):
+        chunk = refs[start:start + 500]
+        known.update(session.scalars(select(BankEntry.entry_ref).where(
+            BankEntry.account_iban == account, BankEntry.entry_ref.in_(chunk))))
+    return known
+
+
+def _store(session, record: StatementImport, statement_id: str, account: str, entry: Entry, outcome: str,
+           invoice: Invoice | None = None, difference: Decimal | None = None) -> BankEntry:
+    stored = BankEntry(
+        account_iban=account, entry_ref=entry.entry_ref, import_id=record.import_id, statement_id=statement_id,
+        amount=entry.amount, currency=entry.currency[:3], credit=entry.credit, booking_date=entry.booking_date,
+        reference=(entry.reference or None) and entry.reference[:40],
+        debtor_name=(entry.debtor_name or None) and entry.debtor_name[:300],
+        remittance_text=entry.remittance_text, outcome=outcome,
+        invoice_id=invoice.invoice_id if invoice else None, difference=difference)
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def import_report(kit: ServiceKit, import_id: str) -> dict | None:
+    with kit.db.transaction() as session:
+        record = session.get(StatementImport, import_id)
+        if record is None:
+            return None
+        return {"import_id": record.import_id, "filename": record.filename, "sha256": record.sha256,
+                "statement_ids": record.statement_ids, "account_iban": record.account_iban,
+                "imported_by": record.imported_by, "imported_at": record.imported_at,
+                **{name: [] for name in SECTIONS}, **json.loads(record.result or "{}")}
+
