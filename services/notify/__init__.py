@@ -1,0 +1,1 @@
+"""Notify: every e-mail the programme sends."""

@@ -1,0 +1,4 @@
+from services.notify.app import bootstrap, create_app
+from shared.cli import main
+
+main(bootstrap, create_app)

@@ -1,0 +1,138 @@
+"""Notify's tables. Nothing outside this service reads them.
+
+Two kinds: projections of other services' events (whom to write to, in which language,
+and the schedule the reminders follow) and ``emails``, one row per e-mail, which is both
+the work queue of the delivery job and the coordinator's outbox page.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import UtcDateTime, declarative_base
+from shared.messaging.tables import MessagingTables
+
+Base = declarative_base()
+messaging = MessagingTables(Base.metadata)
+
+
+# -- the schedule (enrolment.edition.published) --------------------------------------------
+class Edition(Base):
+    __tablename__ = "editions"
+    edition_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    application_deadline: Mapped[datetime] = mapped_column(UtcDateTime())
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Group(Base):
+    __tablename__ = "groups"
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    edition_id: Mapped[str] = mapped_column(String(64), index=True)
+    city: Mapped[str] = mapped_column(String(80))
+
+
+class WorkshopDay(Base):
+    """A session day of a group (the brochure calls them workshop days)."""
+    __tablename__ = "sessions"
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[str] = mapped_column(String(64), index=True)
+    edition_id: Mapped[str] = mapped_column(String(64), index=True)
+    day_number: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    venue: Mapped[str] = mapped_column(String(300), default="")
+
+
+# -- contacts ------------------------------------------------------------------------------
+class Application(Base):
+    """A team and its contact. Fields stay None until the event that carries them arrives."""
+    __tablename__ = "applications"
+    application_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    edition_id: Mapped[str | None] = mapped_column(String(64))
+    team_name: Mapped[str | None] = mapped_column(String(300))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="et")
+    # submitted | accepted | waitlisted | rejected | withdrawn; None: only heard of so far
+    status: Mapped[str | None] = mapped_column(String(20))
+    all_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    group_id: Mapped[str | None] = mapped_column(String(64))
+    city: Mapped[str | None] = mapped_column(String(80))
+
+
+class Participant(Base):
+    """A team member, from the application on; one row per participant id."""
+    __tablename__ = "participants"
+    participant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    application_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="et")
+    organisation_id: Mapped[str | None] = mapped_column(String(64))
+    group_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # applicant | accepted | completed | dropped_out | withdrawn | substituted; None: only heard of
+    status: Mapped[str | None] = mapped_column(String(20))
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    esf_completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    esf_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class Organisation(Base):
+    """Employers: where a claim invoice goes."""
+    __tablename__ = "organisations"
+    organisation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    registry_code: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(20))
+    billing_email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(500), default="")
+
+
+# -- e-mails -------------------------------------------------------------------------------
+class Email(Base):
+    """One e-mail to one recipient, created at most once per (cause, recipient, template).
+
+    status: waiting (its data, e.g. the schedule, has not arrived yet) → queued → sending
+    (claimed by a delivery job until ``claimed_until``) → sent | failed; queued again after
+    a temporary failure or a coordinator's resend; cancelled when it became pointless
+    before it went out (the ESF data arrived, every member confirmed).
+    """
+    __tablename__ = "emails"
+    __table_args__ = (
+        UniqueConstraint("cause_key", "recipient", "template", name="uq_emails_cause_recipient_template"),
+        Index("ix_emails_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    template: Mapped[str] = mapped_column(String(60), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    recipient: Mapped[str] = mapped_column(String(254))
+    recipient_name: Mapped[str] = mapped_column(String(300), default="")
+    # Composed from ``params`` (+ the projections) once everything is known.
+    subject: Mapped[str | None] = mapped_column(String(500))
+    text: Mapped[str | None] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The personal link the e-mail carries (confirmation, ESF data, invoice PDF), if any.
+    link: Mapped[str | None] = mapped_column(String(1000))
+    cause_key: Mapped[str] = mapped_column(String(200))
+    cause_event_id: Mapped[str | None] = mapped_column(String(36))
+    correlation_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resends: Mapped[int] = mapped_column(Integer, default=0)
+    resent_by: Mapped[str | None] = mapped_column(String(254))

@@ -1,0 +1,240 @@
+"""E-mail templates: names, the variables each needs, and rendering in Estonian or English.
+
+Each template is a folder under ``services/notify/email_templates/<name>/`` holding
+``subject.<lang>.txt``, ``body.<lang>.txt`` and ``body.<lang>.html``; the bodies extend one
+shared layout per format (``_layout.txt``, ``_layout.html``) holding the signature and the
+footer, so the coordinator's name and the ESF acknowledgement are written once. HTML is
+autoescaped; text is not, as nothing interprets it. ``render`` adds ``lang`` and ``subject``.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+
+from services.notify.domain import formatting
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "email_templates"
+
+# Every template's signature names the programme coordinator.
+COMMON_VARIABLES = frozenset({"contact_name", "contact_email"})
+
+# Template name → the context variables it needs besides COMMON_VARIABLES. This is the API
+# the service fills from events; a test checks it against what the templates really use.
+VARIABLES: dict[str, frozenset[str]] = {
+    name: frozenset(names.split())
+    for name, names in {
+        "application_received": "team_name member_names preferred_cities deadline",
+        "member_confirmation_request": "first_name team_name employer_name confirm_url deadline claim_cap",
+        "deadline_reminder": "team_name deadline days_left missing_members",
+        "application_accepted": "team_name city sessions",
+        "application_waitlisted": "team_name city position",
+        "application_rejected": "team_name reason",
+        "esf_data_request": "first_name esf_url deadline",
+        "esf_data_reminder": "first_name esf_url deadline",
+        "session_reminder": "first_name day_number city starts_at ends_at venue checkin_url",
+        "absence_make_up": "first_name day_number missed_date make_up_sessions",
+        "dropout_notice": "first_name reason days_attended days_held employer_name claim_cap",
+        "invoice_issued": "employer_name participant_name invoice_number amount_gross due_date reference_number pdf_url",
+        "payment_reminder": "employer_name invoice_number amount_gross due_date reference_number stage pdf_url",
+        "completion": "first_name team_name",
+    }.items()
+}
+TEMPLATES: tuple[str, ...] = tuple(VARIABLES)
+
+
+class RenderError(ValueError):
+    """The template cannot be rendered with this context (a bug in the caller, not in delivery)."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def render(template: str, language: str | None, context: dict) -> RenderedEmail:
+    """Render one e-mail; an unknown language falls back to Estonian.
+
+    Every declared variable must be present (even one only a branch uses), so a missing
+    field shows up in the first test rather than in the one e-mail that takes that branch.
+    """
+    if template not in VARIABLES:
+        raise RenderError(f"unknown e-mail template {template!r}")
+    lang = formatting.language(language)
+    missing = sorted((VARIABLES[template] | COMMON_VARIABLES) - context.keys())
+    if missing:
+        raise RenderError(f"{template}: missing context variable(s): {', '.join(missing)}")
+    env = environment()
+    values = {**context, "lang": lang}
+    try:
+        subject = one_line(env.get_template(f"{template}/subject.{lang}.txt").render(values))
+        values["subject"] = subject
+        text = env.get_template(f"{template}/body.{lang}.txt").render(values)
+        html = env.get_template(f"{template}/body.{lang}.html").render(values)
+    except jinja2.UndefinedError as error:
+        raise RenderError(f"{template}: {error.message}") from error
+    return RenderedEmail(subject=subject, text=text.strip() + "\n", html=html)
+
+
+def one_line(text: str) -> str:
+    """A subject is one line whatever the data held: newlines would end the header."""
+    return " ".join(text.split())
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        date=_with_language(formatting.format_date),
+        datetime=_with_language(formatting.format_datetime),
+        time=_with_language(formatting.format_time),
+        weekday=_with_language(formatting.weekday),
+        money=_with_language(formatting.format_money),
+        roman=formatting.roman,
+        http_url=http_url,
+    )
+    return env
+
+
+def _with_language(function):
+    """Filters follow the e-mail's language, so templates write ``{{ due_date|date }}``."""
+    @jinja2.pass_context
+    def filter_(context, value):
+        return function(value, context.get("lang", formatting.DEFAULT_LANGUAGE))
+    filter_.__name__ = function.__name__
+    return filter_
+
+
+def http_url(value: str) -> str:
+    """Only web links go into an href: a javascript: or data: link would be an attack."""
+    parts = urlsplit(str(value))
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RenderError(f"not a web link: {value!r}")
+    return str(value)
+
+
+def _tallinn(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0):
+    return datetime(year, month, day, hour, minute, second, tzinfo=formatting.TALLINN).astimezone(UTC)
+
+
+_CONTACT = {"contact_name": "Kadri Kask", "contact_email": "arenguprogramm@example.org"}
+_DEADLINE = _tallinn(2019, 3, 1, 23, 59, 59)
+_PARNU_VENUE = "Pärnu Keskraamatukogu, Akadeemia 3, Pärnu"
+
+# Realistic data for the coordinator's preview page: the 2019 edition, a team in Pärnu.
+SAMPLE_CONTEXTS: dict[str, dict] = {
+    name: {**_CONTACT, **context}
+    for name, context in {
+        "application_received": {
+            "team_name": "Pärnu eakate päevakeskus",
+            "member_names": ["Mari Maasikas", "Jaan Tamm", "Liis Kuusk", "Toomas Saar"],
+            "preferred_cities": ["Pärnu", "Tartu"],
+            "deadline": _DEADLINE,
+        },
+        "member_confirmation_request": {
+            "first_name": "Mari",
+            "team_name": "Pärnu eakate päevakeskus",
+            "employer_name": "Pärnu Linnavalitsus",
+            "confirm_url": "https://arenguprogramm.example.org/enrolment/p/IjQyIg.XKX8Ww.sample",
+            "deadline": _DEADLINE,
+            "claim_cap": Decimal("768.00"),
+        },
+        "deadline_reminder": {
+            "team_name": "Pärnu eakate päevakeskus",
+            "deadline": _DEADLINE,
+            "days_left": 7,
+            "missing_members": ["Jaan Tamm", "Toomas Saar"],
+        },
+        "application_accepted": {
+            "team_name": "Pärnu eakate päevakeskus",
+            "city": "Pärnu",
+            "sessions": [
+                {"day_number": day, "starts_at": _tallinn(2019, month, dom, 10),
+                 "ends_at": _tallinn(2019, month, dom, 17), "venue": _PARNU_VENUE}
+                for day, month, dom in ((1, 4, 9), (2, 4, 30), (3, 5, 22))
+            ],
+        },
+        "application_waitlisted": {
+            "team_name": "Tori valla noortekeskus",
+            "city": "Pärnu",
+            "position": 2,
+        },
+        "application_rejected": {
+            "team_name": "Häädemeeste külaselts",
+            "reason": "Meeskonnas on ainult üks kohaliku omavalitsuse esindaja; vaja on vähemalt kahte.",
+        },
+        "esf_data_request": {
+            "first_name": "Mari",
+            "esf_url": "https://arenguprogramm.example.org/reporting/p/IjQyIg.XKX8Ww.sample",
+            "deadline": date(2019, 4, 8),
+        },
+        "esf_data_reminder": {
+            "first_name": "Mari",
+            "esf_url": "https://arenguprogramm.example.org/reporting/p/IjQyIg.XKX8Ww.sample",
+            "deadline": date(2019, 4, 8),
+        },
+        "session_reminder": {
+            "first_name": "Mari",
+            "day_number": 2,
+            "city": "Pärnu",
+            "starts_at": _tallinn(2019, 4, 30, 10),
+            "ends_at": _tallinn(2019, 4, 30, 17),
+            "venue": _PARNU_VENUE,
+            "checkin_url": "https://arenguprogramm.example.org/attendance/p/IjQyIg.XKX8Ww.sample",
+        },
+        "absence_make_up": {
+            "first_name": "Jaan",
+            "day_number": 1,
+            "missed_date": date(2019, 4, 9),
+            "make_up_sessions": [
+                {"city": "Tartu", "date": date(2019, 4, 11)},
+                {"city": "Rakvere", "date": date(2019, 4, 16)},
+                {"city": "Tallinn", "date": date(2019, 4, 17)},
+            ],
+        },
+        "dropout_notice": {
+            "first_name": "Jaan",
+            "reason": "absence",
+            "days_attended": 1,
+            "days_held": 2,
+            "employer_name": "Pärnu Linnavalitsus",
+            "claim_cap": Decimal("768.00"),
+        },
+        "invoice_issued": {
+            "employer_name": "Pärnu Linnavalitsus",
+            "participant_name": "Jaan Tamm",
+            "invoice_number": "2019-0001",
+            "amount_gross": Decimal("512.00"),
+            "due_date": date(2019, 6, 14),
+            "reference_number": "20190013",
+            "pdf_url": "https://arenguprogramm.example.org/billing/p/IjIwMTktMDAwMSI.XKX8Ww.sample",
+        },
+        "payment_reminder": {
+            "employer_name": "Pärnu Linnavalitsus",
+            "invoice_number": "2019-0001",
+            "amount_gross": Decimal("512.00"),
+            "due_date": date(2019, 6, 14),
+            "reference_number": "20190013",
+            "stage": "overdue_1",
+            "pdf_url": "https://arenguprogramm.example.org/billing/p/IjIwMTktMDAwMSI.XKX8Ww.sample",
+        },
+        "completion": {
+            "first_name": "Mari",
+            "team_name": "Pärnu eakate päevakeskus",
+        },
+    }.items()
+}

@@ -1,0 +1,40 @@
+"""Event type → handler; these are also the routing keys notify.events is bound to.
+
+Handlers take ``(uow, event, config)``: the sender, signature, links and lead times come
+from notify's settings, which ``bind`` supplies when the app is bootstrapped.
+"""
+from __future__ import annotations
+
+import functools
+
+from services.notify.config import NotifyConfig
+from services.notify.service_layer import delivery, notifications, reminders
+
+HANDLERS: dict = {
+    "enrolment.edition.published": notifications.on_edition_published,
+    "enrolment.application.submitted": notifications.on_application_submitted,
+    "enrolment.member.confirmed": notifications.on_member_confirmed,
+    "enrolment.application.accepted": notifications.on_application_accepted,
+    "enrolment.application.waitlisted": notifications.on_application_waitlisted,
+    "enrolment.application.rejected": notifications.on_application_rejected,
+    "enrolment.member.substituted": notifications.on_member_substituted,
+    "enrolment.member.withdrawn": notifications.on_member_withdrawn,
+    "enrolment.application.withdrawn": notifications.on_application_withdrawn,
+    "attendance.participant.absent": notifications.on_participant_absent,
+    "attendance.participant.dropped_out": notifications.on_participant_dropped_out,
+    "attendance.participant.reinstated": notifications.on_participant_reinstated,
+    "attendance.participant.completed": notifications.on_participant_completed,
+    "billing.invoice.issued": notifications.on_invoice_issued,
+    "billing.invoice.overdue": notifications.on_invoice_overdue,
+    "reporting.esf_data.completed": notifications.on_esf_data_completed,
+}
+# Periodic jobs run by the worker's tick (idempotent, catching up after downtime). The tick
+# runs every few seconds (NOTIFY_TICK_SECONDS), so an e-mail leaves soon after its event;
+# reminders first, so one created now goes out in the same tick.
+TICKS: list = [reminders.send_due_reminders, delivery.deliver_due]
+
+
+def bind(config: NotifyConfig) -> dict:
+    """The handlers as the consumer calls them: ``handler(uow, event)``."""
+    return {event_type: functools.update_wrapper(functools.partial(handler, config=config), handler)
+            for event_type, handler in HANDLERS.items()}

@@ -1,0 +1,1 @@
+"""Turning rendered e-mails into safe MIME messages and delivering them."""

@@ -1,0 +1,230 @@
+"""E-mail rows: creating each (cause, recipient, template) once, composing, resending, reading.
+
+A handler or a reminder job only *creates* a row, in its own transaction; the delivery job
+sends it. ``params`` holds what the cause said (JSON); composing adds what the projections
+know (the schedule) and the signature, renders both languages' templates and stores
+subject, text and HTML. A row whose schedule data has not arrived yet waits and is
+composed by a later tick — events may arrive in any order.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from services.notify.adapters.models import Edition, Email, WorkshopDay
+from services.notify.config import NotifyConfig
+from services.notify.domain import rendering
+from services.notify.domain.formatting import TALLINN
+from shared import clock
+from shared.messaging.outbox import UnitOfWork
+from shared.messaging.tables import insert_ignoring_duplicates
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("waiting", "queued", "sending", "sent", "failed", "cancelled")
+
+
+class Pending(Exception):
+    """The e-mail needs data that has not arrived yet (e.g. the edition's schedule)."""
+
+
+class EmailNotFound(LookupError):
+    pass
+
+
+class NotResendable(Exception):
+    """Only a failed e-mail can be sent again (anything else is on its way or done)."""
+
+
+def jsonable(value):
+    """Event data → JSON for ``params``: dates and moments as ISO text, money as a string.
+
+    The e-mail filters (``|date``, ``|money``) read those strings as they are.
+    """
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def queue(uow: UnitOfWork, config: NotifyConfig, *, template: str, recipient: str | None, language: str | None,
+          cause_key: str, params: dict, recipient_name: str = "", link: str | None = None) -> str | None:
+    """Create the e-mail unless this (cause, recipient, template) already has one.
+
+    INSERT … ON CONFLICT DO NOTHING against the unique key: safe inside the consumer's batch
+    transaction (no exception to poison it) and against a concurrent worker. Returns the new
+    row's id, or None when it existed (or there is nobody to write to).
+    """
+    if template not in rendering.TEMPLATES:
+        raise ValueError(f"unknown e-mail template {template!r}")
+    if not recipient:
+        log.warning("no address to send to", extra={"template": template, "cause_key": cause_key})
+        return None
+    now = clock.now()
+    email_id = str(uuid.uuid4())
+    params = jsonable(params)
+    row = {
+        "id": email_id, "template": template, "language": language if language in ("et", "en") else "et",
+        "recipient": recipient.strip().lower(), "recipient_name": recipient_name or "", "params": params,
+        "link": link, "cause_key": cause_key,
+        "cause_event_id": uow.cause.event_id if uow.cause else None,
+        "correlation_id": uow.correlation_id, "status": "waiting", "attempts": 0, "resends": 0,
+        "next_attempt_at": now, "created_at": now, "updated_at": now,
+    }
+    table = Email.__table__
+    inserted = uow.session.execute(
+        insert_ignoring_duplicates(table, uow.session.get_bind().dialect.name)
+        .values(**row).returning(table.c.id)).first()
+    if inserted is None:
+        return None
+    compose(uow, config, email_id)
+    return email_id
+
+
+def compose(uow: UnitOfWork, config: NotifyConfig, email_id: str) -> str:
+    """Render a waiting e-mail; it stays waiting while its data is missing. Returns the status."""
+    session = uow.session
+    email = session.get(Email, email_id)
+    if email is None or email.status != "waiting":
+        return email.status if email else "missing"
+    try:
+        context = _context(session, config, email.template, email.params or {})
+        context.update(contact_name=config.contact_name, contact_email=config.contact_email)
+        rendered = rendering.render(email.template, email.language, context)
+    except Pending as missing:
+        email.last_error = f"waiting for {missing}"
+        return email.status
+    except (rendering.RenderError, KeyError, ValueError, TypeError) as error:
+        # A bug or bad data in the cause: no later attempt fixes it. Shown on the outbox page.
+        email.status, email.last_error, email.updated_at = "failed", f"cannot compose: {error}", clock.now()
+        uow.publish("notify.email.failed", {
+            "email_id": email.id, "template": email.template, "recipient": email.recipient,
+            "causation_event_id": email.cause_event_id, "cause_key": email.cause_key,
+            "attempts": email.attempts, "error": email.last_error})
+        log.error("e-mail cannot be composed", extra={"email_id": email.id, "template": email.template,
+                                                      "error": str(error)})
+        return email.status
+    email.subject, email.text, email.html = rendered.subject, rendered.text, rendered.html
+    email.status, email.last_error = "queued", None
+    email.next_attempt_at = email.updated_at = clock.now()
+    return email.status
+
+
+def _context(session: Session, config: NotifyConfig, template: str, params: dict) -> dict:
+    """The template's variables: the cause's ``params`` plus what the schedule projection knows."""
+    context = dict(params)
+    if template in ("application_received", "member_confirmation_request"):
+        edition = session.get(Edition, params["edition_id"]) if params.get("edition_id") else None
+        if edition is None:
+            raise Pending(f"the schedule of edition {params.get('edition_id')!r}")
+        context["deadline"] = edition.application_deadline
+    if template == "application_accepted":
+        days = group_sessions(session, params["group_id"])
+        if not days:
+            raise Pending(f"the sessions of group {params['group_id']!r}")
+        context["sessions"] = [{"day_number": d.day_number, "starts_at": d.starts_at, "ends_at": d.ends_at,
+                                "venue": d.venue} for d in days]
+    if template in ("esf_data_request", "esf_data_reminder") and "deadline" not in params:
+        days = group_sessions(session, params.get("group_id"))
+        if not days:
+            raise Pending(f"the sessions of group {params.get('group_id')!r}")
+        context["deadline"] = esf_deadline(config, days[0].starts_at, datetime.fromisoformat(params["requested_at"]))
+    if template == "absence_make_up" and "missed_date" not in params:
+        missed = session.get(WorkshopDay, params["missed_session_id"])
+        if missed is None:
+            raise Pending(f"session {params['missed_session_id']!r}")
+        context["missed_date"] = clock.local(missed.starts_at).date()
+    return context
+
+
+def esf_deadline(config: NotifyConfig, first_session_starts_at: datetime, requested_at: datetime) -> date:
+    """ESF data is due at entry: the day before the group's first session (policy), but
+    never sooner than ``esf_min_days`` after the request (a team promoted late)."""
+    before_start = tallinn_date(first_session_starts_at) - timedelta(days=config.esf_days_before_first_session)
+    return max(before_start, tallinn_date(requested_at) + timedelta(days=config.esf_min_days))
+
+
+def group_sessions(session: Session, group_id: str | None) -> list[WorkshopDay]:
+    if not group_id:
+        return []
+    return list(session.scalars(select(WorkshopDay).where(WorkshopDay.group_id == group_id)
+                                .order_by(WorkshopDay.day_number, WorkshopDay.starts_at)))
+
+
+def compose_waiting(kit, limit: int = 200) -> int:
+    """Tick job: compose what was waiting for data that may have arrived since."""
+    with kit.unit_of_work() as uow:
+        ids = list(uow.session.scalars(select(Email.id).where(Email.status == "waiting")
+                                       .order_by(Email.created_at).limit(limit)))
+        return sum(compose(uow, kit.config, email_id) == "queued" for email_id in ids)
+
+
+def cancel(session: Session, *, cause_key: str, templates: tuple[str, ...]) -> int:
+    """Drop e-mails that became pointless before they went out (never one being sent)."""
+    result = session.execute(
+        update(Email).where(Email.cause_key == cause_key, Email.template.in_(templates),
+                            Email.status.in_(("waiting", "queued")))
+        .values(status="cancelled", updated_at=clock.now(), next_attempt_at=None))
+    return result.rowcount or 0
+
+
+def resend(kit, email_id: str, actor: str | None) -> Email:
+    """Put a failed e-mail back in the queue: the same row (same Message-ID), a fresh budget."""
+    with kit.unit_of_work() as uow:
+        email = uow.session.get(Email, email_id)
+        if email is None:
+            raise EmailNotFound(email_id)
+        if email.status != "failed":
+            raise NotResendable(f"the e-mail is {email.status}; only a failed e-mail can be sent again")
+        now = clock.now()
+        email.status = "waiting" if email.subject is None else "queued"
+        email.attempts, email.next_attempt_at, email.updated_at = 0, now, now
+        email.claim_token = email.claimed_until = None
+        email.resends += 1
+        email.resent_by = actor
+        if email.status == "waiting":  # it failed while composing: try that again
+            compose(uow, kit.config, email.id)
+        log.info("e-mail re-queued", extra={"email_id": email.id, "actor": actor})
+        return email
+
+
+def get(kit, email_id: str) -> Email:
+    with kit.db.transaction() as session:
+        email = session.get(Email, email_id)
+        if email is None:
+            raise EmailNotFound(email_id)
+        return email
+
+
+def listing(kit, *, status: str | None = None, template: str | None = None, recipient: str | None = None,
+            limit: int = 500) -> list[Email]:
+    query = select(Email).order_by(Email.created_at.desc(), Email.id).limit(limit)
+    if status:
+        query = query.where(Email.status == status)
+    if template:
+        query = query.where(Email.template == template)
+    if recipient:
+        query = query.where(Email.recipient == recipient.strip().lower())
+    with kit.db.transaction() as session:
+        return list(session.scalars(query))
+
+
+def counts(kit) -> dict[str, int]:
+    with kit.db.transaction() as session:
+        return dict(session.execute(select(Email.status, func.count()).group_by(Email.status)).all())
+
+
+def tallinn_date(moment: datetime) -> date:
+    return moment.astimezone(TALLINN).date()

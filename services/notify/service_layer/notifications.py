@@ -1,0 +1,255 @@
+"""Event handlers: update the contacts projection, then create the e-mails the event causes.
+
+Each runs inside the consumer's batch transaction (``uow.session``) and only creates rows;
+the delivery job sends them. Cause keys name the business fact, not the event id, so a fact
+published twice (a replay, a producer's retry) still makes one e-mail per recipient:
+
+    submitted:<application>           application_received, member_confirmation_request
+    accepted:<application>:<group>     application_accepted (moved to another group: new e-mail)
+    esf:<participant>                  esf_data_request
+    waitlisted:<application>:<city>    rejected:<application>
+    absent:<participant>:<missed session>   dropout:<participant>   completed:<participant>
+    invoice:<invoice>:issued           invoice:<invoice>:<reminder stage>
+"""
+from __future__ import annotations
+
+from services.notify.adapters.models import Application, Organisation, Participant
+from services.notify.config import NotifyConfig
+from services.notify.service_layer import contacts, emails
+from shared import clock, links
+
+
+def _name(first: str | None, last: str | None) -> str:
+    return " ".join(part for part in (first, last) if part)
+
+
+def _team_recipients(app: Application, members: list[Participant]) -> list[tuple[str, str, str]]:
+    """(address, display name, language): the team contact, then each current member."""
+    people = [(app.contact_email, "", app.language)] if app.contact_email else []
+    people += [(m.email, m.full_name, m.language) for m in members if m.email]
+    return people
+
+
+# -- enrolment ---------------------------------------------------------------------------------
+def on_edition_published(uow, event, config: NotifyConfig) -> None:
+    contacts.on_edition_published(uow, event)
+
+
+def on_application_submitted(uow, event, config: NotifyConfig) -> None:
+    data = event.data
+    app = contacts.record_submitted(uow.session, data)
+    orgs = {o["organisation_id"]: o["name"] for o in data["organisations"]}
+    key = f"submitted:{data['application_id']}"
+    emails.queue(uow, config, template="application_received", recipient=data["contact_email"],
+                 language=app.language, cause_key=key, params={
+                     "team_name": data["team_name"], "edition_id": data["edition_id"],
+                     "member_names": [_name(m["first_name"], m["last_name"]) for m in data["members"]],
+                     "preferred_cities": data["preferred_cities"]})
+    for member in data["members"]:
+        emails.queue(uow, config, template="member_confirmation_request", recipient=member["email"],
+                     recipient_name=_name(member["first_name"], member["last_name"]),
+                     language=member.get("language"), cause_key=key, link=member.get("confirm_url") or None,
+                     params={"first_name": member["first_name"], "team_name": data["team_name"],
+                             "edition_id": data["edition_id"],
+                             "employer_name": orgs.get(member["organisation_id"], ""),
+                             "confirm_url": member.get("confirm_url") or "", "claim_cap": config.claim_cap})
+
+
+def on_member_confirmed(uow, event, config: NotifyConfig) -> None:
+    app = contacts.record_confirmed(uow.session, event.data)
+    if app.all_confirmed:
+        # A reminder created but not yet sent has nothing left to remind of.
+        for stage in config.reminders.deadline_lead_days:
+            emails.cancel(uow.session, cause_key=f"deadline:{app.application_id}:{stage}d",
+                          templates=("deadline_reminder",))
+
+
+def on_application_accepted(uow, event, config: NotifyConfig) -> None:
+    data = event.data
+    app = contacts.record_accepted(uow.session, data)
+    members = contacts.members_of(uow.session, app.application_id, statuses=("accepted",))
+    key = f"accepted:{app.application_id}:{data['group_id']}"
+    params = {"team_name": app.team_name or data.get("team_name") or "", "city": data["city"],
+              "group_id": data["group_id"]}
+    for address, name, language in _team_recipients(app, members):
+        emails.queue(uow, config, template="application_accepted", recipient=address, recipient_name=name,
+                     language=language, cause_key=key, params=params)
+    for member in members:
+        request_esf_data(uow, config, member)
+
+
+def request_esf_data(uow, config: NotifyConfig, member: Participant) -> None:
+    """The ESF data request with the participant's personal link, once per participant."""
+    if member.esf_completed or not member.email:
+        return
+    url = links.personal_url(config.base_url, config.secret_key, "esf", member.participant_id)
+    if member.esf_requested_at is None:
+        member.esf_requested_at = clock.now()
+    emails.queue(uow, config, template="esf_data_request", recipient=member.email,
+                 recipient_name=member.full_name, language=member.language,
+                 cause_key=f"esf:{member.participant_id}", link=url,
+                 params={"first_name": member.first_name, "esf_url": url, "group_id": member.group_id,
+                         "requested_at": member.esf_requested_at})
+
+
+def on_application_waitlisted(uow, event, config: NotifyConfig) -> None:
+    data = event.data
+    app = contacts.record_decision(uow.session, data, "waitlisted")
+    members = contacts.members_of(uow.session, app.application_id, statuses=("applicant", "accepted"))
+    for address, name, language in _team_recipients(app, members):
+        emails.queue(uow, config, template="application_waitlisted", recipient=address, recipient_name=name,
+                     language=language, cause_key=f"waitlisted:{app.application_id}:{data['city']}",
+                     params={"team_name": app.team_name or "", "city": data["city"],
+                             "position": data["position"]})
+
+
+def on_application_rejected(uow, event, config: NotifyConfig) -> None:
+    data = event.data
+    app = contacts.record_decision(uow.session, data, "rejected")
+    members = contacts.members_of(uow.session, app.application_id, statuses=("applicant", "accepted"))
+    for address, name, language in _team_recipients(app, members):
+        emails.queue(uow, config, template="application_rejected", recipient=address, recipient_name=name,
+                     language=language, cause_key=f"rejected:{app.application_id}",
+                     params={"team_name": app.team_name or "", "reason": data["reason"]})
+
+
+def on_member_substituted(uow, event, config: NotifyConfig) -> None:
+    """A new member of an accepted team gets what the others got: the dates and the ESF request."""
+    data = event.data
+    member = contacts.record_substituted(uow.session, data)
+    app = uow.session.get(Application, data["application_id"])
+    if data.get("confirm_url"):
+        # The newcomer confirms the conditions like every member who applied.
+        employer = uow.session.get(Organisation, data["member"]["organisation_id"])
+        emails.queue(uow, config, template="member_confirmation_request", recipient=member.email,
+                     recipient_name=member.full_name, language=member.language,
+                     cause_key=f"substituted:{member.participant_id}", link=data["confirm_url"],
+                     params={"first_name": member.first_name,
+                             "team_name": data.get("team_name") or app.team_name or "",
+                             "edition_id": app.edition_id or "",
+                             "employer_name": employer.name if employer else "",
+                             "confirm_url": data["confirm_url"], "claim_cap": config.claim_cap})
+    if app.status != "accepted" or not app.group_id:
+        return
+    emails.queue(uow, config, template="application_accepted", recipient=member.email,
+                 recipient_name=member.full_name, language=member.language,
+                 cause_key=f"accepted:{app.application_id}:{app.group_id}",
+                 params={"team_name": app.team_name or "", "city": app.city or "", "group_id": app.group_id})
+    request_esf_data(uow, config, member)
+
+
+def on_member_withdrawn(uow, event, config: NotifyConfig) -> None:
+    contacts.record_withdrawn(uow.session, event.data["participant_id"], event.data["application_id"])
+
+
+def on_application_withdrawn(uow, event, config: NotifyConfig) -> None:
+    contacts.record_application_withdrawn(uow.session, event.data)
+
+
+# -- attendance ---------------------------------------------------------------------------------
+def on_participant_absent(uow, event, config: NotifyConfig) -> None:
+    data = event.data
+    member = contacts.participant(uow.session, data["participant_id"])
+    if not member.email:
+        raise LookupError(f"participant {data['participant_id']} is unknown to notify (no contact yet)")
+    emails.queue(uow, config, template="absence_make_up", recipient=member.email,
+                 recipient_name=member.full_name, language=member.language,
+                 cause_key=f"absent:{member.participant_id}:{data['missed_session_id']}",
+                 params={"first_name": member.first_name, "day_number": data["day_number"],
+                         "missed_session_id": data["missed_session_id"],
+                         "make_up_sessions": [{"session_id": s["session_id"], "city": s["city"],
+                                               "date": s["date"]} for s in data["make_up_sessions"]]})
+
+
+def on_participant_dropped_out(uow, event, config: NotifyConfig) -> None:
+    data = event.data
+    member = contacts.participant(uow.session, data["participant_id"])
+    member.application_id = member.application_id or data["application_id"]
+    member.first_name = member.first_name or data.get("first_name") or None
+    member.last_name = member.last_name or data.get("last_name") or None
+    member.status = "dropped_out"
+    contacts.upsert_organisation(uow.session, data["employer"])
+    if not member.email:
+        raise LookupError(f"participant {data['participant_id']} is unknown to notify (no contact yet)")
+    emails.queue(uow, config, template="dropout_notice", recipient=member.email,
+                 recipient_name=member.full_name, language=member.language,
+                 cause_key=f"dropout:{member.participant_id}",
+                 params={"first_name": member.first_name, "reason": data["reason"],
+                         "days_attended": data["days_attended"], "days_held": data["days_held"],
+                         "employer_name": data["employer"]["name"], "claim_cap": config.claim_cap})
+
+
+def on_participant_reinstated(uow, event, config: NotifyConfig) -> None:
+    member = contacts.participant(uow.session, event.data["participant_id"])
+    if member.status == "dropped_out":  # the correction undoes the dropout, nothing else
+        member.status = "accepted"
+
+
+def on_participant_completed(uow, event, config: NotifyConfig) -> None:
+    data = event.data
+    member = contacts.participant(uow.session, data["participant_id"])
+    member.application_id = member.application_id or data["application_id"]
+    member.status = "completed"
+    if not member.email:
+        raise LookupError(f"participant {data['participant_id']} is unknown to notify (no contact yet)")
+    app = uow.session.get(Application, member.application_id)
+    emails.queue(uow, config, template="completion", recipient=member.email,
+                 recipient_name=member.full_name, language=member.language,
+                 cause_key=f"completed:{member.participant_id}",
+                 params={"first_name": member.first_name, "team_name": (app.team_name if app else "") or ""})
+
+
+# -- billing and reporting ----------------------------------------------------------------------
+def _invoice_link(config: NotifyConfig, data: dict) -> str:
+    # Billing sends the signed link; build the same one if an older producer did not.
+    return data.get("pdf_url") or links.personal_url(config.base_url, config.secret_key, "invoice",
+                                                     data["invoice_id"])
+
+
+def on_invoice_issued(uow, event, config: NotifyConfig) -> None:
+    data = event.data
+    employer = data["employer"]
+    contacts.upsert_organisation(uow.session, employer)
+    member = uow.session.get(Participant, data["participant_id"]) if data.get("participant_id") else None
+    url = _invoice_link(config, data)
+    emails.queue(uow, config, template="invoice_issued", recipient=employer["billing_email"],
+                 recipient_name=employer["name"], language="et", link=url,
+                 cause_key=f"invoice:{data['invoice_id']}:issued",
+                 params={"employer_name": employer["name"], "participant_name": member.full_name if member else "",
+                         "invoice_number": data["invoice_number"], "amount_gross": data["amount_gross"],
+                         "due_date": data["due_date"], "reference_number": data["reference_number"],
+                         "pdf_url": url})
+
+
+def reminder_stage(stage: str) -> str:
+    """Billing's stage names → the payment reminder's wording: due soon, overdue, second notice."""
+    if stage == "due_soon":
+        return "due_soon"
+    if stage in ("final_notice", "second_notice") or stage.startswith("overdue_") \
+            and stage.removeprefix("overdue_").isdigit() and int(stage.removeprefix("overdue_")) >= 14:
+        return "overdue_14"
+    return "overdue_1"
+
+
+def on_invoice_overdue(uow, event, config: NotifyConfig) -> None:
+    data = event.data
+    employer = data["employer"]
+    contacts.upsert_organisation(uow.session, employer)
+    url = _invoice_link(config, data)
+    amount = data.get("amount_due") if data.get("amount_due") is not None else data["amount_gross"]
+    emails.queue(uow, config, template="payment_reminder", recipient=employer["billing_email"],
+                 recipient_name=employer["name"], language="et", link=url,
+                 cause_key=f"invoice:{data['invoice_id']}:{data['stage']}",
+                 params={"employer_name": employer["name"], "invoice_number": data["invoice_number"],
+                         "amount_gross": amount, "due_date": data["due_date"],
+                         "reference_number": data["reference_number"], "stage": reminder_stage(data["stage"]),
+                         "pdf_url": url})
+
+
+def on_esf_data_completed(uow, event, config: NotifyConfig) -> None:
+    member = contacts.participant(uow.session, event.data["participant_id"])
+    member.esf_completed = True
+    # The data is in: a request or reminder not yet sent would only confuse.
+    emails.cancel(uow.session, cause_key=f"esf:{member.participant_id}", templates=("esf_data_request",))
+    emails.cancel(uow.session, cause_key=f"esf_reminder:{member.participant_id}",
+                  templates=("esf_data_reminder",))

@@ -1,0 +1,141 @@
+"""The scheduled e-mails: a tick job on ``shared.clock.now()``.
+
+Each tick asks ``domain.schedule`` what is due *now* — not "in the last minute" — so a
+tick after downtime catches up by itself, and creates each reminder under a cause key
+that makes it once-only (the unique key on emails; keys already present are skipped before
+trying, so a tick every few seconds costs one query per kind):
+
+    deadline:<application>:<7d|1d>      to the contact of a team not fully confirmed
+    session:<session>:<date>            to each participant of the session's group
+                                        (a session moved to another date reminds again)
+    esf_reminder:<participant>          to an accepted participant still without ESF data
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from services.notify.adapters.models import Application, Edition, Email, Group, Participant, WorkshopDay
+from services.notify.domain import schedule
+from services.notify.service_layer import emails
+from shared import clock, links
+
+log = logging.getLogger(__name__)
+
+
+def send_due_reminders(kit) -> int:
+    """Create every reminder due now that was not created before; returns how many."""
+    config = kit.config
+    now = clock.now()
+    with kit.unit_of_work() as uow:
+        session = uow.session
+        wanted = (_deadline_reminders(session, config, now) + _session_reminders(session, config, now)
+                  + _esf_reminders(session, config, now))
+        existing = _existing(session, wanted)
+        created = 0
+        for item in wanted:
+            if (item["cause_key"], item["recipient"].lower(), item["template"]) in existing:
+                continue
+            if emails.queue(uow, config, **item):
+                created += 1
+    if created:
+        log.info("reminders created", extra={"count": created})
+    return created
+
+
+def _existing(session, wanted: list[dict]) -> set[tuple[str, str, str]]:
+    causes = sorted({w["cause_key"] for w in wanted})
+    found: set[tuple[str, str, str]] = set()
+    for start in range(0, len(causes), 500):
+        found.update(tuple(row) for row in session.execute(
+            select(Email.cause_key, Email.recipient, Email.template)
+            .where(Email.cause_key.in_(causes[start:start + 500]))))
+    return found
+
+
+def _deadline_reminders(session, config, now) -> list[dict]:
+    rows = session.execute(
+        select(Application, Edition.application_deadline)
+        .join(Edition, Edition.edition_id == Application.edition_id)
+        .where(Application.status == "submitted", Application.all_confirmed.is_(False),
+               Application.contact_email.is_not(None), Edition.application_deadline > now)).all()
+    deadlines = {app.application_id: (app, deadline) for app, deadline in rows}
+    due = schedule.due_reminders(now, config.reminders,
+                                 deadlines=[(key, deadline) for key, (_, deadline) in deadlines.items()])
+    wanted = []
+    for reminder in due:
+        app, deadline = deadlines[reminder.key]
+        members = session.scalars(select(Participant).where(
+            Participant.application_id == app.application_id,
+            Participant.status.in_(("applicant", "accepted")))).all()
+        missing = sorted(m.full_name for m in members if not m.confirmed)
+        if not missing:  # everyone confirmed, though enrolment has not said so yet
+            continue
+        wanted.append({
+            "template": "deadline_reminder", "recipient": app.contact_email, "language": app.language,
+            "cause_key": f"deadline:{app.application_id}:{reminder.stage}",
+            "params": {"team_name": app.team_name or "", "deadline": deadline,
+                       "days_left": schedule.days_left(deadline, now), "missing_members": missing}})
+    return wanted
+
+
+def _session_reminders(session, config, now) -> list[dict]:
+    # A day's margin around the lead: the wall-clock rule in schedule.py decides exactly.
+    horizon = now + config.reminders.session_lead + timedelta(days=1)
+    rows = session.execute(
+        select(WorkshopDay, Group.city).join(Group, Group.group_id == WorkshopDay.group_id)
+        .where(WorkshopDay.starts_at > now, WorkshopDay.starts_at <= horizon)).all()
+    days = {day.session_id: (day, city) for day, city in rows}
+    due = schedule.due_reminders(now, config.reminders,
+                                 sessions=[(key, day.starts_at) for key, (day, _) in days.items()])
+    wanted = []
+    for reminder in due:
+        day, city = days[reminder.key]
+        participants = session.scalars(select(Participant).where(
+            Participant.group_id == day.group_id, Participant.status == "accepted",
+            Participant.email.is_not(None))).all()
+        for member in participants:
+            wanted.append({
+                "template": "session_reminder", "recipient": member.email, "language": member.language,
+                "recipient_name": member.full_name,
+                "cause_key": f"session:{day.session_id}:{emails.tallinn_date(day.starts_at).isoformat()}",
+                "params": {"first_name": member.first_name, "day_number": day.day_number, "city": city,
+                           "starts_at": day.starts_at, "ends_at": day.ends_at, "venue": day.venue,
+                           # The personal link that identifies them at the trainer's QR code.
+                           "checkin_url": links.personal_url(config.base_url, config.secret_key, "checkin",
+                                                             member.participant_id)}})
+    return wanted
+
+
+def _esf_reminders(session, config, now) -> list[dict]:
+    members = session.scalars(select(Participant).where(
+        Participant.status == "accepted", Participant.esf_completed.is_(False),
+        Participant.esf_requested_at.is_not(None), Participant.email.is_not(None))).all()
+    first_sessions = {}
+    for member in members:
+        if member.group_id and member.group_id not in first_sessions:
+            days = emails.group_sessions(session, member.group_id)
+            first_sessions[member.group_id] = days[0].starts_at if days else None
+    requests, deadlines = [], {}
+    for member in members:
+        first = first_sessions.get(member.group_id)
+        if first is None:
+            continue  # no schedule yet: no deadline to remind of
+        deadlines[member.participant_id] = emails.esf_deadline(config, first, member.esf_requested_at)
+        requests.append((member.participant_id, member.esf_requested_at,
+                         schedule.end_of_day(deadlines[member.participant_id])))
+    due = {r.key for r in schedule.due_reminders(now, config.reminders, esf_requests=requests)}
+    wanted = []
+    for member in members:
+        if member.participant_id not in due:
+            continue
+        url = links.personal_url(config.base_url, config.secret_key, "esf", member.participant_id)
+        wanted.append({
+            "template": "esf_data_reminder", "recipient": member.email, "language": member.language,
+            "recipient_name": member.full_name, "cause_key": f"esf_reminder:{member.participant_id}",
+            "link": url,
+            "params": {"first_name": member.first_name, "esf_url": url,
+                       "deadline": deadlines[member.participant_id]}})
+    return wanted
