@@ -1,0 +1,1 @@
+"""ESF reporting: esf participant data, common indicators and funder exports."""
