@@ -1,0 +1,108 @@
+"""The gateway app: sign-in and sign-out for every service, and the landing page at ``/``."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlparse
+
+from flask import Flask, flash, redirect, render_template, request
+from flask_babel import Babel
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired
+
+from gateway import accounts, dashboard
+from shared import auth, i18n
+from shared.config import SERVICES, Settings
+from shared.observability import configure_logging
+from shared.web import NAV, client_address, csrf, install_error_handlers, install_rate_limits, t
+
+HERE = Path(__file__).resolve().parent
+log = logging.getLogger(__name__)
+SHARED_TEMPLATES = HERE.parent / "shared" / "templates"
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-post", validators=[DataRequired()])
+    password = PasswordField("Parool", validators=[DataRequired()])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: a login link must not bounce the user to another host."""
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def create_app(test_config: dict | None = None, db=None, summaries=None) -> Flask:
+    configure_logging()
+    settings = Settings.from_env("gateway")
+    app = Flask(__name__, root_path=str(HERE), template_folder="templates", static_folder=None)
+    app.config.update(SECRET_KEY=settings.secret_key, SESSION_COOKIE_NAME=auth.SESSION_COOKIE,
+                      SESSION_COOKIE_PATH="/", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+                      PERMANENT_SESSION_LIFETIME=settings.session_max_age, WTF_CSRF_TIME_LIMIT=None,
+                      BABEL_DEFAULT_LOCALE=i18n.DEFAULT, BABEL_DEFAULT_TIMEZONE="Europe/Tallinn",
+                      SESSION_MAX_AGE=settings.session_max_age)
+    app.config.update(test_config or {})
+    from jinja2 import ChoiceLoader, FileSystemLoader
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(HERE / "templates")),
+                                     FileSystemLoader(str(SHARED_TEMPLATES))])
+    Babel(app, locale_selector=i18n.select_locale)
+    # Sign-in attempts per client address (the account lock-out alone would let one client
+    # try one password on every account); before the CSRF check, so token-less floods count.
+    install_rate_limits(app, settings, applies=lambda: request.method == "POST" and request.endpoint == "login")
+    csrf.init_app(app)
+    install_error_handlers(app)
+    app.extensions["accounts_db"] = db or accounts.database()
+    app.extensions["summaries"] = summaries or dashboard.HttpSource()
+    app.after_request(i18n.remember_language)
+
+    @app.context_processor
+    def layout_context():
+        return {"current_user": auth.current_user(), "nav": NAV, "service": "gateway",
+                "lang": i18n.select_locale(), "t": t}
+
+    @app.route("/auth/login", methods=["GET", "POST"])
+    def login():
+        form = LoginForm()
+        if form.validate_on_submit():
+            result = accounts.authenticate(app.extensions["accounts_db"], form.email.data, form.password.data)
+            if result.user is not None:
+                auth.sign_in(result.user, app.config["SESSION_MAX_AGE"])
+                log.info("signed in", extra={"user_id": result.user.user_id})
+                return redirect(_safe_next(request.args.get("next")))
+            # An audit trail of failed attempts (never the password that was tried).
+            log.warning("sign-in refused", extra={"email": form.email.data, "locked": result.locked,
+                                                  "client": client_address(settings.rate_limit_proxy_hops)()})
+            if result.locked:
+                form.password.errors.append(t(
+                    "Liiga palju ebaõnnestunud katseid: konto on 15 minutiks lukus.",
+                    "Too many failed attempts: the account is locked for 15 minutes."))
+            else:
+                form.password.errors.append(t("Vale e-post või parool.", "Wrong e-mail or password."))
+            return render_template("gateway/login.html", form=form), 401
+        return render_template("gateway/login.html", form=form)
+
+    @app.post("/auth/logout")
+    def logout():
+        auth.sign_out()
+        flash(t("Oled välja logitud.", "You are signed out."), "success")
+        return redirect("/auth/login")
+
+    @app.get("/")
+    def home():
+        user = auth.current_user()
+        if user is None:
+            return render_template("gateway/public.html")
+        summaries = dashboard.collect(app.extensions["summaries"], request.headers.get("Cookie", ""))
+        return render_template("gateway/home.html", summaries=summaries, services=SERVICES)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"service": "gateway", "database": "ok" if app.extensions["accounts_db"].ping() else "down"}
+
+    return app
