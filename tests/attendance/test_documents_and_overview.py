@@ -1,0 +1,98 @@
+"""Issue 4, points 3 and 7: the sign-in sheet PDF and the overview pages."""
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from .builders import at, attend, mark, put_sheet, session_id, setup_2019
+
+
+def pdf_text(pdf: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+def test_the_sign_in_sheet_pdf_names_everyone_expected(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    h.set_now(at("10.04", 9, 0))
+    h.client.post("/api/sessions/2019-tallinn-1/make-ups", json={"participant_id": "parnu-1"})
+    h.login("trainer:Tallinn")
+    response = h.client.get("/sessions/2019-tallinn-1/signin.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF-")
+    text = pdf_text(response.data)
+    for expected in ("Osalejate allkirjaleht", "I koolituspäev", "Kuupäev: 17.04.2019", "Linn: Tallinn",
+                     "Aeg: 10:00–17:00", "Toimumiskoht: Tallinn, Keskväljak 1", "Ülle Öövel", "Toomas Kuusk",
+                     "MTÜ Äksi & Ko <filiaal>", "Õnne Šmõškina", "Häädemeeste Vallavalitsus", "järeletegija, grupp: Pärnu",
+                     "Allkiri"):
+        assert expected in text, expected
+    english = pdf_text(h.client.get("/sessions/2019-tallinn-1/signin.pdf?lang=en").data)
+    assert "Attendance sign-in sheet" in english and "make-up, group: Pärnu" in english
+    h.logout()
+    assert h.client.get("/sessions/2019-tallinn-1/signin.pdf").status_code == 302
+
+
+def test_the_group_matrix_and_the_at_risk_list(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    attend(h, "17.04", session_id("Tallinn", 1), {"tallinn-1": False, "tallinn-2": True})
+    attend(h, "16.04", session_id("Rakvere", 1), {"rakvere-1": True})
+    assert mark(h, session_id("Rakvere", 1), "parnu-1", True).status_code == 200  # a walk-in make-up
+    attend(h, "11.04", session_id("Tartu", 1), {"tartu-1": False, "tartu-2": True})
+    h.set_now(at("20.04", 12, 0))
+    h.tick()
+
+    overview = h.client.get("/api/groups/2019-parnu/overview").get_json()
+    assert [s["date"] for s in overview["sessions"]] == ["09.04.2019", "30.04.2019", "22.05.2019"]
+    matrix = {p["participant_id"]: ([d["state"] for d in p["days"]], p["outcome"]) for p in overview["participants"]}
+    assert matrix == {"parnu-1": (["made_up", "upcoming", "upcoming"], "in_progress"),
+                      "parnu-2": (["attended", "upcoming", "upcoming"], "in_progress")}
+    tallinn = h.client.get("/api/groups/2019-tallinn/overview").get_json()["participants"]
+    assert {p["participant_id"]: (p["outcome"], p["reason"]) for p in tallinn} == {
+        "tallinn-1": ("dropped_out", "absence"), "tallinn-2": ("in_progress", None)}
+    [tartu_1] = [p for p in h.client.get("/api/groups/2019-tartu/overview").get_json()["participants"]
+                 if p["participant_id"] == "tartu-1"]
+    assert tartu_1["days"][0]["state"] == "missed" and tartu_1["outcome"] == "dropped_out"
+
+    h.set_now(at("30.04", 17, 30))
+    put_sheet(h, session_id("Pärnu", 2), {"parnu-1": True, "parnu-2": False})
+    at_risk = h.client.get("/api/at-risk").get_json()
+    assert [(r["participant_id"], r["outcome"]) for r in at_risk] == [("parnu-2", "at_risk")]
+    chances = at_risk[0]["days"][1]
+    assert chances["state"] == "absent_open"
+    assert [(s["city"], s["date"]) for s in chances["open_make_ups"]] == [
+        ("Tartu", "02.05.2019"), ("Rakvere", "07.05.2019"), ("Tallinn", "09.05.2019")]
+    assert chances["last_chance_ends_at"] == "2019-05-09T14:00:00+00:00"
+
+    page = h.client.get("/groups/2019-parnu").get_data(as_text=True)
+    assert "järele tehtud" in page and "Rakvere 16.04.2019" in page
+    assert "puudus, veel avatud" in page and "riskis" in page
+    assert "Tartu 02.05.2019, Rakvere 07.05.2019, Tallinn 09.05.2019" in page
+    assert "09.05.2019 17:00" in page  # the last chance, in Tallinn time
+    risk_page = h.client.get("/at-risk?lang=en").get_data(as_text=True)
+    assert "Jaan Tamm" in risk_page and "can be made up at" in risk_page
+    assert "langes välja" in h.client.get("/groups/2019-tallinn?lang=et").get_data(as_text=True)
+
+
+def test_completed_is_shown_in_the_matrix(h):
+    setup_2019(h, cities=["Tartu"])
+    h.login("trainer:Tartu")
+    for day, n in (("11.04", 1), ("02.05", 2), ("23.05", 3)):
+        attend(h, day, session_id("Tartu", n), {"tartu-1": True, "tartu-2": n != 3})
+    rows = {p["participant_id"]: p["outcome"] for p in h.client.get("/api/groups/2019-tartu/overview").get_json()["participants"]}
+    assert rows == {"tartu-1": "completed", "tartu-2": "at_risk"}
+    assert "lõpetas" in h.client.get("/groups/2019-tartu").get_data(as_text=True)
+
+
+def test_dashboard_figures_are_scoped_to_the_users_cities(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    figures = {f["key"]: f["value"] for f in h.client.get("/api/summary").get_json()["figures"]}
+    assert figures["attendance.sessions_today"] == 1 and figures["attendance.at_risk"] == 1
+    h.login("trainer:Tartu")
+    figures = {f["key"]: f["value"] for f in h.client.get("/api/summary").get_json()["figures"]}
+    assert figures["attendance.sessions_today"] == 0 and figures["attendance.at_risk"] == 0

@@ -1,0 +1,243 @@
+"""Issue 4, points 4 and 5: the window rule of the 2019 calendar through the API, and each
+outcome published once (absent, dropped_out, completed, reinstated)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from .builders import at, attend, count, edition, mark, outcomes, put_sheet, session_id, setup_2019
+
+
+def test_parnu_participant_absent_on_0904_who_attends_tartu_on_1104_completes(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    [absent] = h.payloads("attendance.participant.absent")
+    assert absent["participant_id"] == "parnu-1" and absent["day_number"] == 1
+    assert absent["missed_session_id"] == "2019-parnu-1"
+    assert [(s["city"], s["date"]) for s in absent["make_up_sessions"]] == [
+        ("Tartu", "2019-04-11"), ("Rakvere", "2019-04-16"), ("Tallinn", "2019-04-17")]
+
+    h.set_now(at("11.04", 10, 5))
+    booked = h.client.post("/api/sessions/2019-tartu-1/make-ups", json={"participant_id": "parnu-1"})
+    assert booked.status_code == 201, booked.get_json()
+    sheet = attend(h, "11.04", session_id("Tartu", 1), {"tartu-1": True, "tartu-2": True, "parnu-1": True})
+    [guest] = [line for line in sheet["lines"] if line["participant_id"] == "parnu-1"]
+    assert guest["make_up"] is True and guest["city"] == "Pärnu"
+    recorded = [p for p in h.payloads("attendance.attendance.recorded") if p["participant_id"] == "parnu-1"]
+    assert recorded[-1]["make_up"] is True and recorded[-1]["session_id"] == "2019-tartu-1"
+
+    h.set_now(at("17.04", 17, 0))  # Tallinn's day I over: the last chance would have ended
+    h.tick()
+    attend(h, "30.04", session_id("Pärnu", 2), {"parnu-1": True, "parnu-2": True})
+    attend(h, "22.05", session_id("Pärnu", 3), {"parnu-1": True, "parnu-2": True})
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1"), ("completed", "parnu-1")]
+    assert h.payloads("attendance.participant.completed")[0]["group_id"] == "2019-parnu"
+
+    standing = h.client.get("/api/participants/parnu-1").get_json()
+    assert standing["outcome"] == "completed"
+    assert [d["state"] for d in standing["days"]] == ["made_up", "attended", "attended"]
+    assert standing["days"][0]["made_up_at"] == {"session_id": "2019-tartu-1", "city": "Tartu", "date": "11.04.2019"}
+    h.tick()
+    attend(h, "22.05", session_id("Pärnu", 3), {"parnu-1": True, "parnu-2": True})  # saved again
+    assert count(h, "attendance.participant.completed", participant_id="parnu-1") == 1
+
+
+def test_parnu_participant_who_never_makes_up_drops_out_when_tallinns_1704_session_ends(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+
+    h.set_now(at("17.04", 16, 59))
+    h.tick()
+    assert h.payloads("attendance.participant.dropped_out") == []
+    at_risk = h.client.get("/api/at-risk").get_json()
+    [row] = [r for r in at_risk if r["participant_id"] == "parnu-1"]
+    assert [s["city"] for s in row["days"][0]["open_make_ups"]] == ["Tallinn"]  # the one chance left
+
+    h.set_now(at("17.04", 17, 0))
+    h.tick()
+    [dropped] = h.payloads("attendance.participant.dropped_out")
+    assert dropped["participant_id"] == "parnu-1" and dropped["reason"] == "absence"
+    assert dropped["application_id"] == "app-parnu" and dropped["group_id"] == "2019-parnu"
+    assert dropped["days_attended"] == 0 and dropped["days_held"] == 1
+    assert dropped["employer"]["name"] == "Häädemeeste Vallavalitsus"
+    assert dropped["employer"]["registry_code"] == "75012345"
+    assert dropped["dropped_out_at"] == "2019-04-17T14:00:00+00:00"
+    assert (dropped["first_name"], dropped["last_name"]) == ("Õnne", "Šmõškina")
+
+    h.set_now(at("17.04", 17, 1))
+    h.tick()
+    h.set_now(at("30.04", 12, 0))
+    h.tick()
+    attend(h, "30.04", session_id("Pärnu", 2), {"parnu-1": False, "parnu-2": True})  # no absent notice now
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1"), ("dropped_out", "parnu-1")]
+
+
+def test_the_tick_catches_up_after_downtime(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False})
+    h.set_now(at("25.04", 8, 0))  # the worker was down for a week
+    h.tick()
+    [dropped] = h.payloads("attendance.participant.dropped_out")
+    assert dropped["dropped_out_at"] == "2019-04-17T14:00:00+00:00" and dropped["days_held"] == 1
+    h.tick()
+    assert count(h, "attendance.participant.dropped_out") == 1
+
+
+def test_tallinn_participant_absent_on_1704_drops_out_that_evening(h):
+    setup_2019(h)
+    h.login("trainer:Tallinn")
+    attend(h, "17.04", session_id("Tallinn", 1), {"tallinn-1": False, "tallinn-2": True})
+    [absent] = h.payloads("attendance.participant.absent")
+    assert absent["participant_id"] == "tallinn-1" and absent["make_up_sessions"] == []  # no make-up exists
+    h.set_now(at("17.04", 16, 59, 59))
+    h.tick()
+    assert h.payloads("attendance.participant.dropped_out") == []
+    h.set_now(at("17.04", 17, 0))
+    h.tick()
+    [dropped] = h.payloads("attendance.participant.dropped_out")
+    assert dropped["participant_id"] == "tallinn-1" and dropped["days_held"] == 1
+    assert dropped["employer"]["name"] == "MTÜ Äksi & Ko <filiaal>"
+    h.tick()
+    assert count(h, "attendance.participant.dropped_out") == 1
+
+
+def test_an_absence_recorded_after_the_last_chance_drops_out_at_once(h):
+    setup_2019(h)
+    h.login("coordinator")
+    h.set_now(at("18.04", 9, 0))  # the sheet of 17.04 is filled in the next morning
+    assert put_sheet(h, session_id("Tallinn", 1), {"tallinn-1": False, "tallinn-2": True}).status_code == 200
+    assert outcomes(h, "tallinn-1") == [("dropped_out", "tallinn-1")]
+
+
+def test_correction_absent_to_present_after_dropout_publishes_reinstated_with_audit_trail(h):
+    setup_2019(h)
+    user = h.login("trainer:Pärnu", name="Tiina Treener", email="tiina@example.ee")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    h.set_now(at("17.04", 18, 0))
+    h.tick()
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1"), ("dropped_out", "parnu-1")]
+
+    h.set_now(at("18.04", 9, 15))  # the trainer finds the signature on the paper sheet
+    response = mark(h, session_id("Pärnu", 1), "parnu-1", True)
+    assert response.status_code == 200 and response.get_json()["changed"] == ["parnu-1"]
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1"), ("dropped_out", "parnu-1"), ("reinstated", "parnu-1")]
+    [reinstated] = h.payloads("attendance.participant.reinstated")
+    assert reinstated == {"participant_id": "parnu-1", "application_id": "app-parnu", "reason": "correction",
+                          "group_id": "2019-parnu"}
+    corrected = h.payloads("attendance.attendance.recorded")[-1]
+    assert corrected["present"] is True and corrected["corrected"] is True
+
+    trail = h.client.get(f"/api/sessions/{session_id('Pärnu', 1)}/audit").get_json()
+    latest = trail[0]
+    assert (latest["participant_id"], latest["old_present"], latest["new_present"]) == ("parnu-1", False, True)
+    assert latest["actor"] == user.email and latest["actor_name"] == "Tiina Treener"
+    assert latest["at"] == "2019-04-18T06:15:00+00:00" and latest["source"] == "api"
+    page = h.client.get(f"/sessions/{session_id('Pärnu', 1)}").get_data(as_text=True)
+    assert "18.04.2019 09:15" in page and "Tiina Treener" in page and "puudus → kohal" in page
+
+    # Corrected back: the last chance is over, so the dropout is due at once and published
+    # again, once (no absent notice: there is nothing left to make up).
+    h.set_now(at("18.04", 9, 20))
+    mark(h, session_id("Pärnu", 1), "parnu-1", False)
+    h.tick()
+    assert outcomes(h, "parnu-1")[-2:] == [("reinstated", "parnu-1"), ("dropped_out", "parnu-1")]
+    assert count(h, "attendance.participant.dropped_out", participant_id="parnu-1") == 2
+    h.tick()
+    assert count(h, "attendance.participant.dropped_out", participant_id="parnu-1") == 2
+
+
+def test_a_late_make_up_record_reinstates(h):
+    """The make-up happened but was recorded only after the tick dropped the participant."""
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False})
+    h.set_now(at("17.04", 17, 30))
+    h.tick()
+    h.set_now(at("18.04", 8, 0))
+    response = mark(h, session_id("Tallinn", 1), "parnu-1", True)  # books the make-up and marks it
+    assert response.status_code == 200, response.get_json()
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1"), ("dropped_out", "parnu-1"), ("reinstated", "parnu-1")]
+
+
+def test_make_up_outside_the_window_is_refused_with_the_reason(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "11.04", session_id("Tartu", 1), {"tartu-1": False, "tartu-2": True})
+    attend(h, "17.04", session_id("Tallinn", 1), {"tallinn-1": False, "tallinn-2": True})
+
+    # Pärnu's day I (09.04) was over before Tallinn's own day I: not a make-up.
+    before = h.client.post("/api/sessions/2019-parnu-1/make-ups", json={"participant_id": "tallinn-1"})
+    assert before.status_code == 422
+    body = before.get_json()
+    assert body["reason"] == "before_own_session"
+    assert body["errors"] == {"participant_id": [body["message"]]}
+    assert "Pärnu 09.04.2019" in body["message"] and "17.04.2019" in body["message"]
+    english = h.client.post("/api/sessions/2019-parnu-1/make-ups?lang=en", json={"participant_id": "tallinn-1"})
+    assert "takes place before your group's day I (17.04.2019) is over" in english.get_json()["message"]
+
+    # A day attended at home has nothing to make up (the API books by the session's day).
+    attend(h, "02.05", session_id("Tartu", 2), {"tartu-1": True, "tartu-2": True})
+    h.set_now(at("09.05", 10, 30))
+    again = h.client.post("/api/sessions/2019-tallinn-2/make-ups", json={"participant_id": "tartu-1"})
+    assert again.status_code == 422 and again.get_json()["reason"] == "already_attended"
+
+    # Marking present directly checks the same rules; nothing is recorded on a refusal.
+    recorded = len(h.payloads("attendance.attendance.recorded"))
+    own = mark(h, session_id("Tallinn", 2), "tartu-2", True)
+    assert own.status_code == 422 and own.get_json()["reason"] == "already_attended"
+    assert len(h.payloads("attendance.attendance.recorded")) == recorded
+    same_group = h.client.post("/api/sessions/2019-tartu-2/make-ups", json={"participant_id": "tartu-1"})
+    assert same_group.status_code == 422 and same_group.get_json()["reason"] == "same_group"
+
+
+def test_make_up_after_the_own_next_day_is_refused_after_a_schedule_change(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "11.04", session_id("Tartu", 1), {"tartu-1": False, "tartu-2": True})
+    # Revision 2 moves Tallinn's day I from 17.04 to 03.05: after Tartu's day II (02.05).
+    h.deliver("enrolment.edition.published", edition(revision=2, moved={"2019-tallinn-1": timedelta(days=16)}))
+    h.set_now(at("12.04", 9, 0))
+    refused = h.client.post("/api/sessions/2019-tallinn-1/make-ups", json={"participant_id": "tartu-1"})
+    assert refused.status_code == 422 and refused.get_json()["reason"] == "after_own_next_day"
+    assert "02.05.2019" in refused.get_json()["message"]
+    assert h.client.post("/api/sessions/2019-rakvere-1/make-ups",
+                         json={"participant_id": "tartu-1"}).status_code == 201
+
+
+def test_seat_limit_refuses_a_make_up_into_a_full_session(h):
+    # Rakvere's day I has two seats; its own group has one member.
+    setup_2019(h, seats={"2019-rakvere-1": 2})
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": False})
+    h.set_now(at("12.04", 9, 0))
+    assert h.client.post("/api/sessions/2019-rakvere-1/make-ups", json={"participant_id": "parnu-1"}).status_code == 201
+    assert h.client.post("/api/sessions/2019-rakvere-1/make-ups", json={"participant_id": "parnu-1"}).status_code == 200
+    full = h.client.post("/api/sessions/2019-rakvere-1/make-ups", json={"participant_id": "parnu-2"})
+    assert full.status_code == 422 and full.get_json()["reason"] == "session_full"
+    assert "2 kohta" in full.get_json()["message"]
+
+
+def test_withdrawal_drops_out_once_with_days_held_by_then(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": True, "parnu-2": True})
+    attend(h, "30.04", session_id("Pärnu", 2), {"parnu-1": True, "parnu-2": True})
+    h.set_now(at("05.05", 12, 0))
+    h.deliver("enrolment.application.withdrawn", {"application_id": "app-parnu", "reason": "team dissolved",
+                                                  "participant_ids": ["parnu-1", "parnu-2"]})
+    for pid in ("parnu-1", "parnu-2"):
+        h.deliver("enrolment.member.withdrawn", {"application_id": "app-parnu", "participant_id": pid,
+                                                 "reason": "team dissolved"})
+    h.set_now(at("22.05", 18, 0))
+    h.tick()
+    dropped = sorted(h.payloads("attendance.participant.dropped_out"), key=lambda p: p["participant_id"])
+    assert [(d["participant_id"], d["reason"], d["days_attended"], d["days_held"]) for d in dropped] == [
+        ("parnu-1", "withdrawal", 2, 2), ("parnu-2", "withdrawal", 2, 2)]
+    assert dropped[1]["employer"]["name"] == "MTÜ Rannakülad"
+    # A withdrawn participant is no longer on the sheet and nobody is told they were absent.
+    h.set_now(at("22.05", 10, 30))
+    sheet = h.client.get(f"/api/sessions/{session_id('Pärnu', 3)}").get_json()
+    assert sheet["lines"] == []
+    assert put_sheet(h, session_id("Pärnu", 3), {"parnu-1": False}).status_code == 422

@@ -1,0 +1,187 @@
+"""Issue 5, point 1: one claim per dropout, the amount and why, the coordinator's decision."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services.billing.adapters.models import Claim
+from tests.billing.helpers import DROPOUT_2019, EMPLOYER, approved_claim, deliver_at, dropout, propose
+
+
+def claim_count(h) -> int:
+    with h.kit.db.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(Claim.__table__)).scalar_one()
+
+
+@pytest.mark.parametrize(("days_held", "amount", "explained"), [
+    (1, "256.00", "1 päev × 256,00 € = 256,00 €"),
+    (2, "512.00", "2 päeva × 256,00 € = 512,00 €"),
+    (3, "768.00", "3 päeva × 256,00 € = 768,00 €"),
+])
+def test_a_dropout_after_day_n_proposes_the_days_held_at_the_daily_rate(billing, days_held, amount, explained):
+    h = billing
+    h.deliver("attendance.participant.dropped_out", dropout(days_held=days_held))
+
+    [proposed] = h.payloads("billing.claim.proposed")
+    assert proposed["amount_gross"] == amount
+    assert proposed["currency"] == "EUR"
+    assert proposed["days_held"] == days_held
+    assert proposed["employer"]["registry_code"] == EMPLOYER["registry_code"]
+    h.login("coordinator")
+    claim = h.client.get(f"/api/claims/{proposed['claim_id']}").get_json()
+    assert claim["status"] == "proposed"
+    assert claim["proposed_amount"] == amount
+    assert claim["explanation_et"].startswith(explained)
+    assert "incl. VAT" in claim["explanation_en"]
+    assert claim["dropped_out_on"] == "2019-05-02"
+    assert claim["employer"]["name"] == "Pärnu Linnavalitsus"
+
+
+def test_the_proposal_never_exceeds_the_cap(stack):
+    h = stack.harness("billing", extra={"daily_rate": "300.00"})
+    try:
+        claim_id = propose(h, days_held=3)
+        assert h.payloads("billing.claim.proposed")[0]["amount_gross"] == "768.00"  # not 900.00
+        h.login("coordinator")
+        claim = h.client.get(f"/api/claims/{claim_id}").get_json()
+        assert claim["capped"] is True
+        assert "capped at €768.00" in claim["explanation_en"]
+        assert "piiratud ülempiiriga 768,00 €" in claim["explanation_et"]
+    finally:
+        h.close()
+
+
+def test_the_coordinator_may_lower_the_amount_but_never_raise_it_above_the_cap(billing):
+    h = billing
+    claim_id = propose(h, days_held=3)
+    h.login("coordinator")
+
+    above = h.client.post(f"/api/claims/{claim_id}/approve", json={"amount": "768.01"})
+    assert above.status_code == 422
+    assert "cap" in above.get_json()["errors"]["json"]["amount"][0]
+    assert h.client.get(f"/api/claims/{claim_id}").get_json()["status"] == "proposed"
+    assert h.payloads("billing.claim.approved") == []
+
+    lowered = h.client.post(f"/api/claims/{claim_id}/approve", json={"amount": "500", "note": "partly held"})
+    assert lowered.status_code == 200
+    body = lowered.get_json()
+    assert (body["status"], body["amount"], body["proposed_amount"]) == ("approved", "500.00", "768.00")
+    assert body["decisions"][-1]["action"] == "approved"
+    assert body["decisions"][-1]["actor"] == "staff@example.ee"
+    assert body["decisions"][-1]["reason"] == "partly held"
+    [approved] = h.payloads("billing.claim.approved")
+    assert approved == {"claim_id": claim_id, "participant_id": "p-1", "amount_gross": "500.00", "currency": "EUR"}
+
+
+def test_approving_without_an_amount_takes_the_proposal(billing):
+    h = billing
+    claim_id = approved_claim(h, days_held=2)
+    assert h.client.get(f"/api/claims/{claim_id}").get_json()["amount"] == "512.00"
+
+
+def test_a_zero_proposal_cannot_be_approved_only_waived(billing):
+    h = billing
+    claim_id = propose(h, days_held=0)
+    h.login("coordinator")
+    response = h.client.post(f"/api/claims/{claim_id}/approve", json={})
+    assert response.status_code == 422
+    assert "greater than zero" in response.get_json()["errors"]["json"]["amount"][0]
+
+
+def test_waiving_needs_a_reason_and_is_final(billing):
+    h = billing
+    claim_id = propose(h)
+    h.login("coordinator")
+    for body in ({}, {"reason": ""}, {"reason": "   "}):
+        response = h.client.post(f"/api/claims/{claim_id}/waive", json=body)
+        assert response.status_code == 422
+        assert "reason" in response.get_json()["errors"]["json"]
+    assert h.payloads("billing.claim.waived") == []
+
+    response = h.client.post(f"/api/claims/{claim_id}/waive", json={"reason": "Haigestus, tõendiga"})
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "waived"
+    assert response.get_json()["waive_reason"] == "Haigestus, tõendiga"
+    assert h.payloads("billing.claim.waived") == [
+        {"claim_id": claim_id, "participant_id": "p-1", "reason": "Haigestus, tõendiga"}]
+
+    again = h.client.post(f"/api/claims/{claim_id}/approve", json={})
+    assert again.status_code == 409
+    h.login("finance")
+    assert h.client.post("/api/invoices", json={"claim_id": claim_id}).status_code == 409
+
+
+def test_redelivered_dropout_events_make_one_claim(billing):
+    h = billing
+    envelope = h.envelope("attendance.participant.dropped_out", dropout())
+    for _ in range(3):  # the broker redelivers the same message
+        h.deliver(envelope=envelope)
+    # attendance publishes the same dropout again (a new event id, e.g. after a retry)
+    h.deliver("attendance.participant.dropped_out", dropout())
+    h.deliver("attendance.participant.dropped_out", dropout(reason="withdrawal"))
+
+    assert claim_count(h) == 1
+    assert len(h.payloads("billing.claim.proposed")) == 1
+    h.login("coordinator")
+    assert len(h.client.get("/api/claims").get_json()) == 1
+
+
+def test_reinstatement_withdraws_an_undecided_claim(billing):
+    h = billing
+    claim_id = propose(h)
+    deliver_at(h, "attendance.participant.reinstated", {"participant_id": "p-1", "application_id": "a-1"},
+               DROPOUT_2019 + timedelta(days=1))
+    h.login("coordinator")
+    claim = h.client.get(f"/api/claims/{claim_id}").get_json()
+    assert claim["status"] == "withdrawn"
+    assert claim["decisions"][-1]["action"] == "withdrawn"
+    assert h.client.post(f"/api/claims/{claim_id}/approve", json={}).status_code == 409
+    assert h.client.get("/api/claims?status=proposed").get_json() == []
+
+
+def test_reinstatement_after_approval_leaves_the_claim_for_the_coordinator_and_flags_it(billing):
+    h = billing
+    claim_id = approved_claim(h)
+    deliver_at(h, "attendance.participant.reinstated", {"participant_id": "p-1", "application_id": "a-1"},
+               DROPOUT_2019 + timedelta(days=1))
+    claim = h.client.get(f"/api/claims/{claim_id}").get_json()
+    assert claim["status"] == "approved"
+    assert claim["needs_attention"] is True
+    page = h.client.get("/").get_data(as_text=True)
+    assert "ennistati" in page
+    # The coordinator resolves it by waiving.
+    assert h.client.post(f"/api/claims/{claim_id}/waive", json={"reason": "reinstated"}).status_code == 200
+
+
+def test_events_out_of_order_a_stale_dropout_after_its_reinstatement_proposes_nothing(billing):
+    h = billing
+    deliver_at(h, "attendance.participant.reinstated", {"participant_id": "p-1", "application_id": "a-1"},
+               DROPOUT_2019 + timedelta(hours=2))
+    deliver_at(h, "attendance.participant.dropped_out", dropout(), DROPOUT_2019)
+    assert claim_count(h) == 0
+    assert h.payloads("billing.claim.proposed") == []
+
+
+def test_dropping_out_again_after_a_reinstatement_proposes_the_claim_again(billing):
+    h = billing
+    deliver_at(h, "attendance.participant.dropped_out", dropout(days_held=1), DROPOUT_2019)
+    deliver_at(h, "attendance.participant.reinstated", {"participant_id": "p-1", "application_id": "a-1"},
+               DROPOUT_2019 + timedelta(days=1))
+    deliver_at(h, "attendance.participant.dropped_out", dropout(days_held=2), DROPOUT_2019 + timedelta(days=20))
+    assert claim_count(h) == 1
+    first, second = h.payloads("billing.claim.proposed")
+    assert first["claim_id"] == second["claim_id"]
+    assert (first["amount_gross"], second["amount_gross"]) == ("256.00", "512.00")
+
+
+def test_claims_filter_by_status_and_reject_an_unknown_status(billing):
+    h = billing
+    approved_claim(h, "p-1")
+    propose(h, "p-2", application="a-2")
+    assert [c["participant_id"] for c in h.client.get("/api/claims?status=proposed").get_json()] == ["p-2"]
+    assert [c["participant_id"] for c in h.client.get("/api/claims?status=approved").get_json()] == ["p-1"]
+    bad = h.client.get("/api/claims?status=nonsense")
+    assert bad.status_code == 422
+    assert "status" in bad.get_json()["errors"]["query"]

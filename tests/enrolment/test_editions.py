@@ -1,0 +1,115 @@
+"""Editions: the 2019 edition ships as data; coordinators create and edit editions, and
+every change publishes the full schedule with a higher revision."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from services.enrolment import demo
+from services.enrolment.data import EDITION_2019
+from services.enrolment.service_layer.editions import load_edition_file
+from tests.enrolment.helpers import csrf_of, edition_body
+
+
+def test_the_2019_edition_is_loaded_from_the_data_file_and_published(h):
+    [event] = h.payloads("enrolment.edition.published")
+    assert event["edition_id"] == "2019" and event["year"] == 2019 and event["revision"] == 1
+    assert event["application_deadline"] == "2019-03-01T21:59:59+00:00"  # 23:59:59 in Tallinn
+    assert [g["city"] for g in event["groups"]] == ["Pärnu", "Tartu", "Rakvere", "Tallinn"]
+    parnu = event["groups"][0]
+    assert parnu["group_id"] == "2019-parnu" and parnu["capacity_teams"] == 7
+    assert [s["session_id"] for s in parnu["sessions"]] == ["2019-parnu-1", "2019-parnu-2", "2019-parnu-3"]
+    # 10:00–17:00 in Tallinn, which is UTC+3 in April (summer time).
+    assert parnu["sessions"][0]["starts_at"] == "2019-04-09T07:00:00+00:00"
+    assert parnu["sessions"][0]["ends_at"] == "2019-04-09T14:00:00+00:00"
+    # Loading the file again changes nothing and publishes nothing.
+    assert load_edition_file(h.kit, EDITION_2019) == ("2019", False)
+    assert len(h.payloads("enrolment.edition.published")) == 1
+
+
+def test_demo_load_is_idempotent(stack):
+    h = stack.harness("enrolment")
+    try:
+        demo.load(h.kit)
+        demo.load(h.kit)
+        assert len(h.payloads("enrolment.edition.published")) == 1
+        h.login("coordinator")
+        assert [e["year"] for e in h.client.get("/api/editions").get_json()] == [2019]
+    finally:
+        h.close()
+
+
+def test_editing_the_edition_publishes_it_again_with_a_higher_revision(coordinator):
+    h = coordinator
+    body = edition_body(h.client.get("/api/editions/2019").get_json())
+    body["groups"][1]["sessions"][0]["venue"] = "Tartu, Raekoja plats 1"
+    r = h.client.put("/api/editions/2019", json=body)
+    assert r.status_code == 200 and r.get_json()["revision"] == 2
+    events = h.payloads("enrolment.edition.published")
+    assert [e["revision"] for e in events] == [1, 2]
+    assert events[1]["groups"][1]["sessions"][0]["venue"] == "Tartu, Raekoja plats 1"
+    assert events[1]["groups"][1]["group_id"] == "2019-tartu"  # the ids stay
+    # The same body again is no change: no new revision.
+    assert h.client.put("/api/editions/2019", json=body).get_json()["revision"] == 2
+    assert len(h.payloads("enrolment.edition.published")) == 2
+
+
+def test_editing_through_the_page(coordinator):
+    h = coordinator
+    page = h.client.get("/editions/2019/edit").get_data(as_text=True)
+    assert 'value="2019-04-09"' in page and 'value="10:00"' in page and 'value="Pärnu"' in page
+    data = _inputs(page)
+    data["csrf_token"] = csrf_of(page)
+    data["groups-0-capacity_teams"] = "8"
+    data["groups-3-sessions-2-venue"] = "Tallinn, Lossi plats 1a"
+    data["submit"] = "1"
+    r = h.client.post("/editions/2019/edit", data=data)
+    assert r.status_code == 303, r.get_data(as_text=True)
+    event = h.payloads("enrolment.edition.published")[-1]
+    assert event["revision"] == 2 and event["groups"][0]["capacity_teams"] == 8
+    assert event["groups"][3]["sessions"][2]["venue"] == "Tallinn, Lossi plats 1a"
+    listing = h.client.get("/editions").get_data(as_text=True)
+    assert "06.06.2019 10:00–17:00" in listing and "Lossi plats 1a" in listing
+
+    # A bad date is shown next to its input, with everything else kept.
+    data["groups-1-sessions-1-date"] = "31.02.2019"
+    data["groups-0-capacity_teams"] = "9"
+    r = h.client.post("/editions/2019/edit", data=data)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'value="31.02.2019"' in text and 'value="9"' in text
+    assert "pp.kk.aaaa" in text
+    assert h.payloads("enrolment.edition.published")[-1]["revision"] == 2
+
+
+def _inputs(page: str) -> dict:
+    data = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and 'type="checkbox"' not in tag:
+            data[name.group(1)] = value.group(1) if value else ""
+    return data
+
+
+def test_a_coordinator_creates_an_edition_and_bad_schedules_are_refused(coordinator):
+    h = coordinator
+    body = {"year": 2020, "name": "Arenguprogramm 2020",
+            "application_deadline": "2020-03-01T23:59:59+02:00",
+            "groups": [{"city": "Viljandi", "capacity_teams": 6, "sessions": [
+                {"day_number": d, "starts_at": f"2020-04-0{d}T10:00:00+03:00",
+                 "ends_at": f"2020-04-0{d}T17:00:00+03:00", "venue": "Viljandi"} for d in (1, 2, 3)]}]}
+    bad = {**body, "application_deadline": "2020-04-02T00:00:00+03:00"}  # after the first day
+    r = h.client.post("/api/editions", json=bad)
+    assert r.status_code == 422 and "application_deadline" in r.get_json()["errors"]
+    assert len(h.payloads("enrolment.edition.published")) == 1
+    r = h.client.post("/api/editions", json=body)
+    assert r.status_code == 201, r.get_json()
+    created = r.get_json()
+    assert created["edition_id"] == "2020" and created["revision"] == 1
+    assert created["groups"][0]["group_id"] == "2020-viljandi"
+    assert created["groups"][0]["sessions"][2]["session_id"] == "2020-viljandi-3"
+    assert created["groups"][0]["sessions"][0]["starts_at"] == datetime(2020, 4, 1, 7, tzinfo=UTC).isoformat()
+    assert h.payloads("enrolment.edition.published")[-1]["edition_id"] == "2020"
+    assert h.client.post("/api/editions", json=body).status_code == 409  # exists already
+    # The newest edition is the one people apply to.
+    assert h.client.get("/api/edition").get_json()["year"] == 2020

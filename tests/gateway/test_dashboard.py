@@ -1,0 +1,55 @@
+"""The dashboard at / composes every service's summary for the signed-in user."""
+from __future__ import annotations
+
+from werkzeug.test import Client
+
+from gateway import dashboard
+from gateway.embedded import build
+from shared import auth
+from shared.testing.harness import session_cookie
+
+
+def test_a_coordinator_sees_every_service_with_links(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    app, kits, _ = build(demo=False)
+    client = Client(app)
+    from gateway.accounts import parse_grants
+    user = auth.StaffUser("u1", "Mari", "mari@example.ee", parse_grants(["coordinator"]))
+    some_app = next(iter(app.mounts.values()))
+    client.set_cookie(auth.SESSION_COOKIE, session_cookie(some_app, user), path="/")
+    html = client.get("/").get_data(as_text=True)
+    for service in ("enrolment", "attendance", "billing", "notify", "reporting"):
+        assert f'href="/{service}/dead-letters"' in html, service
+    assert "Teenus ei vasta" not in html
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "Dashboard" in english and "Dead letters" in english
+
+
+def test_a_service_that_does_not_answer_is_shown_as_unavailable():
+    class Failing:
+        def fetch(self, service, cookie):
+            if service == "billing":
+                raise ConnectionError("down")
+            return {"figures": []}
+    result = {s.service: s for s in dashboard.collect(Failing(), "")}
+    assert not result["billing"].available and result["enrolment"].available
+
+
+def test_signed_out_visitors_get_the_public_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    app, _, _ = build(demo=False)
+    html = Client(app).get("/").get_data(as_text=True)
+    assert "/enrolment/apply" in html and "Töötlemata" not in html
+
+
+def test_each_groups_fill_against_capacity_is_on_the_dashboard(tmp_path, monkeypatch):
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    app, _, _ = build(demo=True)  # the 2019 edition: four groups of 7
+    client = Client(app)
+    from gateway.accounts import parse_grants
+    user = auth.StaffUser("u1", "Mari", "mari@example.ee", parse_grants(["coordinator"]))
+    client.set_cookie(auth.SESSION_COOKIE, session_cookie(next(iter(app.mounts.values())), user), path="/")
+    html = client.get("/?lang=en").get_data(as_text=True)
+    for city in ("Pärnu", "Tartu", "Rakvere", "Tallinn"):
+        assert f"{city}: teams (waiting)" in html
+    assert html.count("0/7 (0)") == 4

@@ -1,0 +1,252 @@
+"""Events in, e-mails out: what the SMTP server receives for each event (issue 6)."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from services.notify.adapters.models import Email
+from shared import links
+from tests.notify import data
+from tests.notify.data import at
+
+
+def emails_in(h) -> list[Email]:
+    with h.kit.db.transaction() as session:
+        return list(session.scalars(select(Email).order_by(Email.created_at, Email.recipient)))
+
+
+def token_of(url: str, service: str) -> str:
+    prefix = f"http://127.0.0.1:8000/{service}/p/"
+    assert url.startswith(prefix), url
+    return url.removeprefix(prefix)
+
+
+def test_submitted_application_sends_the_receipt_and_each_members_confirmation_request(notify, smtp):
+    at(2019, 2, 1, 12, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori", english=(2,)))
+    assert smtp.received == []  # handlers only create rows; the delivery job sends
+    h.tick()
+
+    receipt, = smtp.to("kontakt@tori.ee")
+    assert receipt.rcpt_tos == ["kontakt@tori.ee"]
+    assert receipt.template == "application_received"
+    assert receipt.subject == "Avaldus on kätte saadud – meeskond „Meeskond tori“"
+    assert "01.03.2019 kell 23:59" in receipt.text
+    assert "Liige3 Tori" in receipt.text and "Pärnu" in receipt.text
+    assert receipt.message["From"].addresses[0].addr_spec == "programm@example.ee"
+    assert "Kadri Kask" in receipt.text  # the coordinator's signature, from the settings
+
+    estonian, = smtp.to("liige1@tori.ee")
+    assert estonian.template == "member_confirmation_request"
+    assert estonian.subject.startswith("Palun kinnita oma osalemine arenguprogrammis")
+    assert "Tere, Liige1!" in estonian.text
+    assert "http://127.0.0.1:8000/enrolment/p/confirm-tori-p1" in estonian.text
+    assert 'href="http://127.0.0.1:8000/enrolment/p/confirm-tori-p1"' in estonian.html
+    assert "768,00 €" in estonian.text and "Tori Vallavalitsus" in estonian.text
+    assert str(estonian.message["To"]) == "Liige1 Tori <liige1@tori.ee>"
+    assert estonian.message["Content-Language"] == "et"
+
+    english, = smtp.to("liige2@tori.ee")  # an English member gets English
+    assert english.subject == "Please confirm your participation in the development programme (team “Meeskond tori”)"
+    assert english.text.startswith("Hello Liige2,") and english.message["Content-Language"] == "en"
+    assert "€768.00" in english.text and "1 March 2019 at 23:59" in english.text
+    assert "confirm-tori-p2" in english.text
+
+    assert len(smtp.received) == 5
+    sent = h.payloads("notify.email.sent")
+    assert len(sent) == 5 and {p["recipient"] for p in sent} == {
+        "kontakt@tori.ee", "liige1@tori.ee", "liige2@tori.ee", "liige3@tori.ee", "liige4@tori.ee"}
+    rows = emails_in(h)
+    assert {r.status for r in rows} == {"sent"} and {r.attempts for r in rows} == {1}
+    assert all(r.sent_at is not None and r.sent_at.utcoffset().total_seconds() == 0 for r in rows)
+
+
+def test_accepted_team_gets_its_city_dates_hours_and_venue_and_each_member_the_esf_link(notify, smtp):
+    at(2019, 3, 15, 9, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori", english=(4,)))
+    h.tick()
+    smtp.clear()
+    h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu", english=(4,)))
+    h.tick()
+
+    accepted = smtp.of("application_accepted")
+    assert sorted(r for m in accepted for r in m.rcpt_tos) == [
+        "kontakt@tori.ee", "liige1@tori.ee", "liige2@tori.ee", "liige3@tori.ee", "liige4@tori.ee"]
+    contact, = smtp.to("kontakt@tori.ee", "application_accepted")
+    assert contact.subject == "Meeskond „Meeskond tori“ on arenguprogrammi vastu võetud"
+    for day in ("I päev: teisipäev, 09.04.2019, kell 10:00–17:00", "II päev: teisipäev, 30.04.2019",
+                "III päev: kolmapäev, 22.05.2019", "Rühm: Pärnu", "Pärnu Keskraamatukogu, Akadeemia 3"):
+        assert day in contact.text
+    english, = smtp.to("liige4@tori.ee", "application_accepted")
+    assert "Day 1: Tuesday, 9 April 2019, 10:00–17:00" in english.text
+    assert "22 May 2019" in english.html
+
+    requests = smtp.of("esf_data_request")
+    assert sorted(r for m in requests for r in m.rcpt_tos) == [f"liige{n}@tori.ee" for n in range(1, 5)]
+    first, = smtp.to("liige1@tori.ee", "esf_data_request")
+    assert "08.04.2019" in first.subject  # the day before the group's first session
+    url = next(line for line in first.text.splitlines() if "/reporting/p/" in line).strip()
+    assert links.read_token(h.settings.secret_key, "esf", token_of(url, "reporting"), 3600) == "tori-p1"
+    english, = smtp.to("liige4@tori.ee", "esf_data_request")
+    assert english.subject == "Please provide your ESF participant data by 8 April 2019"
+
+
+def test_waiting_list_and_rejection_go_to_the_team(notify, smtp):
+    at(2019, 3, 5, 12, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("audru"))
+    h.deliver("enrolment.application.submitted", data.submitted("halinga"))
+    h.tick()
+    smtp.clear()
+    h.deliver("enrolment.application.waitlisted", {"application_id": "app-audru", "city": "Pärnu", "position": 2})
+    h.deliver("enrolment.application.rejected", {"application_id": "app-halinga",
+                                                 "reason": "Meeskonnas on ainult üks KOV esindaja."})
+    h.tick()
+    waitlisted, = smtp.to("kontakt@audru.ee")
+    assert waitlisted.subject == "Meeskond „Meeskond audru“ on ootenimekirjas (Pärnu)"
+    assert "2" in waitlisted.text
+    assert len(smtp.of("application_waitlisted")) == 5
+    rejected, = smtp.to("kontakt@halinga.ee")
+    assert rejected.template == "application_rejected"
+    assert "Meeskonnas on ainult üks KOV esindaja." in rejected.text
+
+
+def test_absence_dropout_and_completion_reach_the_participant(notify, smtp):
+    at(2019, 3, 15, 9, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori", english=(3,)))
+    h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu", english=(3,)))
+    h.tick()
+    smtp.clear()
+
+    at(2019, 4, 9, 18, 0)
+    h.deliver("attendance.participant.absent", {
+        "participant_id": "tori-p1", "application_id": "app-tori", "day_number": 1,
+        "missed_session_id": data.session_id("Pärnu", 1),
+        "make_up_sessions": [{"session_id": data.session_id(c, 1), "city": c, "date": d}
+                             for c, d in (("Tartu", date(2019, 4, 11)), ("Rakvere", date(2019, 4, 16)),
+                                          ("Tallinn", date(2019, 4, 17)))]})
+    h.tick()
+    absence, = smtp.to("liige1@tori.ee", "absence_make_up")
+    assert absence.subject == "Puudumine I koolituspäevalt (09.04.2019)"
+    for line in ("neljapäev, 11.04.2019 – Tartu", "teisipäev, 16.04.2019 – Rakvere", "kolmapäev, 17.04.2019 – Tallinn"):
+        assert line in absence.text
+
+    at(2019, 4, 17, 18, 0)
+    h.deliver("attendance.participant.dropped_out", {
+        "participant_id": "tori-p1", "application_id": "app-tori", "group_id": data.GROUP["Pärnu"],
+        "reason": "absence", "days_attended": 0, "days_held": 1, "employer": data.employer("tori")})
+    h.deliver("attendance.participant.completed", {
+        "participant_id": "tori-p3", "application_id": "app-tori", "group_id": data.GROUP["Pärnu"]})
+    h.tick()
+    dropout, = smtp.to("liige1@tori.ee", "dropout_notice")
+    assert "768,00 €" in dropout.text and "Tori Vallavalitsus" in dropout.text
+    completion, = smtp.to("liige3@tori.ee", "completion")  # English
+    assert completion.subject == "Congratulations on completing the development programme!"
+
+
+def test_invoice_goes_to_the_employers_billing_address_with_a_signed_pdf_link(notify, smtp):
+    at(2019, 3, 15, 9, 0)
+    h = notify()
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    h.tick()
+    smtp.clear()
+    at(2019, 6, 10, 10, 0)
+    h.deliver("billing.invoice.issued", data.invoice_issued("tori", "inv-77"))
+    h.tick()
+
+    invoice, = smtp.received
+    assert invoice.rcpt_tos == ["arved@tori-vald.ee"]
+    assert invoice.template == "invoice_issued"
+    assert invoice.subject == "Arve nr PO-2019-0001: arenguprogrammi koolituskulude hüvitamine"
+    for fact in ("Summa koos käibemaksuga: 768,00 €", "Maksetähtaeg: 24.06.2019", "Viitenumber: 20190013",
+                 "Maksja: Tori Vallavalitsus", "Liige1 Tori"):
+        assert fact in invoice.text
+    url = next(line for line in invoice.text.splitlines() if "/billing/p/" in line).strip()
+    assert links.read_token(h.settings.secret_key, "invoice", token_of(url, "billing"), 3600) == "inv-77"
+    assert f'href="{url}"' in invoice.html
+    row, = emails_in(h)[-1:]
+    assert row.link == url
+
+    smtp.clear()
+    at(2019, 6, 25, 10, 0)
+    overdue = {"invoice_id": "inv-77", "invoice_number": "PO-2019-0001", "stage": "overdue",
+               "due_date": date(2019, 6, 24), "amount_gross": "768.00", "employer": data.employer("tori"),
+               "reference_number": "20190013"}
+    h.deliver("billing.invoice.overdue", overdue)
+    h.deliver("billing.invoice.overdue", overdue)  # the same stage published twice: one e-mail
+    h.tick()
+    reminder, = smtp.received
+    assert reminder.template == "payment_reminder"
+    assert reminder.subject == "Arve nr PO-2019-0001 on tasumata (maksetähtaeg oli 24.06.2019)"
+    assert "768,00 €" in reminder.text
+    again = next(line for line in reminder.text.splitlines() if "/billing/p/" in line).split()[-1]
+    assert links.read_token(h.settings.secret_key, "invoice", token_of(again, "billing"), 3600) == "inv-77"
+
+
+def test_a_name_with_a_line_break_adds_no_header(notify, smtp):
+    at(2019, 2, 1, 12, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted(
+        "tori", names={1: ("Mari\r\nBcc: evil@example.com", "Maasikas\nX-Evil: 1")},
+        team_name="Tiim\r\nBcc: evil@example.com"))
+    h.tick()
+    message, = smtp.to("liige1@tori.ee")
+    assert message.rcpt_tos == ["liige1@tori.ee"]
+    assert message.message["Bcc"] is None and message.message["X-Evil"] is None
+    assert all("evil@example.com" not in r for m in smtp.received for r in m.rcpt_tos)
+    headers = message.raw.split(b"\r\n\r\n", 1)[0].decode()
+    assert not any(line.lower().startswith(("bcc:", "x-evil:")) for line in headers.splitlines())
+    assert "\n" not in message.subject and "\r" not in str(message.message["To"])
+    assert message.message["To"].addresses[0].addr_spec == "liige1@tori.ee"
+
+
+def test_a_substitute_in_an_accepted_team_gets_the_dates_and_the_esf_request(notify, smtp):
+    at(2019, 3, 15, 9, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    h.deliver("enrolment.application.accepted", data.accepted("tori", "Tartu"))
+    h.tick()
+    smtp.clear()
+    at(2019, 3, 20, 9, 0)
+    h.deliver("enrolment.member.substituted", {
+        "application_id": "app-tori", "left_participant_id": "tori-p4",
+        "member": {"participant_id": "tori-p5", "first_name": "Uus", "last_name": "Liige", "email": "uus@tori.ee",
+                   "organisation_id": "tori-ngo", "language": "en"}})
+    h.tick()
+    assert sorted(m.template for m in smtp.received) == ["application_accepted", "esf_data_request"]
+    accepted, = smtp.to("uus@tori.ee", "application_accepted")
+    assert "11 April 2019" in accepted.text
+    at(2019, 4, 8, 10, 0)  # Tartu day I on 11.04: the substitute is reminded, the one who left is not
+    h.deliver("reporting.esf_data.completed", {"participant_id": "tori-p5"})
+    h.tick()
+    reminded = sorted(r for m in smtp.of("session_reminder") for r in m.rcpt_tos)
+    assert reminded == ["liige1@tori.ee", "liige2@tori.ee", "liige3@tori.ee", "uus@tori.ee"]
+
+
+def test_a_substitute_is_asked_to_confirm_the_conditions_once(notify, smtp):
+    at(2019, 2, 20, 9, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    h.tick()
+    smtp.clear()
+    substituted = {
+        "application_id": "app-tori", "left_participant_id": "tori-p4", "team_name": "Tori",
+        "confirm_url": "http://127.0.0.1:8000/enrolment/p/new-members-token",
+        "member": {"participant_id": "tori-p5", "first_name": "Uus", "last_name": "Liige", "email": "uus@tori.ee",
+                   "organisation_id": "tori-ngo", "language": "en"}}
+    h.deliver("enrolment.member.substituted", substituted)
+    h.deliver("enrolment.member.substituted", substituted)  # the same fact again: no second e-mail
+    h.tick()
+    request, = smtp.to("uus@tori.ee", "member_confirmation_request")
+    assert "/enrolment/p/new-members-token" in request.text and "768.00" in request.text

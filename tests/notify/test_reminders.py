@@ -1,0 +1,189 @@
+"""Scheduled e-mails while the clock moves through the 2019 calendar: each at its moment, once."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shared import clock
+from tests.notify import data
+from tests.notify.data import at
+
+
+def recipients(smtp, template: str) -> list[str]:
+    return sorted(r for m in smtp.of(template) for r in m.rcpt_tos)
+
+
+def test_deadline_reminders_7_and_1_days_before_go_only_to_teams_not_fully_confirmed(notify, smtp):
+    at(2019, 2, 10, 12, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    for team in ("tori", "audru", "kihnu"):
+        h.deliver("enrolment.application.submitted", data.submitted(team))
+    for n in range(1, 5):  # tori: everyone confirmed
+        h.deliver("enrolment.member.confirmed", data.confirmed("tori", n, all_confirmed=n == 4))
+    h.deliver("enrolment.member.confirmed", data.confirmed("audru", 1))  # audru: one of four
+    h.deliver("enrolment.member.confirmed", data.confirmed("kihnu", 2))  # kihnu: confirms later
+    h.tick()
+    smtp.clear()
+
+    # Deadline 01.03.2019 23:59:59 Tallinn: the 7-day reminder is due from 22.02 23:59:59.
+    at(2019, 2, 22, 23, 59, 58)
+    h.tick()
+    assert smtp.of("deadline_reminder") == []
+    at(2019, 2, 22, 23, 59, 59)
+    h.tick()
+    assert recipients(smtp, "deadline_reminder") == ["kontakt@audru.ee", "kontakt@kihnu.ee"]
+    audru, = smtp.to("kontakt@audru.ee")
+    assert "tähtaeg 01.03.2019" in audru.subject
+    assert "Avalduste tähtajani on jäänud 7 päeva: tähtaeg on 01.03.2019 kell 23:59" in audru.text
+    assert "- Liige2 Audru" in audru.text and "- Liige1 Audru" not in audru.text
+    at(2019, 2, 23, 0, 5)
+    h.tick()  # the next tick sends nothing again
+    assert len(smtp.of("deadline_reminder")) == 2
+
+    # kihnu's members all confirm in between: no 1-day reminder for them.
+    for n in (1, 3, 4):
+        h.deliver("enrolment.member.confirmed", data.confirmed("kihnu", n, all_confirmed=n == 4))
+    smtp.clear()
+    at(2019, 2, 28, 23, 59, 58)
+    h.tick()
+    assert smtp.received == []
+    at(2019, 3, 1, 9, 0)  # the 1-day moment passed overnight: caught up at the next tick
+    h.tick()
+    assert recipients(smtp, "deadline_reminder") == ["kontakt@audru.ee"]
+    assert "Avalduste tähtaeg on täna, 01.03.2019 kell 23:59" in smtp.to("kontakt@audru.ee")[0].text
+    h.tick()
+    at(2019, 3, 2, 9, 0)  # after the deadline nothing is due any more
+    h.tick()
+    assert len(smtp.received) == 1
+
+
+def test_a_reminder_stage_missed_during_downtime_is_caught_up_once_and_not_stale(notify, smtp):
+    at(2019, 2, 10, 12, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("audru"))
+    h.tick()
+    smtp.clear()
+    at(2019, 3, 1, 8, 0)  # the worker was down from 10.02 to 01.03: only "1 day" is still true
+    h.tick()
+    h.tick()
+    reminder, = smtp.of("deadline_reminder")
+    assert "täna" in reminder.text
+
+
+def accept_teams(h):
+    h.deliver("enrolment.edition.published", data.edition())
+    for team, city in (("tori", "Pärnu"), ("elva", "Tartu"), ("vinni", "Rakvere")):
+        h.deliver("enrolment.application.submitted", data.submitted(team, english=(2,)))
+        h.deliver("enrolment.application.accepted", data.accepted(team, city, english=(2,)))
+        for n in range(1, 5):  # ESF data given, so only session reminders are due
+            h.deliver("reporting.esf_data.completed", {"participant_id": f"{team}-p{n}"})
+
+
+def test_session_reminders_three_days_before_each_day_to_that_groups_participants(notify, smtp):
+    at(2019, 3, 15, 12, 0)
+    h = notify()
+    accept_teams(h)
+    h.deliver("enrolment.member.withdrawn", {"application_id": "app-tori", "participant_id": "tori-p4",
+                                             "reason": "left the job"})
+    h.tick()
+    smtp.clear()
+
+    at(2019, 4, 6, 9, 59, 59)  # Pärnu day I: 09.04.2019 10:00, so due from 06.04 10:00
+    h.tick()
+    assert smtp.of("session_reminder") == []
+    at(2019, 4, 6, 10, 0)
+    h.tick()
+    assert recipients(smtp, "session_reminder") == ["liige1@tori.ee", "liige2@tori.ee", "liige3@tori.ee"]
+    estonian, = smtp.to("liige1@tori.ee")
+    assert estonian.subject == "Meeldetuletus: I koolituspäev 09.04.2019 kell 10:00, Pärnu"
+    assert "Kuupäev: teisipäev, 09.04.2019" in estonian.text and "Aeg: 10:00–17:00" in estonian.text
+    assert "Pärnu Keskraamatukogu, Akadeemia 3" in estonian.text
+    # the personal check-in link, signed for this participant
+    link = next(w for w in estonian.text.split() if "/attendance/p/" in w)
+    from shared import links
+    assert links.read_token(h.settings.secret_key, "checkin", link.rsplit("/", 1)[1], 10**8) == "tori-p1"
+    english, = smtp.to("liige2@tori.ee")
+    assert english.subject == "Reminder: workshop day 1 on 9 April 2019 at 10:00 in Pärnu"
+    h.tick()
+    at(2019, 4, 7, 10, 0)
+    h.tick()
+    assert len(smtp.of("session_reminder")) == 3  # not again on the next ticks
+
+    smtp.clear()
+    at(2019, 4, 8, 10, 0)  # Tartu day I on 11.04
+    h.tick()
+    assert recipients(smtp, "session_reminder") == [f"liige{n}@elva.ee" for n in range(1, 5)]
+    assert "11.04.2019" in smtp.to("liige1@elva.ee")[0].subject
+
+    smtp.clear()
+    at(2019, 4, 15, 12, 0)  # down from 08.04 to 15.04: Rakvere day I (16.04) is caught up
+    h.tick()
+    assert recipients(smtp, "session_reminder") == [f"liige{n}@vinni.ee" for n in range(1, 5)]
+    assert "16.04.2019" in smtp.to("liige1@vinni.ee")[0].subject
+
+    smtp.clear()
+    at(2019, 4, 27, 10, 0)  # Pärnu day II on 30.04
+    h.tick()
+    assert recipients(smtp, "session_reminder") == ["liige1@tori.ee", "liige2@tori.ee", "liige3@tori.ee"]
+    assert "II koolituspäev 30.04.2019" in smtp.to("liige1@tori.ee")[0].subject
+
+
+def test_a_moved_session_is_reminded_of_again(notify, smtp):
+    at(2019, 3, 15, 12, 0)
+    h = notify()
+    accept_teams(h)
+    at(2019, 4, 6, 10, 0)
+    h.tick()
+    smtp.clear()
+    moved = data.edition(revision=2)
+    parnu = next(g for g in moved["groups"] if g["city"] == "Pärnu")
+    parnu["sessions"][0].update(starts_at=data.tallinn(2019, 4, 10, 10), ends_at=data.tallinn(2019, 4, 10, 17))
+    h.deliver("enrolment.edition.published", moved)
+    at(2019, 4, 7, 10, 0)
+    h.tick()
+    assert recipients(smtp, "session_reminder") == [f"liige{n}@tori.ee" for n in range(1, 5)]
+    assert "10.04.2019" in smtp.to("liige1@tori.ee")[0].subject
+
+
+def test_esf_data_reminder_goes_to_accepted_participants_without_data_once(notify, smtp):
+    at(2019, 3, 15, 12, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori", english=(3,)))
+    h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu", english=(3,)))
+    h.deliver("reporting.esf_data.completed", {"participant_id": "tori-p1"})
+    h.tick()
+    # p1 gave the data before the request went out: no request either
+    assert recipients(smtp, "esf_data_request") == [f"liige{n}@tori.ee" for n in (2, 3, 4)]
+    h.deliver("reporting.esf_data.completed", {"participant_id": "tori-p2"})
+    smtp.clear()
+
+    # ESF deadline 08.04.2019 (the day before day I); reminder 3 days before its end.
+    at(2019, 4, 5, 23, 59, 59)
+    h.tick()
+    assert smtp.received == []
+    at(2019, 4, 6, 0, 0)
+    h.tick()
+    assert recipients(smtp, "esf_data_reminder") == ["liige3@tori.ee", "liige4@tori.ee"]
+    english, = smtp.to("liige3@tori.ee")
+    assert english.subject == "Reminder: your ESF participant data is still missing (deadline 8 April 2019)"
+    assert "/reporting/p/" in english.text
+    h.tick()
+    clock.set_now(clock.now() + timedelta(days=1))
+    h.tick()
+    assert len(smtp.of("esf_data_reminder")) == 2
+
+
+def test_confirmations_arriving_before_their_application_still_count(notify, smtp):
+    at(2019, 2, 10, 12, 0)
+    h = notify()
+    for n in range(1, 5):  # out of order, and one of them twice
+        h.deliver("enrolment.member.confirmed", data.confirmed("tori", n))
+    h.deliver("enrolment.member.confirmed", data.confirmed("tori", 2))
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    h.deliver("enrolment.edition.published", data.edition())
+    at(2019, 2, 28, 23, 59, 59)
+    h.tick()
+    assert smtp.of("deadline_reminder") == []
+    assert len(smtp.of("member_confirmation_request")) == 4

@@ -1,0 +1,107 @@
+"""Issue 7, point 4: funder exports (coordinator only), neutralised cells, every export logged."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+
+from openpyxl import load_workbook
+
+from shared import clock
+from shared.clock import TALLINN
+
+from .builders import BEFORE_START, accept, attend, fill, hand_built_edition, member, organisation
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def read_xlsx(data: bytes, sheet: str) -> list[list[str]]:
+    def text(value):
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            return value.date().isoformat()
+        return str(value)
+    workbook = load_workbook(io.BytesIO(data))
+    return [[text(cell.value) for cell in row] for row in workbook[sheet].iter_rows()]
+
+
+def with_a_hostile_participant(h):
+    hand_built_edition(h)
+    accept(h, "app-X", "Tallinn", [member("PX", "=HYPERLINK(\"http://evil.example\",\"x\")", "+37255555555",
+                                          "@SUM(A1:A9)")], [organisation("@SUM(A1:A9)")])
+    clock.set_now(BEFORE_START)
+    assert fill(h, "PX", personal_code="38703120227", municipality="-2+3", county="Harju maakond").status_code == 303
+    attend(h, "PX", "Tallinn", 1)
+    clock.set_now(datetime(2019, 6, 10, 9, tzinfo=TALLINN))
+
+
+def test_the_participant_xlsx_read_back_equals_the_csv_and_formulas_cannot_run(h):
+    with_a_hostile_participant(h)
+    h.login("coordinator", name="Kati Koordinaator", email="kati@example.ee")
+    as_csv = h.client.get("/api/editions/edition-2019/exports/participants.csv")
+    as_xlsx = h.client.get("/editions/edition-2019/export/participants.xlsx")
+    assert as_csv.status_code == as_xlsx.status_code == 200
+    assert as_csv.headers["Content-Disposition"].startswith("attachment; filename=esf-osalejad-edition-2019-")
+    assert as_xlsx.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    rows = read_csv(as_csv.data)
+    assert read_xlsx(as_xlsx.data, "Osalejad") == rows
+    assert rows[0][:4] == ["Osaleja ID", "Eesnimi", "Perekonnanimi", "Isikukood"]
+    hostile = next(row for row in rows if row[0] == "PX")
+    assert hostile[1] == "'=HYPERLINK(\"http://evil.example\",\"x\")" and hostile[2] == "'+37255555555"
+    assert "'-2+3" in hostile and "'@SUM(A1:A9)" in hostile
+    # XLSX stores them as plain strings, never as formulas.
+    sheet = load_workbook(io.BytesIO(as_xlsx.data))["Osalejad"]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    # The funder's file has the full code (Statistics Estonia links on it); P7 gave none.
+    assert hostile[3] == "38703120227"
+    assert {row[0] for row in rows[1:]} == {"P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8", "P10", "T1", "PX"}
+    codebook = read_xlsx(as_xlsx.data, "Koodiraamat")
+    assert codebook[0] == ["Veerg", "Tähendus", "Lubatud väärtused"] and len(codebook) == len(rows[0]) + 1
+
+
+def test_the_indicator_table_as_xlsx_holds_the_apis_figures(h):
+    hand_built_edition(h)
+    h.login("coordinator")
+    api = {row["code"]: row for row in h.client.get("/api/editions/edition-2019/indicators").get_json()["rows"]}
+    xlsx = h.client.get("/editions/edition-2019/export/indicators.xlsx?group=")
+    rows = read_xlsx(xlsx.data, "Näitajad")
+    assert rows[0][:5] == ["Kood", "Näitaja", "Indicator", "Ühik", "Kokku"]
+    by_code = {row[0]: row for row in rows[1:]}
+    assert by_code.keys() == api.keys()
+    assert by_code["EECO12"][4:11] == [str(api["EECO12"][c]) for c in (
+        "total", "women", "men", "non_binary", "sex_unknown", "unknown", "declined")]
+    as_csv = h.client.get("/editions/edition-2019/export/indicators.csv")
+    assert read_csv(as_csv.data) == rows
+
+
+def test_every_export_is_logged_with_who_when_what_and_rows(h):
+    hand_built_edition(h)
+    h.login("coordinator", name="Kati Koordinaator", email="kati@example.ee")
+    clock.set_now(datetime(2019, 6, 10, 9, 30, tzinfo=TALLINN))
+    h.client.get("/editions/edition-2019/export/participants.csv")
+    h.client.get("/api/editions/edition-2019/exports/participants.xlsx?group_id=2019-tartu")
+    h.client.get("/editions/edition-2019/export/indicators.xlsx")
+    h.client.post("/participants/P1/data-export", data={"csrf_token": h.csrf_token("/participants/P1")})
+    log = h.client.get("/api/export-log").get_json()
+    assert [(e["kind"], e["edition_id"], e["group_id"], e["participant_id"], e["row_count"]) for e in log] == [
+        ("own_data_json", "edition-2019", "2019-tallinn", "P1", 1),
+        ("indicators_xlsx", "edition-2019", None, None, 20),
+        ("participants_xlsx", "edition-2019", "2019-tartu", None, 1),
+        ("participants_csv", "edition-2019", None, None, 10),
+    ]
+    assert {(e["actor_name"], e["actor_email"], e["at"]) for e in log} == {
+        ("Kati Koordinaator", "kati@example.ee", "2019-06-10T06:30:00+00:00")}
+    page = h.client.get("/audit").get_data(as_text=True)
+    assert "participants_csv" in page and "Kati Koordinaator" in page and "10.06.2019 09:30" in page
+
+
+def test_an_unknown_export_or_edition_is_404(h):
+    hand_built_edition(h)
+    h.login("coordinator")
+    assert h.client.get("/api/editions/edition-2019/exports/everything.zip").status_code == 404
+    assert h.client.get("/api/editions/nope/exports/participants.csv").status_code == 404
+    assert h.client.get("/editions/nope/export/participants.csv").status_code == 404
+    assert h.client.get("/api/export-log").get_json() == []

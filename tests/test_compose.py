@@ -1,0 +1,70 @@
+"""docker-compose.yml is the production shape; no Docker engine runs here, so this is its proof."""
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import yaml
+
+from shared.config import SERVICES
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES_BLOCK = COMPOSE["services"]
+
+
+def env(name: str) -> dict:
+    return SERVICES_BLOCK[name].get("environment", {})
+
+
+def test_infrastructure_is_there_with_health_checks_and_volumes():
+    for name in ("rabbitmq", "postgres", "mailpit", "gateway", "portal"):
+        assert "healthcheck" in SERVICES_BLOCK[name], name
+    assert "management" in SERVICES_BLOCK["rabbitmq"]["image"]
+    assert set(COMPOSE["volumes"]) == {"rabbitmq-data", "postgres-data"}
+    assert "rabbitmq-data:/var/lib/rabbitmq" in SERVICES_BLOCK["rabbitmq"]["volumes"]
+    assert any(v.startswith("postgres-data:") for v in SERVICES_BLOCK["postgres"]["volumes"])
+
+
+def test_every_service_has_a_web_and_a_worker_wired_to_its_own_database_and_the_broker():
+    created = set(re.findall(r"CREATE DATABASE (\w+);", (ROOT / "deploy/postgres/init.sql").read_text()))
+    for service in SERVICES:
+        web, worker = SERVICES_BLOCK[f"{service}-web"], SERVICES_BLOCK[f"{service}-worker"]
+        for container in (web, worker):
+            variables = container["environment"]
+            assert variables["BUS_URL"].startswith("amqp://") and "@rabbitmq:5672" in variables["BUS_URL"]
+            database = variables[f"DATABASE_URL_{service.upper()}"]
+            assert database.endswith(f"@postgres:5432/{service}")
+            assert service in created
+            assert "SECRET_KEY" in variables and "?" in variables["SECRET_KEY"]  # never a default secret
+            assert container["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+            assert container["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert web["environment"]["SCRIPT_NAME"] == f"/{service}"
+        assert "gunicorn" in web["command"] and f"'services.{service}.app:create_app()'" in web["command"]
+        assert f"python -m services.{service} migrate" in web["command"]
+        assert f"/{service}/healthz" in " ".join(web["healthcheck"]["test"])
+        assert worker["command"] == f"python -m services.{service} worker"
+        # the entry points the containers name exist
+        assert callable(importlib.import_module(f"services.{service}.app").create_app)
+
+
+def test_the_gateway_routes_every_service_and_the_mail_catcher_is_the_smtp_server():
+    conf = (ROOT / "deploy/nginx/default.conf").read_text()
+    for service in SERVICES:
+        assert f"location /{service}/ {{ proxy_pass http://{service}; }}" in re.sub(r"\s+", " ", conf)
+        assert f"server {service}-web:8000;" in conf
+        assert SERVICES_BLOCK["gateway"]["depends_on"][f"{service}-web"]["condition"] == "service_healthy"
+    assert env("enrolment-web")["SMTP_HOST"] == "mailpit"
+    # the dashboard asks each service's web container for its summary
+    assert env("portal")["SERVICE_URL_TEMPLATE"].format(service="billing") == "http://billing-web:8000/billing"
+    assert "8025:8025" in SERVICES_BLOCK["mailpit"]["ports"]
+
+
+def test_queue_settings_match_the_contract():
+    from shared.messaging import topology
+    args = topology.queue_arguments("billing", 20, on_rabbitmq=True)
+    assert args == {"x-queue-type": "quorum", "x-delivery-limit": 20,
+                    "x-dead-letter-exchange": "programme.events.dead",
+                    "x-dead-letter-routing-key": "billing.events.dead"}
+    assert topology.EXCHANGE == "programme.events"

@@ -1,0 +1,231 @@
+import copy
+from datetime import UTC, date, datetime
+
+import jinja2
+import jinja2.meta
+import pytest
+from jinja2 import nodes
+
+from services.notify.domain import rendering
+from services.notify.domain.rendering import (
+    COMMON_VARIABLES,
+    SAMPLE_CONTEXTS,
+    TEMPLATE_DIR,
+    TEMPLATES,
+    VARIABLES,
+    RenderError,
+    render,
+)
+
+FILES = {f"{part}.{lang}.{ext}" for lang in ("et", "en") for part, ext in
+         (("subject", "txt"), ("body", "txt"), ("body", "html"))}
+
+
+def sample(template, **changes):
+    return {**copy.deepcopy(SAMPLE_CONTEXTS[template]), **changes}
+
+
+@pytest.mark.parametrize("language", ["et", "en"])
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_template_renders_its_sample(template, language):
+    email = render(template, language, SAMPLE_CONTEXTS[template])
+    assert email.subject and "\n" not in email.subject and "\r" not in email.subject
+    assert email.subject == email.subject.strip()
+    assert email.text.strip() and email.html.strip()
+    assert email.html.lstrip().startswith("<!DOCTYPE html>")
+    assert f'<html lang="{language}">' in email.html
+    for output in (email.subject, email.text, email.html):
+        assert "{{" not in output and "{%" not in output
+    # Every e-mail tells people whom to ask.
+    assert SAMPLE_CONTEXTS[template]["contact_email"] in email.text
+
+
+def test_templates_on_disk_match_the_api():
+    folders = {p.name for p in TEMPLATE_DIR.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    assert folders == set(TEMPLATES)
+    for template in TEMPLATES:
+        assert {p.name for p in (TEMPLATE_DIR / template).iterdir()} == FILES, template
+    assert set(SAMPLE_CONTEXTS) == set(TEMPLATES)
+
+
+def _used_variables(env, name):
+    """Context variables a template reads, leaving out what it sets or imports itself."""
+    tree = env.parse(env.loader.get_source(env, name)[0])
+    own = {
+        name.name
+        for assign in tree.find_all(nodes.Assign)
+        for name in [assign.target, *assign.target.find_all(nodes.Name)]
+        if isinstance(name, nodes.Name)
+    }
+    for imported in tree.find_all(nodes.FromImport):
+        own.update(alias if isinstance(alias, str) else alias[-1] for alias in imported.names)
+    return jinja2.meta.find_undeclared_variables(tree) - own - {"lang", "subject"}
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_declared_variables_are_exactly_those_the_templates_use(template):
+    env = rendering.environment()
+    used = set().union(*(_used_variables(env, f"{template}/{name}") for name in FILES))
+    assert used - COMMON_VARIABLES == VARIABLES[template]
+    assert set(SAMPLE_CONTEXTS[template]) == VARIABLES[template] | COMMON_VARIABLES
+
+
+def test_layouts_need_only_the_common_variables():
+    env = rendering.environment()
+    for layout in ("_layout.txt", "_layout.html"):
+        assert _used_variables(env, layout) <= COMMON_VARIABLES
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_a_missing_variable_is_an_error(template):
+    for name in VARIABLES[template] | COMMON_VARIABLES:
+        context = sample(template)
+        del context[name]
+        with pytest.raises(RenderError, match=name):
+            render(template, "et", context)
+
+
+def test_a_missing_nested_field_is_an_error():
+    context = sample("application_accepted")
+    del context["sessions"][0]["venue"]
+    with pytest.raises(RenderError):
+        render("application_accepted", "en", context)
+
+
+def test_unknown_template_is_an_error():
+    with pytest.raises(RenderError):
+        render("welcome", "et", {})
+
+
+def test_unknown_language_falls_back_to_estonian():
+    context = SAMPLE_CONTEXTS["session_reminder"]
+    assert render("session_reminder", "de", context) == render("session_reminder", "et", context)
+    assert render("session_reminder", None, context) == render("session_reminder", "et", context)
+
+
+def test_html_is_escaped_and_text_is_not():
+    email = render("application_received", "et", sample(
+        "application_received", team_name='<script>alert("x")</script>', member_names=["A & B"]))
+    assert "<script>" not in email.html
+    assert "&lt;script&gt;" in email.html
+    assert "A &amp; B" in email.html
+    assert '<script>alert("x")</script>' in email.text
+
+
+def test_subject_is_one_line_whatever_the_data():
+    email = render("application_rejected", "en", sample(
+        "application_rejected", team_name="Evil\r\nBcc: evil@example.com\nTeam"))
+    assert "\n" not in email.subject and "\r" not in email.subject
+    assert email.subject == "Decision on the application of team “Evil Bcc: evil@example.com Team”"
+
+
+def test_only_web_links_become_buttons():
+    with pytest.raises(RenderError):
+        render("esf_data_request", "et", sample("esf_data_request", esf_url="javascript:alert(1)"))
+
+
+def test_confirmation_request_states_the_conditions():
+    et = render("member_confirmation_request", "et", SAMPLE_CONTEXTS["member_confirmation_request"])
+    en = render("member_confirmation_request", "en", SAMPLE_CONTEXTS["member_confirmation_request"])
+    for email in (et, en):
+        assert SAMPLE_CONTEXTS["member_confirmation_request"]["confirm_url"] in email.text
+        assert 'href="https://arenguprogramm.example.org/enrolment/p/' in email.html
+        assert "10:00–17:00" in email.text or "10:00 to 17:00" in email.text
+    assert "kõigil kolmel koolituspäeval" in et.text
+    assert "kuni 768,00 € ulatuses koos käibemaksuga" in et.text
+    assert "01.03.2019 kell 23:59" in et.text
+    assert "all three workshop days" in en.text
+    assert "up to €768.00 including VAT" in en.text
+    assert "1 March 2019 at 23:59" in en.text
+
+
+def test_acceptance_lists_the_three_days_in_tallinn_time():
+    et = render("application_accepted", "et", SAMPLE_CONTEXTS["application_accepted"])
+    en = render("application_accepted", "en", SAMPLE_CONTEXTS["application_accepted"])
+    assert "I päev: teisipäev, 09.04.2019, kell 10:00–17:00" in et.text
+    assert "II päev: teisipäev, 30.04.2019" in et.text
+    assert "III päev: kolmapäev, 22.05.2019" in et.text
+    assert "Day 1: Tuesday, 9 April 2019, 10:00–17:00" in en.text
+    assert "Day 3: Wednesday, 22 May 2019" in en.text
+    assert "Pärnu Keskraamatukogu" in et.html
+
+
+def test_sessions_are_listed_in_day_order():
+    context = sample("application_accepted")
+    context["sessions"].reverse()
+    text = render("application_accepted", "en", context).text
+    assert text.index("Day 1") < text.index("Day 2") < text.index("Day 3")
+
+
+def test_session_reminder_without_venue():
+    context = sample("session_reminder", venue="",
+                     starts_at=datetime(2019, 4, 9, 7, tzinfo=UTC), ends_at=datetime(2019, 4, 9, 14, tzinfo=UTC))
+    email = render("session_reminder", "et", context)
+    assert "Toimumiskoht" not in email.text and "Toimumiskoht" not in email.html
+    assert "Aeg: 10:00–17:00" in email.text
+    assert email.subject == "Meeldetuletus: II koolituspäev 09.04.2019 kell 10:00, Pärnu"
+
+
+@pytest.mark.parametrize(("days", "et", "en"), [
+    (7, "on jäänud 7 päeva", "There are 7 days left"),
+    (1, "tähtaeg on homme", "deadline is tomorrow"),
+    (0, "tähtaeg on täna", "deadline is today"),
+])
+def test_deadline_reminder_counts_days(days, et, en):
+    context = sample("deadline_reminder", days_left=days)
+    assert et in render("deadline_reminder", "et", context).text
+    assert en in render("deadline_reminder", "en", context).text
+    assert "Toomas Saar" in render("deadline_reminder", "en", context).html
+
+
+def test_absence_without_make_up_options():
+    context = sample("absence_make_up", make_up_sessions=[], day_number=3, missed_date=date(2019, 6, 6))
+    et = render("absence_make_up", "et", context)
+    assert "ei toimu seda koolituspäeva enam üheski teises linnas" in et.text
+    assert et.subject == "Puudumine III koolituspäevalt (06.06.2019)"
+
+
+def test_absence_lists_make_up_sessions_by_date():
+    text = render("absence_make_up", "en", SAMPLE_CONTEXTS["absence_make_up"]).text
+    assert "Thursday, 11 April 2019 – Tartu" in text
+    assert text.index("Tartu") < text.index("Rakvere") < text.index("Tallinn")
+
+
+def test_dropout_by_withdrawal():
+    email = render("dropout_notice", "et", sample("dropout_notice", reason="withdrawal"))
+    assert "loobunud" in email.text
+    assert "768,00 €" in email.text
+
+
+def test_invoice_amounts_and_reference():
+    et = render("invoice_issued", "et", SAMPLE_CONTEXTS["invoice_issued"])
+    en = render("invoice_issued", "en", SAMPLE_CONTEXTS["invoice_issued"])
+    assert "Summa koos käibemaksuga: 512,00 €" in et.text
+    assert "Maksetähtaeg: 14.06.2019" in et.text
+    assert "Viitenumber: 20190013" in et.text
+    assert "Amount including VAT: €512.00" in en.text
+    assert "Due date: 14 June 2019" in en.text
+
+
+def test_sample_reference_number_has_a_valid_check_digit():
+    number = SAMPLE_CONTEXTS["invoice_issued"]["reference_number"]
+    body, check = number[:-1], int(number[-1])
+    total = sum(int(digit) * (7, 3, 1)[i % 3] for i, digit in enumerate(reversed(body)))
+    assert check == (10 - total % 10) % 10
+
+
+@pytest.mark.parametrize(("stage", "en_subject"), [
+    ("due_soon", "Reminder: invoice 2019-0001 is due on 14 June 2019"),
+    ("overdue_1", "Invoice 2019-0001 is overdue (it was due on 14 June 2019)"),
+    ("overdue_14", "Second reminder: invoice 2019-0001 is still unpaid (it was due on 14 June 2019)"),
+])
+def test_payment_reminder_stages(stage, en_subject):
+    context = sample("payment_reminder", stage=stage)
+    assert render("payment_reminder", "en", context).subject == en_subject
+    et = render("payment_reminder", "et", context)
+    assert ("maksetähtaeg on 14.06.2019" in et.text) == (stage == "due_soon")
+
+
+def test_money_must_not_be_a_float():
+    with pytest.raises(TypeError):
+        render("invoice_issued", "et", sample("invoice_issued", amount_gross=512.0))
