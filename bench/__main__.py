@@ -1,0 +1,10 @@
+"""``make bench``: run every benchmark in this folder."""
+import importlib
+import sys
+
+BENCHES = ["bench.bus", "bench.export"]
+
+if __name__ == "__main__":
+    names = sys.argv[1:] or BENCHES
+    for name in names:
+        importlib.import_module(name).main()
