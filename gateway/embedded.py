@@ -11,6 +11,7 @@ import logging
 import secrets
 import signal
 import threading
+import time
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
@@ -107,6 +108,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, demo: bool = True) -> None:
         pass
     finally:
         stop.set()
+        # One deadline for all: a worker caught mid-batch is a daemon thread, and its
+        # uncommitted batch is redelivered on the next start — nothing is lost by not waiting.
+        deadline = time.monotonic() + 10
         for thread in threads:
-            thread.join(timeout=10)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
         print("stopped", flush=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,7 +29,8 @@ Tick = Callable[["ServiceKit"], None]
 
 class ServiceKit:
     def __init__(self, settings: Settings, metadata: MetaData, tables: MessagingTables, migrations: Path,
-                 handlers: dict[str, Handler], ticks: list[Tick] | None = None, tick_interval: float | None = None):
+                 handlers: dict[str, Handler], ticks: list[Tick] | None = None, tick_interval: float | None = None,
+                 tick_on_events: bool = False):
         self.settings = settings
         self.name = settings.service
         self.db = Database(settings.database_url, metadata, migrations, settings.service)
@@ -39,6 +41,10 @@ class ServiceKit:
         self.tick_interval = tick_interval if tick_interval is not None else settings.tick_interval
         self.metrics = Metrics(settings.service)
         self._relay: OutboxRelay | None = None
+        # tick_on_events: a consumed batch runs the ticks now, not at the next interval
+        # (notify: an e-mail queued by an event leaves at once, not up to a tick later).
+        self.tick_on_events = tick_on_events
+        self._tick_now = threading.Event()
 
     def unit_of_work(self, correlation_id: str | None = None):
         return self.outbox.unit_of_work(correlation_id)
@@ -55,7 +61,14 @@ class ServiceKit:
         return ConsumerWorker(self.name, self.db, self.tables, self.handlers, s.bus_url,
                               prefetch=s.prefetch, batch=s.consume_batch, handler_attempts=s.handler_attempts,
                               delivery_limit=s.broker_delivery_limit, confirm_timeout=s.confirm_timeout,
-                              metrics=self.metrics)
+                              metrics=self.metrics, on_committed=self._events_committed)
+
+    def _events_committed(self) -> None:
+        """A consumed batch committed: what it published and queued needs no poll to be seen."""
+        if self._relay is not None:
+            self._relay.wakeup.set()
+        if self.tick_on_events:
+            self._tick_now.set()
 
     def tick(self) -> None:
         """Run every periodic job once. Each job is idempotent and catches up by itself."""
@@ -67,5 +80,9 @@ class ServiceKit:
 
     def run_ticks(self, stop: threading.Event) -> None:
         while not stop.is_set():
+            self._tick_now.clear()
             self.tick()
-            stop.wait(self.tick_interval)
+            deadline = time.monotonic() + self.tick_interval
+            while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
+                if self._tick_now.wait(min(remaining, 0.5)):  # 0.5: how soon a stop is noticed
+                    break

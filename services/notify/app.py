@@ -20,7 +20,7 @@ class NotifyKit(ServiceKit):
 
     def __init__(self, settings: Settings, config: NotifyConfig):
         super().__init__(settings, Base.metadata, messaging, HERE / "migrations", bind(config), TICKS,
-                         tick_interval=config.tick_seconds)
+                         tick_interval=config.tick_seconds, tick_on_events=True)
         self.config = config
         self.backend = config.backend()  # a bad SMTP_* setting fails here, at start-up
 

@@ -24,7 +24,7 @@ from shared.events.envelope import Envelope
 from shared.events.registry import EventRejected, decode
 from shared.messaging import topology
 from shared.messaging.connection import connect, is_rabbitmq
-from shared.messaging.outbox import UnitOfWork
+from shared.messaging.outbox import UnitOfWork, attach, discard_pending, pending_mark
 from shared.messaging.tables import MessagingTables, insert_ignoring_duplicates
 from shared.observability import correlation
 
@@ -48,9 +48,11 @@ class _HandlerFailed(Exception):
 class ConsumerWorker:
     def __init__(self, service: str, db: Database, tables: MessagingTables, handlers: dict[str, Handler],
                  bus_url: str, *, prefetch: int = 200, batch: int = 100, handler_attempts: int = 5,
-                 delivery_limit: int = 20, confirm_timeout: float = 5.0, metrics=None):
+                 delivery_limit: int = 20, confirm_timeout: float = 5.0, metrics=None,
+                 on_committed: Callable[[], None] | None = None):
         self.service = service
         self.db = db
+        attach(db)  # handlers publish through the outbox of this database
         self.tables = tables
         self.handlers = handlers
         self.bus_url = bus_url
@@ -60,6 +62,7 @@ class ConsumerWorker:
         self.delivery_limit = delivery_limit
         self.confirm_timeout = confirm_timeout
         self.metrics = metrics
+        self.on_committed = on_committed  # e.g. wake this process's relay: the batch may have published
         self.on_rabbitmq = is_rabbitmq(bus_url)
         self._attempts: dict[tuple, int] = {}  # where the broker does not count deliveries
         self.ready = threading.Event()
@@ -135,7 +138,9 @@ class ConsumerWorker:
             if remaining <= 0:
                 return
             try:
-                conn.drain_events(timeout=remaining)
+                # Wait for a first message; after it, only take what has arrived already: a
+                # batch forms under load, and a lone event is not held back for the window.
+                conn.drain_events(timeout=min(remaining, 0.002) if buffer else remaining)
             except TimeoutError:
                 return
 
@@ -154,6 +159,8 @@ class ConsumerWorker:
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
         self._settle(outcomes)
+        if self.on_committed is not None and any(o.kind == "ok" for o in outcomes):
+            self.on_committed()
 
     def process(self, batch: list) -> list[_Outcome]:
         """Handle a batch in one transaction; return what to do with each message."""
@@ -207,6 +214,7 @@ class ConsumerWorker:
         with self.db.transaction() as session:
             for message, envelope in decoded:
                 token = correlation.set(envelope.correlation_id)
+                mark = pending_mark(session)
                 savepoint = session.begin_nested()
                 try:
                     # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT inserts.
@@ -223,6 +231,7 @@ class ConsumerWorker:
                     outcomes.append(_Outcome(message, "ok", event_type=envelope.event_type))
                 except Exception as exc:  # noqa: BLE001 - a handler's bug must not stop the queue
                     savepoint.rollback()
+                    discard_pending(session, mark)
                     log.exception("handler failed", extra={"service": self.service,
                                                            "event_type": envelope.event_type,
                                                            "event_id": envelope.event_id})

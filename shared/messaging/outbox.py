@@ -1,9 +1,15 @@
-"""Writing events: the outbox row commits in the same transaction as the state change."""
+"""Writing events: the outbox row commits in the same transaction as the state change.
+
+``publish`` validates the event at once but defers its row: the rows of a transaction (or
+of a savepoint) are inserted by one statement just before it commits, in publish order, so
+in id order. That saves a round trip per event and, as nothing is executed mid-use-case,
+lets the session batch its own writes instead of flushing at every publish.
+"""
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from shared import clock
@@ -42,12 +48,44 @@ class UnitOfWork:
             event_type, wire, producer=self.producer, schema_version=spec.version,
             correlation_id=self.correlation_id,
             causation_id=self.cause.event_id if self.cause else None)
-        self.session.execute(insert(self.tables.outbox).values(
-            event_id=envelope.event_id, event_type=event_type, body=encode(envelope).decode(),
-            correlation_id=envelope.correlation_id, created_at=clock.now()))
+        pending = self.session.info.setdefault(PENDING, [])
+        pending.append((self.tables.outbox, {
+            "event_id": envelope.event_id, "event_type": event_type, "body": encode(envelope).decode(),
+            "correlation_id": envelope.correlation_id, "created_at": clock.now()}))
         self.published.append(envelope)
         log.info("event queued", extra={"event_type": event_type, "event_id": envelope.event_id})
         return envelope
+
+
+PENDING = "outbox_pending"  # session.info key: [(outbox table, row)] not yet inserted
+
+
+def write_pending(session: Session) -> None:
+    """Insert the transaction's outbox rows, in publish order; runs before each commit."""
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        session.execute(insert(pending[0][0]), [row for _table, row in pending])
+
+
+def pending_mark(session: Session) -> int:
+    """Where a savepoint starts in the pending rows (see ``discard_pending``)."""
+    return len(session.info.get(PENDING, ()))
+
+
+def discard_pending(session: Session, mark: int) -> None:
+    """A savepoint rolled back: its events must not be published."""
+    del session.info.get(PENDING, [])[mark:]
+
+
+def _forget_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def attach(db: Database) -> None:
+    """Make ``db``'s sessions write their pending outbox rows at commit (once per db)."""
+    for name, hook in (("before_commit", write_pending), ("after_rollback", _forget_pending)):
+        if not event.contains(db.sessions, name, hook):
+            event.listen(db.sessions, name, hook)
 
 
 class Outbox:
@@ -57,6 +95,7 @@ class Outbox:
         self.db = db
         self.tables = tables
         self.producer = producer
+        attach(db)
 
     def unit_of_work(self, correlation_id: str | None = None):
         return _Scope(self, correlation_id)

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import json
 import time
+from types import SimpleNamespace
 
 import pytest
 from kombu import Producer
+from sqlalchemy import select
 
 from shared.events.registry import encode
 from shared.messaging import topology
@@ -157,3 +159,27 @@ def _fixed_handler(sink):
         uow.session.execute(sink.effects.insert().values(event_id=event.event_id,
                                                           session_id=event.data["session_id"]))
     return record
+
+
+def test_events_published_by_a_failing_handler_are_dropped_and_the_others_keep_their_order(stack):
+    """Outbox rows are written at commit; a handler rolled back to its savepoint takes its
+    events with it, while the rest of its batch (and their events, in order) commits."""
+    source = probe.producer(stack.database_url("source"), stack.bus_url)
+
+    def forward(uow, event):
+        uow.publish(probe.EVENT, probe.payload(f"fwd-{event.data['session_id']}"))
+        if event.data["session_id"].startswith("boom"):
+            raise RuntimeError("a bug after publishing")
+
+    sink = probe._kit("attendance", stack.database_url("sink"), stack.bus_url, {probe.EVENT: forward})
+    sessions = [str(i) for i in range(10)]
+    sessions[4] = "boom-4"
+    with source.unit_of_work() as uow:
+        batch = [SimpleNamespace(body=encode(uow.publish(probe.EVENT, probe.payload(s)))) for s in sessions]
+    outcomes = sink.consumer().process(batch)  # one batch: the fast path fails, the isolated one runs
+    assert [o.kind for o in outcomes] == ["ok"] * 4 + ["failed"] + ["ok"] * 5
+    outbox = sink.tables.outbox
+    with sink.db.engine.connect() as db:
+        forwarded = [json.loads(body)["payload"]["session_id"]
+                     for body in db.execute(select(outbox.c.body).order_by(outbox.c.id)).scalars()]
+    assert forwarded == [f"fwd-{s}" for s in sessions if not s.startswith("boom")]

@@ -10,6 +10,8 @@ import re
 import smtplib
 import ssl
 import tempfile
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -99,7 +101,14 @@ def classify(error: BaseException) -> DeliveryError:
 
 
 class SmtpBackend:
-    """One SMTP session per message: simple, and nothing to go stale between sends."""
+    """SMTP delivery. Alone, each ``send`` opens and closes its own session; inside
+    ``with backend.session():`` (one delivery run) sends share one session — no connect,
+    EHLO, TLS handshake and login per message. A shared session is checked with NOOP
+    before each reuse, renewed after ``MESSAGES_PER_SESSION`` (servers cap them), and
+    dropped after any error, so a failure never leaks into the next message.
+    """
+
+    MESSAGES_PER_SESSION = 100
 
     def __init__(
         self,
@@ -125,13 +134,28 @@ class SmtpBackend:
         self.timeout = timeout
         self.ssl_context = ssl_context
         self.local_hostname = local_hostname
+        self._held = threading.local()  # the session of this thread's delivery run, if any
 
     def __repr__(self) -> str:  # never the password
         return f"SmtpBackend({self.host}:{self.port}, security={self.security}, user={self.username!r})"
 
-    def send(self, msg: EmailMessage) -> None:
+    @contextmanager
+    def session(self):
+        self._held.active, self._held.smtp, self._held.sent = True, None, 0
         try:
-            smtp = self._open()
+            yield self
+        finally:
+            self._drop()
+            self._held.active = False
+
+    def send(self, msg: EmailMessage) -> None:
+        held = getattr(self._held, "active", False)
+        try:
+            smtp = self._reusable() if held else None
+            if smtp is None:
+                smtp = self._open()
+                if held:
+                    self._held.smtp, self._held.sent = smtp, 0
         except (smtplib.SMTPException, OSError) as error:
             # Connecting, TLS and login depend on our configuration and the server, never on
             # this message: even a 5xx here (a wrong password) must not fail it for good.
@@ -142,12 +166,35 @@ class SmtpBackend:
         try:
             refused = smtp.send_message(msg)
         except (smtplib.SMTPException, OSError) as error:
+            if held:
+                self._drop()
             raise classify(error) from error
         finally:
-            _close_quietly(smtp)
+            if not held:
+                _close_quietly(smtp)
+        if held:
+            self._held.sent += 1
         if refused:
             # Only some recipients were refused; ours have one, but never report success for it.
             raise classify(smtplib.SMTPRecipientsRefused(refused))
+
+    def _reusable(self) -> smtplib.SMTP | None:
+        smtp = self._held.smtp
+        if smtp is None:
+            return None
+        if self._held.sent < self.MESSAGES_PER_SESSION:
+            try:
+                if smtp.noop()[0] == 250:
+                    return smtp
+            except (smtplib.SMTPException, OSError):
+                pass
+        self._drop()
+        return None
+
+    def _drop(self) -> None:
+        smtp, self._held.smtp = getattr(self._held, "smtp", None), None
+        if smtp is not None:
+            _close_quietly(smtp)
 
     def _open(self) -> smtplib.SMTP:
         # Only TLS uses a context. Building the default one loads the system's CA store (tens of
@@ -192,6 +239,10 @@ class FileBackend:
 
     def __init__(self, directory: str | os.PathLike):
         self.directory = Path(directory)
+
+    @contextmanager
+    def session(self):  # files need no session; the same interface as SmtpBackend
+        yield self
 
     def send(self, msg: EmailMessage) -> Path:
         slug = message_id_slug(msg.get("Message-ID", ""))

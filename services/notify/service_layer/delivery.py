@@ -50,17 +50,18 @@ def deliver_due(kit, limit: int = 200) -> dict[str, int]:
     outcome = {"sent": 0, "retry": 0, "failed": 0}
     backend = kit.backend
     done = 0
-    while done < limit:
-        with kit.db.transaction() as session:
-            ids = list(session.scalars(select(Email.id).where(_due(clock.now()))
-                                       .order_by(Email.next_attempt_at, Email.created_at).limit(20)))
-        if not ids:
-            break
-        for email_id in ids:
-            result = deliver_one(kit, email_id, backend)
-            if result:
-                outcome[result] += 1
-            done += 1
+    with backend.session():  # one SMTP session for the run, not one per e-mail
+        while done < limit:
+            with kit.db.transaction() as session:
+                ids = list(session.scalars(select(Email.id).where(_due(clock.now()))
+                                           .order_by(Email.next_attempt_at, Email.created_at).limit(20)))
+            if not ids:
+                break
+            for email_id in ids:
+                result = deliver_one(kit, email_id, backend)
+                if result:
+                    outcome[result] += 1
+                done += 1
     return outcome
 
 

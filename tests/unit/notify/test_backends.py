@@ -127,6 +127,57 @@ def test_a_greylisted_recipient_is_temporary():
     assert failure.value.smtp_code == 450
 
 
+class CountingHandler(Handler):
+    """Also counts SMTP sessions (one EHLO/HELO each)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.sessions = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
+
+def test_a_delivery_run_sends_over_one_session_renewed_every_hundred_messages():
+    handler = CountingHandler()
+    with smtp_server(handler) as port:
+        backend = SmtpBackend(HOST, port)
+        with backend.session():
+            for i in range(SmtpBackend.MESSAGES_PER_SESSION + 5):
+                backend.send(message(to=("Mari", f"mari{i}@example.com")))
+        assert backend._held.smtp is None  # closed at the end of the run
+        backend.send(message())  # outside a run: a session of its own
+    assert len(handler.received) == SmtpBackend.MESSAGES_PER_SESSION + 6
+    assert handler.sessions == 3
+
+
+def test_a_failed_send_drops_the_shared_session_and_the_next_message_gets_a_fresh_one():
+    handler = CountingHandler(data_replies=["451 4.3.0 Try again later"])
+    with smtp_server(handler) as port:
+        backend = SmtpBackend(HOST, port)
+        with backend.session():
+            with pytest.raises(TemporaryDeliveryError):
+                backend.send(message())
+            backend.send(message())
+            backend.send(message())
+    assert len(handler.received) == 2
+    assert handler.sessions == 2
+
+
+def test_a_shared_session_the_server_closed_is_reopened_not_failed():
+    handler = CountingHandler()
+    with smtp_server(handler) as port:
+        backend = SmtpBackend(HOST, port)
+        with backend.session():
+            backend.send(message())
+            backend._held.smtp.sock.shutdown(socket.SHUT_RDWR)  # the server (or a NAT) dropped it
+            backend.send(message())
+    assert len(handler.received) == 2
+    assert handler.sessions == 2
+
+
 def test_no_server_is_temporary():
     with pytest.raises(TemporaryDeliveryError):
         SmtpBackend(HOST, free_port(), timeout=2).send(message())
