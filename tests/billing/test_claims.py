@@ -81,13 +81,27 @@ def test_approving_without_an_amount_takes_the_proposal(billing):
     assert h.client.get(f"/api/claims/{claim_id}").get_json()["amount"] == "512.00"
 
 
-def test_a_zero_proposal_cannot_be_approved_only_waived(billing):
+def test_a_dropout_before_any_session_day_is_waived_by_the_system_and_reopened_later(billing):
     h = billing
-    claim_id = propose(h, days_held=0)
+    early = DROPOUT_2019 - timedelta(days=60)
+    deliver_at(h, "attendance.participant.dropped_out", dropout("p-0", days_held=0, at=early), early)
+    assert h.payloads("billing.claim.proposed") == []
+    [waived] = h.payloads("billing.claim.waived")
+    assert waived["participant_id"] == "p-0" and "no session day" in waived["reason"]
     h.login("coordinator")
-    response = h.client.post(f"/api/claims/{claim_id}/approve", json={})
-    assert response.status_code == 422
-    assert "greater than zero" in response.get_json()["errors"]["json"]["amount"][0]
+    claim = h.client.get(f"/api/claims/{waived['claim_id']}").get_json()
+    assert (claim["status"], claim["amount"]) == ("waived", None)
+    response = h.client.post(f"/api/claims/{waived['claim_id']}/approve", json={"amount": "100.00"})
+    assert response.status_code == 409
+    # The same dropout again (another event id) changes nothing and publishes nothing.
+    deliver_at(h, "attendance.participant.dropped_out", dropout("p-0", days_held=0, at=early), early)
+    assert len(h.payloads("billing.claim.waived")) == 1
+    # Reinstated, then dropping out after two days held: a real proposal on the same claim.
+    deliver_at(h, "attendance.participant.reinstated", {"participant_id": "p-0", "application_id": "a-1"},
+               early + timedelta(days=1))
+    propose(h, "p-0", days_held=2)
+    [proposed] = h.payloads("billing.claim.proposed")
+    assert (proposed["claim_id"], proposed["amount_gross"]) == (waived["claim_id"], "512.00")
 
 
 def test_waiving_needs_a_reason_and_is_final(billing):

@@ -120,8 +120,10 @@ def on_dropped_out(uow: UnitOfWork, event: Envelope, config: BillingConfig) -> N
         session.add(claim)
         session.flush()
         _propose(uow, claim, employer)
-    elif claim.status == "withdrawn":
-        # Reinstated earlier, now dropped out again: a new dropout, so a new proposal.
+    elif claim.status == "withdrawn" or (claim.status == "waived" and claim.decided_by == SYSTEM
+                                         and previous == "reinstated"):
+        # Reinstated earlier (or left before any day was held), now dropped out again: a new
+        # dropout, so a new proposal.
         _set_dropout_facts(claim, data, event, employer, config)
         claim.proposed_at = clock.now()
         _log(session, claim, "reopened", SYSTEM, "dropped out again after reinstatement")
@@ -155,7 +157,19 @@ def _set_dropout_facts(claim: Claim, data: dict, event: Envelope, employer: Empl
     claim.decided_at = claim.decided_by = claim.waive_reason = None
 
 
+NOTHING_TO_RECOVER = "no session day was held before the dropout: no costs to recover"
+
+
 def _propose(uow: UnitOfWork, claim: Claim, employer: Employer) -> None:
+    if claim.proposed_amount == 0:
+        # Nothing was spent on the participant's group yet (e.g. a team that withdrew before
+        # day I): the system waives, so the coordinator is not left to waive 0.00 one by one.
+        claim.status, claim.waive_reason = "waived", NOTHING_TO_RECOVER
+        claim.decided_at, claim.decided_by = clock.now(), SYSTEM
+        _log(uow.session, claim, "waived", SYSTEM, NOTHING_TO_RECOVER)
+        uow.publish("billing.claim.waived", {"claim_id": claim.claim_id, "participant_id": claim.participant_id,
+                                             "reason": NOTHING_TO_RECOVER})
+        return
     uow.publish("billing.claim.proposed", {
         "claim_id": claim.claim_id, "participant_id": claim.participant_id,
         "application_id": claim.application_id, "employer": employer_payload(employer),
