@@ -2,7 +2,7 @@
 import importlib
 import sys
 
-BENCHES = ["bench.bus", "bench.export"]
+BENCHES = ["bench.bus", "bench.export", "bench.latency", "bench.http"]
 
 if __name__ == "__main__":
     names = sys.argv[1:] or BENCHES

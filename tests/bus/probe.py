@@ -29,6 +29,7 @@ def _kit(service: str, database_url: str, bus_url: str, handlers=None, **setting
                      Base.metadata, tables, Path("unused"), handlers or {})
     Base.metadata.create_all(kit.db.engine)
     kit.effects = effects
+    kit.Effect = type("Effect", (Base,), {"__table__": effects})  # for handlers written the ORM way
     return kit
 
 
