@@ -65,17 +65,34 @@ def make_up_window(schedule: Schedule, group_id: str, day_number: int) -> MakeUp
     )
 
 
+def _broken_rule(window: MakeUpWindow, target: Session) -> str | None:
+    """The reason code of the rule ``target`` breaks as a make-up of the window's day, ignoring
+    seats; None if it can make it up. (Cheap: standings ask this for every session.)"""
+    own = window.own_session
+    if target.group_id == own.group_id:
+        return SAME_GROUP
+    if target.day_number != own.day_number:
+        return DIFFERENT_DAY
+    if target.starts_at < window.opens_at:
+        return BEFORE_OWN_SESSION
+    next_own = window.next_own_session
+    if next_own is not None and target.ends_at > next_own.starts_at:
+        return AFTER_OWN_NEXT_DAY
+    return None
+
+
 def _rule_refusal(window: MakeUpWindow, target: Session) -> MakeUpRefused | None:
     """Why ``target`` cannot make up the window's day, ignoring seats; None if it can."""
-    own = window.own_session
+    code = _broken_rule(window, target)
+    own, next_own = window.own_session, window.next_own_session
     day = ROMAN_DAY[own.day_number]
-    if target.group_id == own.group_id:
+    if code == SAME_GROUP:
         return MakeUpRefused(
             SAME_GROUP,
             f"{target.city} {target.date_text} on teie oma grupi koolituspäev, mitte järeletegemise võimalus.",
             f"{target.city} {target.date_text} is your own group's session, not a make-up.",
         )
-    if target.day_number != own.day_number:
+    if code == DIFFERENT_DAY:
         return MakeUpRefused(
             DIFFERENT_DAY,
             f"Puudutud {day} päeva saab järele teha ainult teise grupi {day} päeval; "
@@ -83,7 +100,7 @@ def _rule_refusal(window: MakeUpWindow, target: Session) -> MakeUpRefused | None
             f"A missed day {day} can only be made up at another group's day {day}; "
             f"{target.city} {target.date_text} is day {target.roman_day}.",
         )
-    if target.starts_at < window.opens_at:
+    if code == BEFORE_OWN_SESSION:
         return MakeUpRefused(
             BEFORE_OWN_SESSION,
             f"{target.city} {target.date_text} toimub enne teie grupi {day} päeva lõppu ({own.date_text}); "
@@ -91,8 +108,7 @@ def _rule_refusal(window: MakeUpWindow, target: Session) -> MakeUpRefused | None
             f"{target.city} {target.date_text} takes place before your group's day {day} "
             f"({own.date_text}) is over; only a later session can make it up.",
         )
-    next_own = window.next_own_session
-    if next_own is not None and target.ends_at > next_own.starts_at:
+    if code == AFTER_OWN_NEXT_DAY:
         return MakeUpRefused(
             AFTER_OWN_NEXT_DAY,
             f"{target.city} {target.date_text} toimub pärast teie grupi {next_own.roman_day} päeva algust "
@@ -106,7 +122,7 @@ def _rule_refusal(window: MakeUpWindow, target: Session) -> MakeUpRefused | None
 def make_up_sessions(schedule: Schedule, group_id: str, day_number: int) -> list[Session]:
     """Every session that can make up the group's day, past or future, chronologically."""
     window = make_up_window(schedule, group_id, day_number)
-    return [s for s in schedule.sessions_on_day(day_number) if _rule_refusal(window, s) is None]
+    return [s for s in schedule.sessions_on_day(day_number) if _broken_rule(window, s) is None]
 
 
 def open_make_up_sessions(schedule: Schedule, group_id: str, day_number: int, now: datetime) -> list[Session]:

@@ -204,9 +204,13 @@ def standing_out(row: queries.Row) -> dict:
             "days_attended": standing.days_attended if standing else None, "days": days}
 
 
+def _may_change(target) -> None:
+    auth.require_city(auth.current_user(), target.city, *STAFF)
+
+
 def _staff_session(db, session_id):
     target = queries.session(db, session_id)
-    auth.require_city(auth.current_user(), target.city, *STAFF)
+    _may_change(target)
     return target
 
 
@@ -231,8 +235,7 @@ def get_sheet(session_id: str):
     """The session's attendance sheet: its group's participants and make-ups, with their marks."""
     try:
         with common.reading() as db:
-            _staff_session(db, session_id)
-            return _sheet_out(queries.sheet(db, session_id))
+            return _sheet_out(queries.sheet(db, _staff_session(db, session_id)))
     except Refused as exc:
         return refused(exc)
 
@@ -246,13 +249,11 @@ def get_sheet(session_id: str):
 def put_sheet(body: dict, session_id: str):
     """Save the whole sheet. Participants left out keep their marks; an unchanged mark
     writes nothing and publishes nothing; a changed one is audited and published."""
+    marks = [(m["participant_id"], m["present"]) for m in body["marks"]]
     try:
-        with common.reading() as db:
-            _staff_session(db, session_id)
-        marks = [(m["participant_id"], m["present"]) for m in body["marks"]]
-        changed = attendance.save_sheet(common.kit(), session_id, marks, common.actor("api"))
-        with common.reading() as db:
-            return _sheet_out(queries.sheet(db, session_id), changed)
+        # The city scope is checked on the session row the use case locks (one read of it).
+        saved = attendance.save_sheet(common.kit(), session_id, marks, common.actor("api"), authorize=_may_change)
+        return _sheet_out(saved.sheet, saved.changed)
     except SheetInvalid as exc:
         return sheet_invalid(exc)
     except Refused as exc:
@@ -269,12 +270,9 @@ def post_mark(body: dict, session_id: str):
     """Mark one participant. Someone from another group marked present is booked as a
     make-up first (the make-up rule and the seat limit apply)."""
     try:
-        with common.reading() as db:
-            _staff_session(db, session_id)
-        changed = attendance.mark(common.kit(), session_id, body["participant_id"], body["present"],
-                                  common.actor("api"))
-        with common.reading() as db:
-            return _sheet_out(queries.sheet(db, session_id), [body["participant_id"]] if changed else [])
+        saved = attendance.mark(common.kit(), session_id, body["participant_id"], body["present"],
+                                common.actor("api"), authorize=_may_change)
+        return _sheet_out(saved.sheet, saved.changed)
     except Refused as exc:
         return refused(exc)
 

@@ -86,7 +86,7 @@ def index():
 def _render_sheet(session_id: str, *, typed=None, errors=None, make_up_form=None, status=200):
     with common.reading() as db:
         target = _staff_session(db, session_id)
-        view = queries.sheet(db, session_id)
+        view = queries.sheet(db, target)
         trail = queries.audit(db, session_id=session_id)
         candidates = queries.make_up_candidates(db, target)
     make_up_form = make_up_form or MakeUpForm()
@@ -111,13 +111,12 @@ def save_sheet(session_id: str):
     if not form.validate_on_submit():
         abort(400)
     with common.reading() as db:
-        _staff_session(db, session_id)
-        lines = queries.sheet(db, session_id).lines
+        lines = queries.sheet(db, _staff_session(db, session_id)).lines
     typed = {line.participant_id: request.form.get(f"mark-{line.participant_id}", "") for line in lines}
     marks = [(pid, value == "present") for pid, value in typed.items() if value in ("present", "absent")]
     language = _language()
     try:
-        changed = attendance.save_sheet(common.kit(), session_id, marks, common.actor("sheet"))
+        changed = attendance.save_sheet(common.kit(), session_id, marks, common.actor("sheet")).changed
     except SheetInvalid as exc:
         errors = {pid: r.message(language) for pid, r in exc.errors.items()}
         return _render_sheet(session_id, typed=typed, errors=errors, status=422)
@@ -153,7 +152,7 @@ def book_make_up(session_id: str):
 def signin_pdf(session_id: str):
     with common.reading() as db:
         target = _staff_session(db, session_id)
-        view = queries.sheet(db, session_id)
+        view = queries.sheet(db, target)
     # Who is expected: the group and the booked make-ups (not people recorded absent as guests).
     rows = [SheetRow(line.participant.name, view.organisation(line),
                      make_up_from=view.city_of(line) if line.make_up else None)
@@ -172,7 +171,7 @@ def checkin_screen(session_id: str):
     now = clock.now()
     with common.reading() as db:
         target = _staff_session(db, session_id)
-        view = queries.sheet(db, session_id)
+        view = queries.sheet(db, target)
     day = to_domain(target)
     qr_svg = url = code = None
     if day.is_in_progress(now):

@@ -6,7 +6,7 @@ An unchanged mark writes nothing and publishes nothing.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,9 @@ from services.attendance.adapters.models import (
     Application,
     AttendanceRecord,
     AuditEntry,
+    Group,
     MakeUp,
+    Organisation,
     Participant,
     ScheduledSession,
 )
@@ -36,10 +38,13 @@ from services.attendance.service_layer.common import (
     lock_session,
     to_domain,
 )
-from services.attendance.service_layer.outcomes import settle
+from services.attendance.service_layer.outcomes import settle, settle_many
 from shared import clock
 
 SELF_CHECK_IN = "self_check_in"
+
+# Checks the caller may change the (locked) session's sheet; raises if not (the API's city scope).
+Authorize = Callable[[ScheduledSession], None]
 
 
 # -- who is on a session's sheet ------------------------------------------------------------
@@ -51,35 +56,61 @@ class SheetLine:
     make_up: bool  # from another group
     booked: bool  # a make-up booking exists
     record: AttendanceRecord | None
+    organisation: str  # the employer's name, as shown on the sheet
+    city: str  # the own group's city
 
     @property
     def participant_id(self) -> str:
         return self.participant.participant_id
 
 
+def _people(db: DbSession, condition) -> dict[str, tuple]:
+    """Participants matching ``condition``, each with their application's group, its city and
+    their organisation's name (one query; no whole-table reads of groups or organisations)."""
+    query = (select(Participant, Application.group_id, Group.city, Organisation.name)
+             .outerjoin(Application, Application.application_id == Participant.application_id)
+             .outerjoin(Group, Group.group_id == Application.group_id)
+             .outerjoin(Organisation, Organisation.organisation_id == Participant.organisation_id)
+             .where(condition))
+    return {row[0].participant_id: tuple(row) for row in db.execute(query)}
+
+
 def sheet_lines(db: DbSession, target: ScheduledSession) -> list[SheetLine]:
     """The session's own group's active members, booked make-ups, and anyone already recorded
     there (so a record stays correctable after a withdrawal). Own group first, by name."""
-    groups = dict(db.execute(select(Application.application_id, Application.group_id)).all())
     records = {r.participant_id: r for r in db.scalars(
         select(AttendanceRecord).where(AttendanceRecord.session_id == target.session_id))}
     booked = set(db.scalars(select(MakeUp.participant_id).where(MakeUp.session_id == target.session_id)))
-    members = db.scalars(select(Participant).join(
-        Application, Application.application_id == Participant.application_id).where(
-        Application.group_id == target.group_id, Participant.status == ACTIVE)).all()
-    people = {p.participant_id: p for p in members}
+    people = _people(db, (Application.group_id == target.group_id) & (Participant.status == ACTIVE))
     others = (booked | set(records)) - set(people)
     if others:
-        people.update({p.participant_id: p for p in db.scalars(
-            select(Participant).where(Participant.participant_id.in_(others)))})
-    lines = []
-    for p in people.values():
-        group_id = groups.get(p.application_id)
-        lines.append(SheetLine(p, group_id, group_id != target.group_id, p.participant_id in booked,
-                               records.get(p.participant_id)))
+        people.update(_people(db, Participant.participant_id.in_(others)))
+    lines = [SheetLine(p, group_id, group_id != target.group_id, pid in booked, records.get(pid),
+                       organisation or "", city or "")
+             for pid, (p, group_id, city, organisation) in people.items()]
     lines.sort(key=lambda line: (line.make_up, line.participant.last_name.lower(),
                                  line.participant.first_name.lower(), line.participant_id))
     return lines
+
+
+@dataclass
+class SheetView:
+    """A session's sheet as pages and the API show it (names come with the lines)."""
+    session: ScheduledSession
+    lines: list[SheetLine]
+
+    def organisation(self, line: SheetLine) -> str:
+        return line.organisation
+
+    def city_of(self, line: SheetLine) -> str:
+        return line.city
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a write left: the ids whose mark changed, and the sheet as this transaction committed it."""
+    changed: list[str]
+    sheet: SheetView
 
 
 # -- writing one mark -----------------------------------------------------------------------
@@ -94,7 +125,8 @@ def _not_started(target: ScheduledSession) -> Refused:
 
 
 def _write(uow, target: ScheduledSession, line: SheetLine, present: bool, actor: Actor, now: datetime) -> bool:
-    """Store one mark; False when it changes nothing (no record, no audit line, no event)."""
+    """Store one mark; False when it changes nothing (no record, no audit line, no event).
+    Runs no query: the session batches the records and audit lines of a sheet into one flush."""
     record = line.record
     if record is not None and record.present == present:
         return False
@@ -118,22 +150,24 @@ def _write(uow, target: ScheduledSession, line: SheetLine, present: bool, actor:
 
 
 def _settle_changed(uow, participants: dict[str, Participant], changed: Iterable[str], now: datetime) -> None:
-    schedules = Schedules(uow.session)
-    for participant_id in sorted(set(changed)):
-        settle(uow, participants[participant_id], now, schedules)
+    settle_many(uow, [participants[pid] for pid in sorted(set(changed))], now)
 
 
 # -- the sheet and single marks ---------------------------------------------------------------
 
-def save_sheet(kit, session_id: str, marks: list[tuple[str, bool]], actor: Actor) -> list[str]:
+def save_sheet(kit, session_id: str, marks: list[tuple[str, bool]], actor: Actor,
+               authorize: Authorize | None = None) -> Saved:
     """Store a sheet's marks (participants left out stay as they are). All or nothing: a line
-    that is not on the sheet refuses the whole sheet. Returns the ids whose mark changed."""
+    that is not on the sheet refuses the whole sheet. ``authorize`` sees the session first."""
     now = clock.now()
     with kit.unit_of_work() as uow:
         target = lock_session(uow.session, session_id)
+        if authorize is not None:
+            authorize(target)
         if now < target.starts_at:
             raise _not_started(target)
-        lines = {line.participant_id: line for line in sheet_lines(uow.session, target)}
+        sheet = sheet_lines(uow.session, target)
+        lines = {line.participant_id: line for line in sheet}
         errors = {}
         seen = set()
         for participant_id, _ in marks:
@@ -149,7 +183,8 @@ def save_sheet(kit, session_id: str, marks: list[tuple[str, bool]], actor: Actor
         changed = [pid for pid, present in marks
                    if _write(uow, target, lines[pid], present, actor, now)]
         _settle_changed(uow, participants, changed, now)
-        return changed
+        # The answer shows the sheet as committed here: no second read of it after the commit.
+        return Saved(changed, SheetView(target, sheet))
 
 
 def _not_on_sheet() -> Refused:
@@ -157,28 +192,32 @@ def _not_on_sheet() -> Refused:
                    "The participant is not on this session's list.", field="participant_id")
 
 
-def mark(kit, session_id: str, participant_id: str, present: bool, actor: Actor) -> bool:
+def mark(kit, session_id: str, participant_id: str, present: bool, actor: Actor,
+         authorize: Authorize | None = None) -> Saved:
     """One mark. A participant of another group marked present is booked as a make-up first
-    (the make-up rule and the seat limit apply). Returns whether anything changed."""
+    (the make-up rule and the seat limit apply). ``authorize`` sees the session first."""
     now = clock.now()
     with kit.unit_of_work() as uow:
         target = lock_session(uow.session, session_id)
+        if authorize is not None:
+            authorize(target)
         if now < target.starts_at:
             raise _not_started(target)
-        lines = {line.participant_id: line for line in sheet_lines(uow.session, target)}
+        sheet = sheet_lines(uow.session, target)  # read once: the participant's line and the answer
+        line = next((x for x in sheet if x.participant_id == participant_id), None)
         participants = lock_participants(uow.session, [participant_id])
         if participant_id not in participants:
             raise NotFound("Osalejat", "Participant")
-        line = lines.get(participant_id)
         if line is None:
             if not present:
                 raise _not_on_sheet()
             _book(uow.session, target, participants[participant_id], actor, now)
-            line = next(x for x in sheet_lines(uow.session, target) if x.participant_id == participant_id)
+            sheet = sheet_lines(uow.session, target)
+            line = next(x for x in sheet if x.participant_id == participant_id)
         changed = _write(uow, target, line, present, actor, now)
         if changed:
             _settle_changed(uow, participants, [participant_id], now)
-        return changed
+        return Saved([participant_id] if changed else [], SheetView(target, sheet))
 
 
 # -- make-up ------------------------------------------------------------------------------------

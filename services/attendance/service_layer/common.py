@@ -80,6 +80,7 @@ class Schedules:
     def __init__(self, db: DbSession):
         self.db = db
         self._by_edition: dict[str, Schedule] = {}
+        self._by_group: dict[str, Schedule | None] = {}  # settling a sheet asks once per participant
 
     def for_edition(self, edition_id: str) -> Schedule:
         if edition_id not in self._by_edition:
@@ -92,6 +93,11 @@ class Schedules:
         """The group's edition schedule, or None while the group's three days are not known."""
         if group_id is None:
             return None
+        if group_id not in self._by_group:
+            self._by_group[group_id] = self._load_group(group_id)
+        return self._by_group[group_id]
+
+    def _load_group(self, group_id: str) -> Schedule | None:
         edition_id = self.db.scalar(select(Group.edition_id).where(Group.group_id == group_id))
         if edition_id is None:
             return None

@@ -26,7 +26,7 @@ from services.attendance.adapters.models import (
 from services.attendance.domain.makeup import make_up_sessions
 from services.attendance.domain.outcomes import DayState, Outcome, ParticipantStanding, participant_standing
 from services.attendance.domain.schedule import Session as DaySession
-from services.attendance.service_layer.attendance import SheetLine, sheet_lines
+from services.attendance.service_layer.attendance import SheetView, sheet_lines
 from services.attendance.service_layer.common import NotFound, Schedules, to_domain
 from services.attendance.service_layer.outcomes import facts_of, final_dropout
 
@@ -65,27 +65,9 @@ def organisation_names(db: DbSession) -> dict[str, str]:
     return dict(db.execute(select(Organisation.organisation_id, Organisation.name)).all())
 
 
-def group_cities(db: DbSession) -> dict[str, str]:
-    return dict(db.execute(select(Group.group_id, Group.city)).all())
-
-
-@dataclass
-class SheetView:
-    session: ScheduledSession
-    lines: list[SheetLine]
-    organisations: dict[str, str]
-    cities: dict[str, str]  # group id -> city
-
-    def organisation(self, line: SheetLine) -> str:
-        return self.organisations.get(line.participant.organisation_id or "", "")
-
-    def city_of(self, line: SheetLine) -> str:
-        return self.cities.get(line.group_id or "", "")
-
-
-def sheet(db: DbSession, session_id: str) -> SheetView:
-    target = session(db, session_id)
-    return SheetView(target, sheet_lines(db, target), organisation_names(db), group_cities(db))
+def sheet(db: DbSession, target: ScheduledSession) -> SheetView:
+    """The session's sheet (``target`` as ``session`` returned it: the row is read once)."""
+    return SheetView(target, sheet_lines(db, target))
 
 
 def audit(db: DbSession, session_id: str | None = None, participant_id: str | None = None) -> list[dict]:

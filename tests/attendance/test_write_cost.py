@@ -1,0 +1,86 @@
+"""The two write endpoints stay cheap: a sheet is settled with batched reads (not a few
+queries per participant), and the answer is the sheet as the write committed it."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from .builders import accepted, at, mark, member, organisation, put_sheet, session_id, setup_2019
+
+PARNU_1 = session_id("Pärnu", 1)
+TARTU_1 = session_id("Tartu", 1)
+BIG = [f"big-{i:02d}" for i in range(28)]  # with the two of the Pärnu team: 30 on the sheet
+
+
+def big_parnu_group(h) -> None:
+    setup_2019(h)
+    h.deliver("enrolment.application.accepted", accepted(
+        "app-big", "Pärnu", [member(pid, "Eesnimi", f"Perenimi {pid}", "org-big") for pid in BIG],
+        [organisation("org-big", "Suur Vallavalitsus", "75099999")]))
+
+
+@contextmanager
+def selects(h):
+    """Counts the SELECTs the service runs (INSERT/UPDATE batching depends on the driver)."""
+    found: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            found.append(statement)
+
+    event.listen(h.kit.db.engine, "before_cursor_execute", count)
+    try:
+        yield found
+    finally:
+        event.remove(h.kit.db.engine, "before_cursor_execute", count)
+
+
+def test_a_sheet_reads_as_often_as_one_mark_however_long_it_is(h):
+    big_parnu_group(h)
+    h.login("coordinator")
+    h.set_now(at("09.04", 10, 30))
+    everyone = ["parnu-1", "parnu-2", *BIG]
+    with selects(h) as sheet_reads:
+        first = put_sheet(h, PARNU_1, {pid: i % 2 == 0 for i, pid in enumerate(everyone)})
+    assert first.status_code == 200 and len(first.get_json()["changed"]) == 30
+    with selects(h) as correction_reads:  # every mark flipped: absences published and taken back
+        flipped = put_sheet(h, PARNU_1, {pid: i % 2 == 1 for i, pid in enumerate(everyone)})
+    assert len(flipped.get_json()["changed"]) == 30
+    with selects(h) as mark_reads:
+        assert mark(h, PARNU_1, "parnu-1", True).get_json()["changed"] == ["parnu-1"]
+    # session, sheet (records, make-ups, people), locks, then settling: applications, records,
+    # published outcomes, the group's edition and its sessions -- none of them per participant.
+    assert len(sheet_reads) <= 10, sheet_reads
+    assert len(correction_reads) <= 10, correction_reads
+    assert len(mark_reads) <= 10, mark_reads
+    assert h.client.get(f"/api/participants/{BIG[1]}").get_json()["days"][0]["recorded"] is True
+
+
+def test_the_answer_to_a_write_is_the_sheet_as_read_afterwards(h):
+    big_parnu_group(h)
+    h.login("coordinator")
+    h.set_now(at("09.04", 11, 0))
+    saved = put_sheet(h, PARNU_1, {"parnu-1": False, BIG[0]: True}).get_json()
+    assert saved["changed"] == ["parnu-1", BIG[0]]
+    assert {**saved, "changed": []} == h.client.get(f"/api/sessions/{PARNU_1}").get_json()
+    # Marking someone of another group present books a make-up: the answer has the new line.
+    h.set_now(at("11.04", 10, 30))
+    booked = mark(h, TARTU_1, "parnu-1", True).get_json()
+    assert booked["changed"] == ["parnu-1"]
+    assert [(x["participant_id"], x["make_up"], x["city"], x["organisation"]) for x in booked["lines"]][-1] == (
+        "parnu-1", True, "Pärnu", "Häädemeeste Vallavalitsus")
+    assert {**booked, "changed": []} == h.client.get(f"/api/sessions/{TARTU_1}").get_json()
+
+
+def test_a_trainer_of_another_city_changes_nothing(h):
+    big_parnu_group(h)
+    h.set_now(at("09.04", 10, 30))
+    h.login("trainer:Tartu")
+    events = len(h.published())
+    assert put_sheet(h, PARNU_1, {"parnu-1": True}).status_code == 403
+    assert mark(h, PARNU_1, "parnu-1", True).status_code == 403
+    assert put_sheet(h, "no-such-session", {"parnu-1": True}).status_code == 404
+    assert len(h.published()) == events
+    h.login("coordinator")
+    assert h.client.get(f"/api/sessions/{PARNU_1}/audit").get_json() == []
