@@ -141,6 +141,19 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
+def test_save_with_the_unmarked_present_keeps_the_absences_given(h):
+    setup_2019(h)
+    h.login("trainer:Pärnu")
+    h.set_now(at("09.04", 10, 30))
+    page = h.client.get(f"/sessions/{PARNU_1}").get_data(as_text=True)
+    assert 'name="unmarked" value="present"' in page  # a plain submit button: no JavaScript needed
+    saved = h.client.post(f"/sessions/{PARNU_1}", data={"csrf_token": _csrf(page), "mark-parnu-1": "absent",
+                                                       "unmarked": "present"}, follow_redirects=True)
+    assert "Muudetud märkeid: 2" in saved.get_data(as_text=True)
+    lines = h.client.get(f"/api/sessions/{PARNU_1}").get_json()["lines"]
+    assert {line["participant_id"]: line["present"] for line in lines} == {"parnu-1": False, "parnu-2": True}
+
+
 def test_the_sheet_page_saves_marks_and_shows_refusals_next_to_the_field(h):
     setup_2019(h)
     h.login("trainer:Pärnu,Tartu")

@@ -113,6 +113,9 @@ def save_sheet(session_id: str):
     with common.reading() as db:
         lines = queries.sheet(db, _staff_session(db, session_id)).lines
     typed = {line.participant_id: request.form.get(f"mark-{line.participant_id}", "") for line in lines}
+    if request.form.get("unmarked") == "present":
+        # "Everyone else was here": the trainer marks the absent and saves the rest as present.
+        typed = {pid: value or "present" for pid, value in typed.items()}
     marks = [(pid, value == "present") for pid, value in typed.items() if value in ("present", "absent")]
     language = _language()
     try:
