@@ -18,9 +18,12 @@ install: $(STAMP)
 run: install
 	$(BIN)/python -m gateway run
 
-## The whole test suite (REQUIRE_SERVICES=1 makes RabbitMQ/PostgreSQL tests fail, not skip, when down)
+## The whole test suite (REQUIRE_SERVICES=1 makes RabbitMQ/PostgreSQL tests fail, not skip, when down):
+## in TEST_WORKERS parallel processes, then alone the tests that stop the broker or the database
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m serial $(PYTEST_ARGS)
 
 ## Local-services mode: each service as its own processes against local RabbitMQ and PostgreSQL
 services: install

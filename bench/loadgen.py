@@ -169,14 +169,7 @@ def _process(port: int, scripts: list[list[Job]], start: float, warmup: float, d
     results = [Result() for _ in scripts]
     threads = [threading.Thread(target=_closed_loop, args=(port, s, start, start + warmup, start + warmup + duration, r))
                for s, r in zip(scripts, results, strict=True)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    total = Result(window=duration)
-    for r in results:
-        total.merge(r)
-    out.send(total)
+    out.send(_run_all(threads, results, duration))
     out.close()
 
 
@@ -246,6 +239,11 @@ def paced(port: int, scripts: list[list[Job]], rate: float, warmup: float, durat
         conn.close()
 
     threads = [threading.Thread(target=client, args=(c,)) for c in range(n)]
+    return _run_all(threads, results, duration)
+
+
+def _run_all(threads: list[threading.Thread], results: list[Result], duration: float) -> Result:
+    """Start the client threads, wait for them, and merge what they measured."""
     for t in threads:
         t.start()
     for t in threads:

@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -26,6 +26,9 @@ def declarative_base() -> type[DeclarativeBase]:
     class Base(DeclarativeBase):
         metadata = MetaData(naming_convention=NAMING)
     return Base
+
+
+READ_ONLY = "sqlite_read_only"  # execution option: this connection only reads (see Database.reading)
 
 
 def make_engine(url: str) -> Engine:
@@ -46,8 +49,11 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn):  # take the write lock up front: no deadlocking lock upgrades
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn):
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")  # a WAL reader neither waits for nor blocks writers
+            else:  # take the write lock up front: no deadlocking lock upgrades
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -68,6 +74,12 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection that only reads: on SQLite it does not queue for the write lock."""
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+            yield conn
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

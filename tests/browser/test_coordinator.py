@@ -86,7 +86,7 @@ def test_coordinator_accepts_records_attendance_decides_the_claims_and_exports(
                        what="the accepted team on the sheet")
     for member in team.members:
         row_of(page, member.name).get_by_label("kohal" if member in attended else "puudus").check()
-    page.get_by_role("button", name="Salvesta").click()
+    page.get_by_role("button", name="Salvesta", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Salvestatud. Muudetud märkeid: 4.")
     for member in team.members:
         now = row_of(page, member.name).locator("td").nth(3)  # the "Praegu" column: what is recorded

@@ -66,7 +66,7 @@ def write_events(kit: ServiceKit, count: int, start: int = 0, sessions=None) -> 
 
 def effect_counts(kit: ServiceKit) -> tuple[int, int]:
     """(effects, distinct events with an effect)."""
-    with kit.db.engine.connect() as conn:
+    with kit.db.reading() as conn:
         total = conn.execute(select(func.count()).select_from(kit.effects)).scalar_one()
         distinct = conn.execute(select(func.count(func.distinct(kit.effects.c.event_id)))).scalar_one()
     return total, distinct
@@ -74,7 +74,7 @@ def effect_counts(kit: ServiceKit) -> tuple[int, int]:
 
 def dead_letters(kit: ServiceKit) -> list:
     t = kit.tables.dead_letters
-    with kit.db.engine.connect() as conn:
+    with kit.db.reading() as conn:
         return conn.execute(select(t).order_by(t.c.id)).all()
 
 
