@@ -202,6 +202,19 @@ def group_teams(group_id):
     return queries.waiting_list(kit(), group_id)
 
 
+def _decision(rule: str, arguments):
+    """A coordinator's decision on an application: JSON in, the change out, refusals documented."""
+    stack = [blp.route(rule, methods=["POST"]), _staff, blp.arguments(arguments), blp.response(200, schemas.ChangeOut),
+             blp.alt_response(404, **_not_found), blp.alt_response(409, **_conflict),
+             blp.alt_response(422, **_invalid)]
+
+    def decorate(view):
+        for decorator in reversed(stack):  # as if written one above the other, route first
+            view = decorator(view)
+        return view
+    return decorate
+
+
 @blp.route("/groups/<group_id>/promote", methods=["POST"])
 @_staff
 @blp.response(200, schemas.ChangeOut)
@@ -212,61 +225,31 @@ def promote(group_id):
     return decisions.promote(kit(), group_id, actor())
 
 
-@blp.route("/applications/<application_id>/accept", methods=["POST"])
-@_staff
-@blp.arguments(schemas.CityIn)
-@blp.response(200, schemas.ChangeOut)
-@blp.alt_response(404, **_not_found)
-@blp.alt_response(409, **_conflict)
-@blp.alt_response(422, **_invalid)
+@_decision("/applications/<application_id>/accept", schemas.CityIn)
 def accept(data, application_id):
     """Accept into the city's group (409 group_full, application_incomplete, not_next_on_waiting_list …)."""
     return decisions.accept(kit(), application_id, data["city"], actor())
 
 
-@blp.route("/applications/<application_id>/waitlist", methods=["POST"])
-@_staff
-@blp.arguments(schemas.CityIn)
-@blp.response(200, schemas.ChangeOut)
-@blp.alt_response(404, **_not_found)
-@blp.alt_response(409, **_conflict)
-@blp.alt_response(422, **_invalid)
+@_decision("/applications/<application_id>/waitlist", schemas.CityIn)
 def waitlist(data, application_id):
     """Put the team at the end of the city's waiting list."""
     return decisions.waitlist(kit(), application_id, data["city"], actor())
 
 
-@blp.route("/applications/<application_id>/reject", methods=["POST"])
-@_staff
-@blp.arguments(schemas.ReasonIn)
-@blp.response(200, schemas.ChangeOut)
-@blp.alt_response(404, **_not_found)
-@blp.alt_response(409, **_conflict)
-@blp.alt_response(422, **_invalid)
+@_decision("/applications/<application_id>/reject", schemas.ReasonIn)
 def reject(data, application_id):
     """Reject with a reason (the team is told it)."""
     return decisions.reject(kit(), application_id, data["reason"], actor())
 
 
-@blp.route("/applications/<application_id>/withdraw", methods=["POST"])
-@_staff
-@blp.arguments(schemas.ReasonIn)
-@blp.response(200, schemas.ChangeOut)
-@blp.alt_response(404, **_not_found)
-@blp.alt_response(409, **_conflict)
-@blp.alt_response(422, **_invalid)
+@_decision("/applications/<application_id>/withdraw", schemas.ReasonIn)
 def withdraw_application(data, application_id):
     """The whole team withdraws; if it had a place, the answer names who is next."""
     return decisions.withdraw_application(kit(), application_id, data["reason"], actor())
 
 
-@blp.route("/applications/<application_id>/members/<participant_id>/withdraw", methods=["POST"])
-@_staff
-@blp.arguments(schemas.ReasonIn)
-@blp.response(200, schemas.ChangeOut)
-@blp.alt_response(404, **_not_found)
-@blp.alt_response(409, **_conflict)
-@blp.alt_response(422, **_invalid)
+@_decision("/applications/<application_id>/members/<participant_id>/withdraw", schemas.ReasonIn)
 def withdraw_member(data, application_id, participant_id):
     """A member leaves. Not refused when the team then breaks the composition rule: see ``warnings``."""
     return decisions.withdraw_member(kit(), application_id, participant_id, data["reason"], actor())
