@@ -70,6 +70,8 @@ class Database:
         self.service = service
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_engine = self.engine.execution_options(**{READ_ONLY: True})
+        self.read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
@@ -78,8 +80,14 @@ class Database:
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         """A connection that only reads: on SQLite it does not queue for the write lock."""
-        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+        with self._read_engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """``transaction()`` for pages and queries that change nothing (same rule as ``reading``)."""
+        with self.read_sessions() as session, session.begin():
+            yield session
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -17,7 +17,7 @@ def figures(kit, user) -> list[Figure]:
     cities = user.cities_for("coordinator", "trainer")
     now = clock.now()
     today = clock.local(now).date()
-    with kit.db.sessions() as db:
+    with kit.db.read_sessions() as db:
         sessions_today = [s for s in queries.sessions(db, cities) if clock.local(s.starts_at).date() == today]
         at_risk = queries.at_risk(db, cities, now)
         groups = queries.in_cities(select(Group).where(Group.active.is_(True)), Group.city, cities)

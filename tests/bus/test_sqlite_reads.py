@@ -23,3 +23,10 @@ def test_a_reader_sees_the_last_commit_while_a_writer_holds_the_lock(db):
         writing.execute(text("INSERT INTO t VALUES (2)"))  # the write lock is held, uncommitted
         with db.reading() as conn:
             assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 1
+
+
+def test_a_read_session_does_not_wait_for_a_writer_either(db):
+    with db.transaction() as writing:
+        writing.execute(text("INSERT INTO t VALUES (2)"))
+        with db.read_session() as reading:
+            assert reading.execute(text("SELECT count(*) FROM t")).scalar_one() == 1

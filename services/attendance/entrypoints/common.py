@@ -19,7 +19,7 @@ def kit():
 @contextmanager
 def reading():
     """A session for reads; nothing is committed."""
-    with kit().db.sessions() as db:
+    with kit().db.read_sessions() as db:
         yield db
 
 

@@ -335,7 +335,7 @@ def session_for_typed_code(kit, code: str) -> str | None:
     """For a code typed in by hand: the running session whose code it is (None: no such)."""
     now = clock.now()
     secret = checkin_secret(kit.settings.secret_key)
-    with kit.db.sessions() as db:
+    with kit.db.read_sessions() as db:
         running = db.scalars(select(ScheduledSession).where(
             ScheduledSession.active.is_(True), ScheduledSession.starts_at <= now,
             ScheduledSession.ends_at > now)).all()

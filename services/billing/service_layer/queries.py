@@ -50,20 +50,20 @@ def list_claims(kit: ServiceKit, status: str | None = None) -> list[dict]:
     query = select(Claim, Employer).join(Employer, Employer.organisation_id == Claim.employer_id)
     if status:
         query = query.where(Claim.status == status)
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         rows = session.execute(query.order_by(Claim.proposed_at, Claim.claim_id)).all()
         return [_claim(claim, employer) for claim, employer in rows]
 
 
 def claims_needing_attention(kit: ServiceKit) -> list[dict]:
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         rows = session.execute(select(Claim, Employer).join(Employer, Employer.organisation_id == Claim.employer_id)
                                .where(Claim.reinstated_at.is_not(None)).order_by(Claim.proposed_at)).all()
         return [_claim(claim, employer) for claim, employer in rows]
 
 
 def get_claim(kit: ServiceKit, claim_id: str) -> dict | None:
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         claim = session.get(Claim, claim_id)
         if claim is None:
             return None
@@ -114,7 +114,7 @@ def _filtered(query, status: str | None, day: date):
 def list_invoices(kit: ServiceKit, status: str | None = None) -> dict:
     """Invoices with totals; ``status`` is issued/outstanding, overdue, paid or credited."""
     day = today()
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         invoices = [_invoice(i, day) for i in session.scalars(
             _filtered(select(Invoice), status, day).order_by(Invoice.series, Invoice.seq))]
     # Summed in Python: Decimal stays exact (SQLite would sum floats).
@@ -128,7 +128,7 @@ def invoice_summary(kit: ServiceKit) -> dict:
     """Counts and sums per status, for the index page."""
     day = today()
     summary = {}
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         invoices = [_invoice(i, day) for i in session.scalars(select(Invoice))]
     for name in INVOICE_FILTERS:
         chosen = [i for i in invoices if _matches(i, name)]
@@ -146,7 +146,7 @@ def _matches(invoice: dict, name: str) -> bool:
 
 
 def get_invoice(kit: ServiceKit, invoice_id: str) -> dict | None:
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         invoice = session.get(Invoice, invoice_id)
         if invoice is None:
             return None
@@ -173,13 +173,13 @@ def _credit_note(note: CreditNote, invoice: Invoice) -> dict:
 
 
 def get_credit_note(kit: ServiceKit, credit_note_id: str) -> dict | None:
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         note = session.get(CreditNote, credit_note_id)
         return _credit_note(note, session.get(Invoice, note.invoice_id)) if note else None
 
 
 def list_imports(kit: ServiceKit, limit: int = 50) -> list[dict]:
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         return [{"import_id": r.import_id, "filename": r.filename, "statement_ids": r.statement_ids,
                  "account_iban": r.account_iban, "matched": r.matched, "partial": r.partial,
                  "unmatched": r.unmatched, "duplicates": r.duplicates, "ignored": r.ignored,
@@ -190,7 +190,7 @@ def list_imports(kit: ServiceKit, limit: int = 50) -> list[dict]:
 
 def open_bank_entries(kit: ServiceKit) -> list[dict]:
     """Incoming money not (fully) matched to an invoice, across all imports: finance's to-do."""
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         rows = session.execute(
             select(BankEntry, Invoice.number).outerjoin(Invoice, Invoice.invoice_id == BankEntry.invoice_id)
             .where(BankEntry.outcome.not_in(("paid", "ignored")))
@@ -214,7 +214,7 @@ def export_csv(kit: ServiceKit, date_from: date | None = None, date_to: date | N
     Comma-separated, decimal point, ISO dates: what accounting imports read unambiguously.
     """
     rows = []
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         invoices = {i.invoice_id: i for i in session.scalars(select(Invoice))}
         notes = list(session.scalars(select(CreditNote)))
     for i in invoices.values():

@@ -58,7 +58,7 @@ def _summary(app: Application, positions: dict[str, int]) -> dict:
 def list_applications(kit: ServiceKit, *, edition_id: str | None = None, status: str | None = None,
                       city: str | None = None, complete: bool | None = None) -> list[dict]:
     """Filtered by status, city (placed there, or named among the preferences) and completeness."""
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         edition = _edition(db, edition_id)
         if edition is None:
             return []
@@ -84,7 +84,7 @@ def list_applications(kit: ServiceKit, *, edition_id: str | None = None, status:
 def city_counts(kit: ServiceKit, edition_id: str | None = None) -> list[dict]:
     """Per group: capacity, accepted, free places, waiting, how many undecided teams named
     the city (as first choice, among any) and who is next on the waiting list."""
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         edition = _edition(db, edition_id)
         if edition is None:
             return []
@@ -110,7 +110,7 @@ def city_counts(kit: ServiceKit, edition_id: str | None = None) -> list[dict]:
 
 
 def waiting_list(kit: ServiceKit, group_id: str) -> dict:
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         group = db.get(Group, group_id)
         if group is None:
             raise not_found("Rühma", "Group")
@@ -129,7 +129,7 @@ def waiting_list(kit: ServiceKit, group_id: str) -> dict:
 
 
 def application_detail(kit: ServiceKit, application_id: str) -> dict:
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         app = db.get(Application, application_id)
         if app is None:
             raise not_found("Taotlust", "Application")
@@ -166,7 +166,7 @@ def application_detail(kit: ServiceKit, application_id: str) -> dict:
 
 def receipt(kit: ServiceKit, application_id: str) -> dict:
     """What the applicant sees after submitting (the thank-you page, the API's 201)."""
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         app = db.get(Application, application_id)
         if app is None:
             raise not_found("Taotlust", "Application")
@@ -177,6 +177,6 @@ def receipt(kit: ServiceKit, application_id: str) -> dict:
 
 
 def receipt_by_key(kit: ServiceKit, key: str) -> dict | None:
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         application_id = db.scalar(select(Application.application_id).where(Application.idempotency_key == key))
     return receipt(kit, application_id) if application_id else None

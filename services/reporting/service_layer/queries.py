@@ -49,14 +49,14 @@ def ensure_not_anonymised(edition: Edition) -> None:
 
 
 def participants(kit, edition_id: str, group_id: str | None = None) -> tuple[Edition, list[records.Row]]:
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         edition = records.edition_of(db, edition_id)
         ensure_not_anonymised(edition)
         return edition, records.rows(db, edition, today(), group_id)
 
 
 def participant(kit, participant_id: str) -> tuple[records.Row, Edition | None, list[AttendanceDay]]:
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         row, edition = records.one(db, participant_id, today())
         days = list(db.scalars(select(AttendanceDay).where(AttendanceDay.participant_id == participant_id)
                                .order_by(AttendanceDay.day)))
@@ -65,7 +65,7 @@ def participant(kit, participant_id: str) -> tuple[records.Row, Edition | None, 
 
 def completeness(kit, edition_id: str, group_id: str | None = None) -> Completeness:
     on = today()
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         edition = records.edition_of(db, edition_id)
         ensure_not_anonymised(edition)
         lines = []
@@ -83,10 +83,10 @@ def completeness(kit, edition_id: str, group_id: str | None = None) -> Completen
 
 
 def export_log(kit, limit: int = 500) -> list[ExportLog]:
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         return list(db.scalars(select(ExportLog).order_by(ExportLog.id.desc()).limit(limit)))
 
 
 def reveal_log(kit, limit: int = 500) -> list[RevealLog]:
-    with kit.db.transaction() as db:
+    with kit.db.read_session() as db:
         return list(db.scalars(select(RevealLog).order_by(RevealLog.id.desc()).limit(limit)))
