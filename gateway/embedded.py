@@ -101,7 +101,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000, demo: bool = True) -> None:
         stop.set()
         threading.Thread(target=server.shutdown, daemon=True).start()
 
-    signal.signal(signal.SIGTERM, shutdown)
+    # SIGINT too: a shell starting `make run &` without job control ignores it otherwise.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, shutdown)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
