@@ -201,7 +201,7 @@ def resend(kit, email_id: str, actor: str | None) -> Email:
 
 
 def get(kit, email_id: str) -> Email:
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         email = session.get(Email, email_id)
         if email is None:
             raise EmailNotFound(email_id)
@@ -217,12 +217,12 @@ def listing(kit, *, status: str | None = None, template: str | None = None, reci
         query = query.where(Email.template == template)
     if recipient:
         query = query.where(Email.recipient == recipient.strip().lower())
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         return list(session.scalars(query))
 
 
 def counts(kit) -> dict[str, int]:
-    with kit.db.transaction() as session:
+    with kit.db.read_session() as session:
         return dict(session.execute(select(Email.status, func.count()).group_by(Email.status)).all())
 
 
