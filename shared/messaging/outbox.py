@@ -82,10 +82,17 @@ def _forget_pending(session: Session) -> None:
 
 
 def attach(db: Database) -> None:
-    """Make ``db``'s sessions write their pending outbox rows at commit (once per db)."""
+    """Make ``db``'s sessions write their pending outbox rows at commit (once per db).
+
+    The guard is a flag on the database, not ``event.contains``: SQLAlchemy's event registry
+    is keyed by ``id()`` of the sessionmaker's class, and a collected class's id is reused,
+    so ``contains`` can answer yes for a new sessionmaker that has no listener at all.
+    """
+    if getattr(db, "_outbox_attached", False):
+        return
     for name, hook in (("before_commit", write_pending), ("after_rollback", _forget_pending)):
-        if not event.contains(db.sessions, name, hook):
-            event.listen(db.sessions, name, hook)
+        event.listen(db.sessions, name, hook)
+    db._outbox_attached = True
 
 
 class Outbox:

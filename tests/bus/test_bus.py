@@ -183,3 +183,20 @@ def test_events_published_by_a_failing_handler_are_dropped_and_the_others_keep_t
         forwarded = [json.loads(body)["payload"]["session_id"]
                      for body in db.execute(select(outbox.c.body).order_by(outbox.c.id)).scalars()]
     assert forwarded == [f"fwd-{s}" for s in sessions if not s.startswith("boom")]
+
+
+def test_every_new_database_writes_its_outbox_rows_after_old_ones_were_collected(tmp_path):
+    """Regression: the outbox hook was guarded by ``event.contains``, whose registry is keyed
+    by ``id()`` — a new sessionmaker whose class reused a collected one's id was taken as
+    hooked, and its events vanished (seen as a flaky enrolment test after ~1,000 tests)."""
+    import gc
+
+    for n in range(40):
+        kit = probe.producer(f"sqlite:///{tmp_path}/db{n}.sqlite", f"sqlite-bus:///{tmp_path}/bus.sqlite")
+        probe.write_events(kit, 1)
+        with kit.db.reading() as conn:
+            rows = conn.execute(select(kit.tables.outbox.c.id)).all()
+        assert len(rows) == 1, f"database {n}: its event was not written to the outbox"
+        kit.db.engine.dispose()
+        del kit, conn
+        gc.collect()
