@@ -15,7 +15,7 @@ from gateway import accounts, dashboard
 from shared import auth, i18n
 from shared.config import SERVICES, Settings
 from shared.observability import configure_logging
-from shared.web import NAV, client_address, csrf, install_error_handlers, install_rate_limits, t
+from shared.web import client_address, csrf, install_error_handlers, install_rate_limits, layout_context, t
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger(__name__)
@@ -61,10 +61,7 @@ def create_app(test_config: dict | None = None, db=None, summaries=None) -> Flas
     app.extensions["summaries"] = summaries or dashboard.HttpSource()
     app.after_request(i18n.remember_language)
 
-    @app.context_processor
-    def layout_context():
-        return {"current_user": auth.current_user(), "nav": NAV, "service": "gateway",
-                "lang": i18n.select_locale(), "t": t}
+    app.context_processor(lambda: layout_context("gateway"))
 
     @app.route("/auth/login", methods=["GET", "POST"])
     def login():

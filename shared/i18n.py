@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -20,6 +21,13 @@ def select_locale() -> str:
     if cookie in LANGUAGES:
         return cookie
     return DEFAULT
+
+
+def switch_to(language: str) -> str:
+    """The current page in ``language``: the same path and query, only ``lang`` changed
+    (a filtered list stays filtered when the user switches language)."""
+    query = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"] + [("lang", language)]
+    return "?" + urlencode(query)
 
 
 def remember_language(response):

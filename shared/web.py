@@ -99,20 +99,19 @@ def create_service_app(kit: ServiceKit, import_name: str, *, title: str, root: P
     _install_error_handlers(app)
     _install_health_and_metrics(app, kit)
 
-    @app.context_processor
-    def layout_context():
-        return {"current_user": auth.current_user(), "nav": NAV, "service": kit.name,
-                "lang": i18n.select_locale(), "t": _pick}
+    app.context_processor(lambda: layout_context(kit.name))
     return app, api
 
 
-def _pick(et: str, en: str) -> str:
-    """Inline bilingual text for short labels: ``{{ t('Salvesta', 'Save') }}``."""
-    return en if i18n.select_locale() == "en" else et
+def layout_context(service: str) -> dict:
+    """What shared/layout.html needs on every page, of a service or of the gateway."""
+    return {"current_user": auth.current_user(), "nav": NAV, "service": service,
+            "lang": i18n.select_locale(), "switch_language": i18n.switch_to, "t": t}
 
 
 def t(et: str, en: str) -> str:
-    return _pick(et, en)
+    """Inline bilingual text for short labels: ``{{ t('Salvesta', 'Save') }}``."""
+    return en if i18n.select_locale() == "en" else et
 
 
 def _install_request_hooks(app: Flask, kit: ServiceKit) -> None:
