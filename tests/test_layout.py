@@ -1,6 +1,7 @@
 """The common layout every page extends: the language switch keeps the page the user is on."""
 from __future__ import annotations
 
+
 def test_switching_language_keeps_the_filters_of_the_page(embedded_stack):
     h = embedded_stack.harness("enrolment")
     h.login("coordinator")
