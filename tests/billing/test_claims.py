@@ -75,6 +75,25 @@ def test_the_coordinator_may_lower_the_amount_but_never_raise_it_above_the_cap(b
     assert approved == {"claim_id": claim_id, "participant_id": "p-1", "amount_gross": "500.00", "currency": "EUR"}
 
 
+def test_the_coordinator_may_not_raise_a_claim_above_its_proposal_even_below_the_cap(billing):
+    h = billing
+    claim_id = propose(h, days_held=1)  # one day held: 256.00 proposed, the cap is 768.00
+    h.login("coordinator")
+
+    for amount in ("768.00", "256.01"):
+        above = h.client.post(f"/api/claims/{claim_id}/approve", json={"amount": amount})
+        assert above.status_code == 422, amount
+        message = above.get_json()["errors"]["json"]["amount"][0]
+        assert "above the proposed €256.00" in message
+    claim = h.client.get(f"/api/claims/{claim_id}").get_json()
+    assert (claim["status"], claim["amount"]) == ("proposed", None)
+    assert [d["action"] for d in claim["decisions"]] == []
+    assert h.payloads("billing.claim.approved") == []
+
+    exact = h.client.post(f"/api/claims/{claim_id}/approve", json={"amount": "256.00"})
+    assert exact.status_code == 200 and exact.get_json()["amount"] == "256.00"
+
+
 def test_approving_without_an_amount_takes_the_proposal(billing):
     h = billing
     claim_id = approved_claim(h, days_held=2)

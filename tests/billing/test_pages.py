@@ -54,6 +54,22 @@ def test_the_coordinator_lowers_a_claim_through_the_form_and_sees_errors_next_to
     assert "Nõue kinnitatud: 500,00 €" in text(h.client.get(page))
 
 
+def test_the_form_refuses_an_amount_above_the_proposal_next_to_the_field(billing):
+    h = billing
+    claim_id = propose(h, days_held=1)
+    h.login("coordinator")
+    page = f"/claims/{claim_id}"
+    token = h.csrf_token(page)
+
+    raised = h.client.post(f"{page}/approve", data={"csrf_token": token, "amount": "768,00"})
+    assert raised.status_code == 422
+    assert field_error(text(raised))[0].startswith("Nõude summa 768,00 € ületab pakutud summat 256,00 €")
+    english = h.client.post(f"{page}/approve?lang=en", data={"csrf_token": token, "amount": "300"})
+    assert english.status_code == 422
+    assert field_error(text(english))[0].startswith("Claim amount €300.00 is above the proposed €256.00")
+    assert h.client.get(f"/api/claims/{claim_id}").get_json()["status"] == "proposed"
+
+
 def test_waiving_through_the_form_needs_a_reason(billing):
     h = billing
     claim_id = propose(h)

@@ -131,10 +131,12 @@ def _check_positive_cents(value: object, what: str, what_et: str, *, allow_zero:
         )
 
 
-def check_approved_amount(amount: Decimal, cap: Decimal = CLAIM_CAP) -> Decimal:
+def check_approved_amount(amount: Decimal, cap: Decimal = CLAIM_CAP, proposed: Decimal | None = None) -> Decimal:
     """Validate the amount a coordinator approves and return it in cents (e.g. 500 → 500.00).
 
-    Zero is refused on purpose: not claiming is a waiver, which needs a reason.
+    Zero is refused on purpose: not claiming is a waiver, which needs a reason. The
+    coordinator may lower the proposal, never raise it: the proposal is the cost actually
+    incurred (days held × rate), so more would claim costs that never were.
     """
     _check_positive_cents(amount, "claim amount", "nõude summa", allow_zero=False)
     if amount > cap:
@@ -144,5 +146,15 @@ def check_approved_amount(amount: Decimal, cap: Decimal = CLAIM_CAP) -> Decimal:
             f"nõude summa {format_money_et(amount)} ületab ülempiiri {format_money_et(cap)} (koos käibemaksuga)",
             amount=amount,
             cap=cap,
+        )
+    if proposed is not None and amount > proposed:
+        raise ClaimError(
+            "claim.amount_above_proposal",
+            f"claim amount {format_money_en(amount)} is above the proposed {format_money_en(proposed)} "
+            f"(the costs incurred); it may only be lowered",
+            f"nõude summa {format_money_et(amount)} ületab pakutud summat {format_money_et(proposed)} "
+            f"(tehtud kulud); summat võib ainult vähendada",
+            amount=amount,
+            proposed=proposed,
         )
     return round_to_cent(amount)

@@ -106,7 +106,8 @@ def get_claim(claim_id):
 @errors(401, 403, 404, 409, 422)
 @blp.doc(security=SECURITY)
 def approve_claim(args, claim_id):
-    """Approve the proposed amount or a lower one (never above the cap); publishes billing.claim.approved."""
+    """Approve the proposed amount or a lower one (never above the proposal or the cap); publishes
+    billing.claim.approved."""
     try:
         claims.approve_claim(_kit(), claim_id, _actor(), amount=args.get("amount"), note=args.get("note", ""))
     except BillingError as exc:

@@ -212,14 +212,15 @@ def _locked_claim(session: Session, claim_id: str) -> Claim:
 
 def approve_claim(kit: ServiceKit, claim_id: str, actor: str, amount: Decimal | None = None,
                   note: str = "") -> Decimal:
-    """Approve the proposed amount, or a lower one; never above the cap (ClaimError)."""
+    """Approve the proposed amount, or a lower one; never above the proposal or the cap."""
     with kit.unit_of_work() as uow:
         claim = _locked_claim(uow.session, claim_id)
         if claim.status not in DECIDABLE:
             raise Conflict("claim.not_decidable", f"the claim is {claim.status} and cannot be approved",
                            f"nõue on olekus {claim.status} ja seda ei saa kinnitada")
         try:
-            approved = check_approved_amount(claim.proposed_amount if amount is None else amount, claim.cap)
+            approved = check_approved_amount(claim.proposed_amount if amount is None else amount, claim.cap,
+                                             proposed=claim.proposed_amount)
         except ClaimError as exc:
             raise InvalidInput(exc.key, exc.message, exc.message_et, field="amount") from None
         claim.amount, claim.status = approved, "approved"

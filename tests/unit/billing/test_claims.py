@@ -118,3 +118,12 @@ def test_above_cap_message_names_both_amounts():
 def test_a_lower_cap_can_be_passed():
     with pytest.raises(ClaimError):
         check_approved_amount(Decimal("512.01"), cap=Decimal("512.00"))
+
+
+def test_an_amount_above_the_proposal_is_refused_even_below_the_cap():
+    with pytest.raises(ClaimError) as caught:
+        check_approved_amount(Decimal("300"), proposed=Decimal("256.00"))
+    assert caught.value.key == "claim.amount_above_proposal"
+    assert "300,00 €" in caught.value.message_et and "256,00 €" in caught.value.message_et
+    assert check_approved_amount(Decimal("256"), proposed=Decimal("256.00")) == Decimal("256.00")
+    assert check_approved_amount(Decimal("100.5"), proposed=Decimal("256.00")) == Decimal("100.50")
