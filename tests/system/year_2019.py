@@ -149,7 +149,17 @@ INVALID = {
                                  {"intends_to_delegate": {"delegation_not_confirmed"}}),
     "a city without a group": (_broken(99, _set("preferred_cities", ["Narva"])),
                                {"preferred_cities.0": {"unknown_city"}}),
+    "no city at all": (_broken(89, _set("preferred_cities", [])), {"preferred_cities": {"no_preferred_city"}}),
+    "a registry code of seven digits": (_broken(88, _set("organisations.0.registry_code", "7512345")),
+                                        {"organisations.0.registry_code": {"registry_code_length"}}),
+    "a member's e-mail without a domain": (_broken(87, _set("members.1.email", "vigane87.m1@")),
+                                           {"members.1.email": {"invalid_email"}}),
+    "a member of an organisation not in the application": (
+        _broken(86, _set("members.3.organisation_key", "sa")),
+        {"members.3.organisation_key": {"unknown_organisation"}, "members": {"too_few_ngo_members"}}),
 }
+# And one valid application sent after the deadline (01.03 23:59:59): refused, nothing stored.
+TOO_LATE = _broken(85, lambda data: None)
 
 
 def personal_code(person: tuple[int, int]) -> str:
@@ -172,4 +182,67 @@ def esf_answers(person: tuple[int, int]) -> dict:
         "minority": answer({"declined": MINORITY_DECLINED}),
         "homeless": "no", "rural_area": "yes" if person[0] % 3 == 0 else "no",
         "county": "Pärnu maakond", "municipality": "Pärnu linn", "consent": "y",
+    }
+
+
+DAY_ONE = {"Pärnu": date(2019, 4, 9), "Tartu": date(2019, 4, 11), "Rakvere": date(2019, 4, 16),
+           "Tallinn": date(2019, 4, 17)}
+ENTERED = [person for person in FINAL_PEOPLE if person != B]   # B never came
+COMPLETED = [person for person in ENTERED if person not in (F, C, D, G)]
+INDICATOR_COLUMNS = ("total", "women", "men", "non_binary", "sex_unknown", "unknown", "declined")
+
+
+def entry_date(person: tuple[int, int]) -> date:
+    """The first day attended: the own group's day I, but A made it up in Tartu."""
+    if person == A:
+        return DAY_ONE["Tartu"]
+    return next(DAY_ONE[city] for city, teams in FINAL_TEAMS.items() if person[0] in teams)
+
+
+def age_at_entry(person: tuple[int, int]) -> int:
+    born, entered = ik.get_birth_date(personal_code(person)), entry_date(person)
+    return entered.year - born.year - ((entered.month, entered.day) < (born.month, born.day))
+
+
+def expected_indicators() -> dict[str, tuple[int, ...]]:
+    """Every ESF+ indicator of the edition at the end of the year, derived from the story:
+    code -> INDICATOR_COLUMNS. The three without ESF data have no known sex and are "unknown"
+    in every indicator that needs their answers."""
+    def count(people, *, unknown=0, declined=0) -> tuple[int, ...]:
+        known = [p for p in people if p in ESF_GIVEN]
+        women = sum(1 for p in known if woman(p[1]))
+        return (len(people), women, len(known) - women, 0, len(people) - len(known), unknown, declined)
+
+    given = [p for p in ENTERED if p in ESF_GIVEN]
+    unknown = len(ENTERED) - len(given)
+
+    def answered(test, question: str | None = None) -> tuple[int, ...]:
+        declined = [p for p in given if question and esf_answers(p)[question] == "declined"]
+        return count([p for p in given if p not in declined and test(p)], unknown=unknown, declined=len(declined))
+
+    def answer(question: str, value: str):
+        return lambda p: esf_answers(p)[question] == value
+
+    def age(low: int, high: int):
+        return lambda p: low <= age_at_entry(p) <= high
+
+    def isced(low: int, high: int):
+        return lambda p: low <= int(esf_answers(p)["isced"]) <= high
+
+    never = lambda p: False  # noqa: E731 - the story has nobody unemployed, inactive, …
+    entities = (len(FINAL_TEAMS) * 7, 0, 0, 0, 0, 0, 0)  # one local government and one NGO per team
+    return {
+        "EECO01": count(ENTERED),
+        "EECO02": answered(never), "EECO03": answered(never), "EECO04": answered(never),
+        "EECO05": answered(answer("employment_status", "employed")),
+        "EECO06": answered(age(0, 17)), "EECO07": answered(age(18, 29)), "EECO08": answered(age(55, 200)),
+        "EECO09": answered(isced(0, 2)), "EECO10": answered(isced(3, 4)), "EECO11": answered(isced(5, 8)),
+        "EECO12": answered(answer("disability", "yes"), "disability"),
+        "EECO13": answered(answer("third_country_national", "yes")),
+        "EECO14": answered(answer("foreign_background", "yes")),
+        "EECO15": answered(answer("minority", "yes"), "minority"),
+        "EECO16": answered(answer("homeless", "yes")),
+        "EECO17": answered(answer("rural_area", "yes")),
+        "EECO18": entities, "PS-NGO": entities,
+        "PS-COMPLETED": count(COMPLETED),
     }
