@@ -6,9 +6,9 @@ the work queue of the delivery job and the coordinator's outbox page.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import UtcDateTime, declarative_base
@@ -79,6 +79,10 @@ class Participant(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     esf_completed: Mapped[bool] = mapped_column(Boolean, default=False)
     esf_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Reporting's ESF data deadline (reporting.esf_data.requested) and that event's time:
+    # the request waits for it, the reminder counts back from it; an older event never wins.
+    esf_deadline: Mapped[date | None] = mapped_column(Date)
+    esf_deadline_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     @property
     def full_name(self) -> str:
