@@ -214,3 +214,19 @@ def test_every_main_page_for_review(office, new_context, screenshots):
         page.get_by_role("link", name=link, exact=True).first.click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
         page.screenshot(path=screenshots / f"{name}.png", full_page=True)
+
+
+PHONE_PAGES = ["dashboard", "applications", "attendance-sessions", "claims", "email-outbox", "esf-reporting"]
+
+
+def test_staff_pages_fit_a_phone(office, new_context, screenshots):
+    """390×844, as a coordinator on the road: the layout wraps (navigation, user, language)
+    and no page scrolls sideways as a whole; wide tables scroll inside their own box."""
+    page = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True).new_page()
+    flows.sign_in(page, office)
+    for name, path, _heading in (p for p in MAIN_PAGES if p[0] in PHONE_PAGES):
+        assert page.goto(path).status == 200, path
+        expect(page.get_by_role("link", name="English")).to_be_visible()
+        page.screenshot(path=screenshots / f"phone-{name}.png", full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than the phone's screen"
