@@ -2,7 +2,10 @@
 
 Defaults follow DOMAIN.md (Dropout cost recovery): €256.00 per day held, capped at €768.00
 incl. VAT, invoices due in 14 days, VAT applies. The seller details print on every invoice
-(VAT Act § 37), so production must set them; the defaults only make embedded mode work.
+(VAT Act § 37), so production must set them; the defaults are placeholders that only make
+embedded mode work. Running in production shape (PostgreSQL or RabbitMQ) with a placeholder
+seller name, registry code or VAT number, billing starts (claims are still proposed) but
+refuses to issue invoices, with a 409 naming the settings to set.
 
     BILLING_SELLER_NAME, _ADDRESS, _REGISTRY_CODE, _VAT_NUMBER, _IBAN, _BANK, _EMAIL
     BILLING_DAILY_RATE=256.00  BILLING_CAP=768.00  BILLING_DUE_DAYS=14  BILLING_VAT_APPLIES=true
@@ -13,7 +16,7 @@ incl. VAT, invoices due in 14 days, VAT applies. The seller details print on eve
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
 from services.billing.domain.claims import CLAIM_CAP, DAILY_RATE
@@ -22,6 +25,25 @@ from shared.config import Settings
 
 _SERIES = re.compile(r"^[A-Z0-9]{1,10}$")
 _STAGE = re.compile(r"^[a-z_]{1,30}$")
+
+
+# The defaults of the seller's § 37 particulars: fine for a trial, never on a real invoice.
+PLACEHOLDER_SELLER = {
+    "name": "MTÜ Koosloome Arenduskeskus",
+    "address": "Narva mnt 7, 10117 Tallinn",
+    "registry_code": "80000008",
+    "vat_number": "EE100000001",
+    "iban": "EE382200221020145685",
+    "bank": "Swedbank",
+    "email": "arved@example.ee",
+}
+# Those a production invoice must not print as the placeholder (or empty).
+REQUIRED_SELLER = ("name", "registry_code", "vat_number")
+
+
+def production_shape(settings: Settings) -> bool:
+    """PostgreSQL or RabbitMQ: not the embedded trial on SQLite files."""
+    return settings.on_rabbitmq or not settings.database_url.startswith("sqlite")
 
 
 class ConfigError(ValueError):
@@ -58,6 +80,11 @@ class BillingConfig:
     reminder_stages: tuple[ReminderStage, ...]
     currency: str = "EUR"
 
+    def placeholder_seller_settings(self) -> list[str]:
+        """The BILLING_SELLER_* settings still at their placeholder (or empty)."""
+        return [f"BILLING_SELLER_{key.upper()}" for key in REQUIRED_SELLER
+                if getattr(self.seller, key) in ("", PLACEHOLDER_SELLER[key])]
+
     @classmethod
     def from_settings(cls, settings: Settings) -> BillingConfig:
         extra = settings.extra or {}
@@ -65,15 +92,8 @@ class BillingConfig:
         def text(key: str, default: str) -> str:
             return str(extra.get(key, default)).strip()
 
-        seller = Seller(
-            name=text("seller_name", "MTÜ Koosloome Arenduskeskus"),
-            address=text("seller_address", "Narva mnt 7, 10117 Tallinn"),
-            registry_code=text("seller_registry_code", "80000008"),
-            vat_number=text("seller_vat_number", "EE100000001"),
-            iban=text("seller_iban", "EE382200221020145685").replace(" ", ""),
-            bank=text("seller_bank", "Swedbank"),
-            email=text("seller_email", "arved@example.ee"),
-        )
+        seller = Seller(**{key: text(f"seller_{key}", default) for key, default in PLACEHOLDER_SELLER.items()})
+        seller = replace(seller, iban=seller.iban.replace(" ", ""))
         return cls(
             seller=seller,
             daily_rate=_money(text("daily_rate", str(DAILY_RATE)), "BILLING_DAILY_RATE"),

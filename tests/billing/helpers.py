@@ -26,6 +26,17 @@ NGO = {
     "billing_email": "raamatupidamine@onnetee.ee",
     "address": "Rüütli 1, 51007 Tartu",
 }
+# Real-looking seller details: on PostgreSQL + RabbitMQ (production shape) billing refuses to
+# issue invoices with the placeholder defaults.
+SELLER = {"seller_name": "MTÜ Arenguprogrammi Korraldaja", "seller_registry_code": "80312345",
+          "seller_vat_number": "EE102345678"}
+
+
+def billing_harness(stack, **extra):
+    """The billing service on ``stack`` with a configured seller (and any other BILLING_* setting)."""
+    return stack.harness("billing", extra={**SELLER, **extra})
+
+
 # Pärnu's day II was 30.04.2019: a participant who then missed day II past its make-up
 # window drops out on 2 May (after Tartu's day II), with two days held.
 DROPOUT_2019 = datetime(2019, 5, 2, 17, 0, tzinfo=TALLINN)

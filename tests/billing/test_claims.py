@@ -7,7 +7,15 @@ import pytest
 from sqlalchemy import func, select
 
 from services.billing.adapters.models import Claim
-from tests.billing.helpers import DROPOUT_2019, EMPLOYER, approved_claim, deliver_at, dropout, propose
+from tests.billing.helpers import (
+    DROPOUT_2019,
+    EMPLOYER,
+    approved_claim,
+    billing_harness,
+    deliver_at,
+    dropout,
+    propose,
+)
 
 
 def claim_count(h) -> int:
@@ -40,7 +48,7 @@ def test_a_dropout_after_day_n_proposes_the_days_held_at_the_daily_rate(billing,
 
 
 def test_the_proposal_never_exceeds_the_cap(stack):
-    h = stack.harness("billing", extra={"daily_rate": "300.00"})
+    h = billing_harness(stack, daily_rate="300.00")
     try:
         claim_id = propose(h, days_held=3)
         assert h.payloads("billing.claim.proposed")[0]["amount_gross"] == "768.00"  # not 900.00

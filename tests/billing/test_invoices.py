@@ -6,11 +6,22 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 
+from services.billing.adapters.models import Employer
 from services.billing.domain.reference import is_valid_reference
 from shared import clock, links
 from shared.events.registry import spec_for
-from tests.billing.helpers import EMPLOYER, NGO, TALLINN, approved_claim, issued_invoice, pdf_text, set_day
+from tests.billing.helpers import (
+    EMPLOYER,
+    NGO,
+    TALLINN,
+    approved_claim,
+    billing_harness,
+    issued_invoice,
+    pdf_text,
+    set_day,
+)
 
 
 def test_an_invoice_for_a_2019_dropout_splits_768_into_640_net_and_128_vat_at_20_percent(billing):
@@ -62,10 +73,69 @@ def test_the_rate_is_the_one_on_the_date_of_supply_not_of_issue(billing):
 
 
 def test_without_vat_the_whole_amount_is_net(stack):
-    h = stack.harness("billing", extra={"vat_applies": "false"})
+    h = billing_harness(stack, vat_applies="false")
     try:
         invoice = issued_invoice(h, days_held=1)
         assert (invoice["amount_net"], invoice["vat_rate"], invoice["vat_amount"]) == ("256.00", "0.00", "0.00")
+    finally:
+        h.close()
+
+
+def test_an_employer_without_an_address_or_registry_code_is_not_invoiced_and_spends_no_number(billing):
+    h = billing
+    claim_id = approved_claim(h, employer={**EMPLOYER, "address": ""})  # enrolment never sent one
+    refused = h.client.post("/api/invoices", json={"claim_id": claim_id})
+    assert refused.status_code == 409
+    assert "Pärnu Linnavalitsus has no address" in refused.get_json()["message"]
+    assert "VAT Act § 37" in refused.get_json()["message"]
+    assert h.client.get("/api/invoices").get_json()["items"] == []
+    assert h.payloads("billing.invoice.issued") == []
+    assert h.client.get(f"/api/claims/{claim_id}").get_json()["status"] == "approved"
+
+    with h.kit.db.transaction() as session:  # a registry code lost too (older data)
+        session.execute(update(Employer).values(registry_code=""))
+    refused = h.client.post("/api/invoices", json={"claim_id": claim_id})
+    assert refused.status_code == 409
+    assert "has no address and no registry code" in refused.get_json()["message"]
+
+    # enrolment's next event carries the employer's particulars: now it is invoiced, as number 1
+    h.deliver("enrolment.application.accepted", {
+        "application_id": "a-1", "edition_id": "e-2019", "group_id": "g-parnu", "city": "Pärnu",
+        "team_name": "Pärnu koosloojad", "contact_email": "x@parnu.ee", "organisations": [EMPLOYER],
+        "members": [{"participant_id": "p-1", "first_name": "Mari", "last_name": "Maasikas",
+                     "email": "mari@parnu.ee", "organisation_id": EMPLOYER["organisation_id"]}]})
+    issued = h.client.post("/api/invoices", json={"claim_id": claim_id})
+    assert issued.status_code == 201, issued.get_json()
+    invoice = issued.get_json()
+    assert (invoice["number"], invoice["buyer"]["address"], invoice["buyer"]["registry_code"]) == (
+        "PO-00001", EMPLOYER["address"], EMPLOYER["registry_code"])
+
+
+def test_placeholder_seller_details_issue_no_invoice_in_production_shape(stack):
+    """Embedded (SQLite) is a trial and may print the placeholders; PostgreSQL + RabbitMQ may not."""
+    h = stack.harness("billing")  # no BILLING_SELLER_* set
+    try:
+        claim_id = approved_claim(h)
+        response = h.client.post("/api/invoices", json={"claim_id": claim_id})
+        if stack.kind == "embedded":
+            assert response.status_code == 201
+            return
+        assert response.status_code == 409
+        message = response.get_json()["message"]
+        assert "set BILLING_SELLER_NAME, BILLING_SELLER_REGISTRY_CODE, BILLING_SELLER_VAT_NUMBER" in message
+        assert h.payloads("billing.invoice.issued") == []
+        h.login("finance")
+        page = f"/claims/{claim_id}"
+        html = h.client.post(f"{page}/invoice", data={"csrf_token": h.csrf_token(page)}).get_data(as_text=True)
+        assert "müüja andmed on näidisväärtused" in html.lower()
+    finally:
+        h.close()
+    # Only the three still at the placeholder are named.
+    h = stack.harness("billing", extra={"seller_name": "MTÜ Päris Nimi", "seller_vat_number": "EE102345678"})
+    try:
+        response = h.client.post("/api/invoices", json={"claim_id": approved_claim(h)})
+        assert response.status_code == 409
+        assert response.get_json()["message"].endswith("set BILLING_SELLER_REGISTRY_CODE before issuing invoices")
     finally:
         h.close()
 

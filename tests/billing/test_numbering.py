@@ -11,7 +11,7 @@ from services.billing.domain.reference import is_valid_reference
 from services.billing.service_layer import invoices as invoice_use_cases
 from shared import auth
 from shared.testing.harness import session_cookie
-from tests.billing.helpers import approved_claim, set_day
+from tests.billing.helpers import approved_claim, billing_harness, set_day
 
 CLAIMS = 20
 
@@ -27,7 +27,7 @@ def test_invoices_issued_at_the_same_moment_get_numbers_1_to_n_without_gaps_or_d
                                                                                           monkeypatch):
     """On PostgreSQL: ten threads issue invoices for 20 claims, each claim asked for twice."""
     set_day(2019, 5, 10)
-    h = rabbitmq_stack.harness("billing")
+    h = billing_harness(rabbitmq_stack)
     try:
         assert h.kit.db.dialect == "postgresql"
         claim_ids = [approved_claim(h, f"p-{n}", application=f"a-{n}", days_held=1 + n % 3) for n in range(CLAIMS)]

@@ -1,7 +1,7 @@
 """Issue 5, point 5: the periodic tick publishes billing.invoice.overdue once per invoice and stage."""
 from __future__ import annotations
 
-from tests.billing.helpers import EMPLOYER, issued_invoice, set_day
+from tests.billing.helpers import EMPLOYER, billing_harness, issued_invoice, set_day
 
 
 def stages(h) -> list[str]:
@@ -79,7 +79,7 @@ def test_paid_and_credited_invoices_get_no_reminder(billing):
 
 def test_reminder_stages_are_configurable(stack):
     set_day(2019, 5, 10)
-    h = stack.harness("billing", extra={"reminder_stages": "overdue:1,collection:30", "due_days": "7"})
+    h = billing_harness(stack, reminder_stages="overdue:1,collection:30", due_days="7")
     try:
         invoice = issued_invoice(h)
         assert invoice["due_date"] == "2019-05-17"

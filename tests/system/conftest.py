@@ -13,8 +13,12 @@ def smtp():
 
 
 @pytest.fixture
-def programme(tmp_path, rabbitmq_vhost, smtp):
+def programme(tmp_path, rabbitmq_vhost, smtp, monkeypatch):
     """Every service as separate processes on RabbitMQ and PostgreSQL."""
+    # Production shape: billing issues no invoice with its placeholder seller details.
+    monkeypatch.setenv("BILLING_SELLER_NAME", "MTÜ Arenguprogrammi Korraldaja")
+    monkeypatch.setenv("BILLING_SELLER_REGISTRY_CODE", "80312345")
+    monkeypatch.setenv("BILLING_SELLER_VAT_NUMBER", "EE102345678")
     services.need("127.0.0.1", 5432, "PostgreSQL")
     url = amqp_url(rabbitmq_vhost)
     delete_queues(url)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.billing.adapters.models import Claim, ClaimDecision, CreditNote, Employer, Invoice, Payment
 from services.billing.adapters.repository import next_number
+from services.billing.config import BillingConfig, production_shape
 from services.billing.domain.money import has_at_most_two_decimals
 from services.billing.domain.reference import reference_number
 from services.billing.domain.vat import VatError, split_gross_on
@@ -51,6 +52,26 @@ def _describe(claim: Claim) -> str:
             f"Training cost recovery for a participant who dropped out")
 
 
+def _check_particulars(kit: ServiceKit, cfg: BillingConfig, employer: Employer) -> None:
+    """VAT Act § 37: an invoice without the seller's or the buyer's particulars is not issued
+    (so no number of the unbroken series is spent on it)."""
+    placeholders = cfg.placeholder_seller_settings() if production_shape(kit.settings) else []
+    if placeholders:
+        names = ", ".join(placeholders)
+        raise Conflict("invoice.seller_placeholder",
+                       f"the seller's details are placeholders; set {names} before issuing invoices",
+                       f"müüja andmed on näidisväärtused; enne arvete esitamist tuleb seadistada {names}")
+    missing_en = [en for value, en in ((employer.address, "address"), (employer.registry_code, "registry code"))
+                  if not (value or "").strip()]
+    if missing_en:
+        missing_et = ["aadress" if item == "address" else "registrikood" for item in missing_en]
+        raise Conflict("invoice.buyer_incomplete",
+                       f"the buyer {employer.name} has no {' and no '.join(missing_en)}; "
+                       f"an invoice needs them (VAT Act § 37); they come from the application in enrolment",
+                       f"ostjal {employer.name} puudub {' ja '.join(missing_et)}; arvel peavad need olema "
+                       f"(KMS § 37); need tulevad registreerimise avaldusest")
+
+
 def issue_invoice(kit: ServiceKit, claim_id: str, actor: str) -> str:
     """Invoice an approved claim to the participant's employer; returns the invoice id."""
     cfg = config(kit)
@@ -65,6 +86,7 @@ def issue_invoice(kit: ServiceKit, claim_id: str, actor: str) -> str:
                            f"only an approved claim can be invoiced; this one is {claim.status}",
                            f"arve saab esitada ainult kinnitatud nõude kohta; see on olekus {claim.status}")
         employer = session.get(Employer, claim.employer_id)
+        _check_particulars(kit, cfg, employer)
         supply_date = claim.dropped_out_on  # the training was supplied up to the dropout
         try:
             split = split_gross_on(claim.amount, supply_date, vat_applies=cfg.vat_applies, table=cfg.vat_rates)
