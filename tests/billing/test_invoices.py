@@ -77,6 +77,15 @@ def test_without_vat_the_whole_amount_is_net(stack):
     try:
         invoice = issued_invoice(h, days_held=1)
         assert (invoice["amount_net"], invoice["vat_rate"], invoice["vat_amount"]) == ("256.00", "0.00", "0.00")
+        # The PDF says why there is no VAT instead of a bare "0 %" (on the credit note too).
+        text = " ".join(pdf_text(h.client.get(f"/api/invoices/{invoice['invoice_id']}/pdf").data).split())
+        assert "Käibemaksu ei lisata: hüvitis ei ole käibemaksuga maksustatav." in text
+        assert "No VAT is added" in text and "Käibemaks (ei rakendata)" in text
+        assert "0 %" not in text and "0,00 %" not in text
+        credited = h.client.post(f"/api/invoices/{invoice['invoice_id']}/credit-note", json={"reason": "Viga"})
+        note_pdf = h.client.get(credited.get_json()["credit_note"]["pdf_url"]).data
+        note_text = " ".join(pdf_text(note_pdf).split())
+        assert "Käibemaksu ei lisata" in note_text and "0 %" not in note_text
     finally:
         h.close()
 

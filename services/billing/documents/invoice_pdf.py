@@ -102,6 +102,8 @@ class InvoiceDocument:
     reference_number: str
     currency: str = "EUR"
     notes: str = ""
+    # Why no VAT is charged (VAT not applied): printed instead of a bare "0 %".
+    vat_note: str = ""
 
     def __post_init__(self) -> None:
         _check_totals(self.lines, self.amount_net, self.vat_amount, self.amount_gross)
@@ -126,6 +128,7 @@ class CreditNoteDocument:
     currency: str = "EUR"
     reason: str = ""
     notes: str = ""
+    vat_note: str = ""
 
     def __post_init__(self) -> None:
         _check_totals(self.lines, self.amount_net, self.vat_amount, self.amount_gross)
@@ -257,7 +260,7 @@ class _Layout:
         )
         return table
 
-    def lines(self, lines: Sequence[Line], currency: str, sign: int) -> Table:
+    def lines(self, lines: Sequence[Line], currency: str, sign: int, vat_applied: bool = True) -> Table:
         def money(amount: Decimal) -> Paragraph:
             return self.para(format_money_et(sign * amount, currency), self.body_right)
 
@@ -272,7 +275,7 @@ class _Layout:
             [
                 self.para(line.description),
                 money(line.net),
-                self.para(format_rate(line.vat_rate), self.body_right),
+                self.para(format_rate(line.vat_rate) if vat_applied else "—", self.body_right),
                 money(line.vat),
                 money(line.gross),
             ]
@@ -303,10 +306,14 @@ class _Layout:
         def money(amount: Decimal, style: ParagraphStyle) -> Paragraph:
             return self.para(format_money_et(sign * amount, document.currency), style)
 
-        rate = format_rate(document.vat_rate)
+        if document.vat_note:
+            vat_et, vat_en = "Käibemaks (ei rakendata)", "VAT (not applied)"
+        else:
+            rate = format_rate(document.vat_rate)
+            vat_et, vat_en = f"Käibemaks {rate}", f"VAT {rate}"
         rows = [
             [self.label("Summa käibemaksuta", "Net amount", self.body_right), money(document.amount_net, self.body_right)],
-            [self.label(f"Käibemaks {rate}", f"VAT {rate}", self.body_right), money(document.vat_amount, self.body_right)],
+            [self.label(vat_et, vat_en, self.body_right), money(document.vat_amount, self.body_right)],
             [self.label(total_et, total_en, self.bold_right), money(document.amount_gross, self.bold_right)],
         ]
         table = Table(rows, colWidths=[CONTENT_WIDTH - 40 * mm, 40 * mm])
@@ -386,9 +393,10 @@ def render_invoice_pdf(invoice: InvoiceDocument, *, deterministic: bool = False)
         Spacer(1, 8 * mm),
         layout.two_columns(layout.party("Ostja", "Buyer", invoice.buyer, seller=False), layout.facts(facts)),
         Spacer(1, 8 * mm),
-        layout.lines(invoice.lines, invoice.currency, 1),
+        layout.lines(invoice.lines, invoice.currency, 1, vat_applied=not invoice.vat_note),
         Spacer(1, 3 * mm),
         layout.totals(invoice, 1, "Tasuda kokku", "Total due"),
+        *([Spacer(1, 3 * mm), layout.para(invoice.vat_note)] if invoice.vat_note else []),
         Spacer(1, 8 * mm),
         *layout.note(payment_et, payment_en),
     ]
@@ -413,9 +421,10 @@ def render_credit_note_pdf(credit_note: CreditNoteDocument, *, deterministic: bo
         Spacer(1, 8 * mm),
         layout.two_columns(layout.party("Ostja", "Buyer", credit_note.buyer, seller=False), layout.facts(facts)),
         Spacer(1, 8 * mm),
-        layout.lines(credit_note.lines, credit_note.currency, -1),
+        layout.lines(credit_note.lines, credit_note.currency, -1, vat_applied=not credit_note.vat_note),
         Spacer(1, 3 * mm),
         layout.totals(credit_note, -1, "Kokku", "Total"),
+        *([Spacer(1, 3 * mm), layout.para(credit_note.vat_note)] if credit_note.vat_note else []),
         Spacer(1, 8 * mm),
         *layout.note(
             f"Kreeditarve tühistab arve nr {credit_note.original_invoice_number} summas {gross}.",

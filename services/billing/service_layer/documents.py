@@ -15,6 +15,10 @@ from services.billing.documents.invoice_pdf import (
 )
 from shared.kit import ServiceKit
 
+# With BILLING_VAT_APPLIES=false an invoice is stored at rate 0 (no Estonian standard rate is
+# 0), and says why rather than print a bare "0 %".
+VAT_NOT_APPLIED = ("Käibemaksu ei lisata: hüvitis ei ole käibemaksuga maksustatav. / "
+                   "No VAT is added: the cost recovery is not subject to VAT.")
 NOTES = "Arve on koostatud elektrooniliselt ja kehtib allkirjata. / Issued electronically, valid without a signature."
 
 
@@ -27,6 +31,10 @@ def _seller(invoice: Invoice) -> Party:
 def _buyer(invoice: Invoice) -> Party:
     return Party(name=invoice.buyer_name, address=invoice.buyer_address or "",
                  registry_code=invoice.buyer_registry_code, email=invoice.buyer_email)
+
+
+def _vat_note(invoice: Invoice) -> str:
+    return VAT_NOT_APPLIED if invoice.vat_rate == 0 and invoice.vat_amount == 0 else ""
 
 
 def _line(invoice: Invoice, description: str) -> Line:
@@ -44,7 +52,8 @@ def invoice_pdf(kit: ServiceKit, invoice_id: str) -> tuple[str, bytes] | None:
             supply_date=invoice.supply_date, seller=_seller(invoice), buyer=_buyer(invoice),
             lines=[_line(invoice, invoice.description)], amount_net=invoice.amount_net,
             vat_rate=invoice.vat_rate, vat_amount=invoice.vat_amount, amount_gross=invoice.amount_gross,
-            reference_number=invoice.reference_number, currency=invoice.currency, notes=NOTES)
+            reference_number=invoice.reference_number, currency=invoice.currency, notes=NOTES,
+            vat_note=_vat_note(invoice))
     return f"arve-{invoice.number}.pdf", render_invoice_pdf(document, deterministic=True)
 
 
@@ -59,5 +68,5 @@ def credit_note_pdf(kit: ServiceKit, credit_note_id: str) -> tuple[str, bytes] |
             original_invoice_date=invoice.issue_date, seller=_seller(invoice), buyer=_buyer(invoice),
             lines=[_line(invoice, invoice.description)], amount_net=note.amount_net, vat_rate=note.vat_rate,
             vat_amount=note.vat_amount, amount_gross=note.amount_gross, currency=note.currency,
-            reason=note.reason)
+            reason=note.reason, vat_note=_vat_note(invoice))
     return f"kreeditarve-{note.number}.pdf", render_credit_note_pdf(document, deterministic=True)
