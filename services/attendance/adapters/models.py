@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import UtcDateTime, declarative_base
@@ -82,9 +82,16 @@ class Application(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # True once a team withdrawal named the members it took along (participant_ids): then
+    # nobody else is withdrawn by it, e.g. a member substituted earlier whose acceptance
+    # or substitution arrives after the withdrawal.
+    withdrawal_named_members: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
-ACTIVE, WITHDRAWN, SUBSTITUTED = "active", "withdrawn", "substituted"
+# NOT_ACCEPTED: withdrawn while the application was still pending, so the acceptance did not
+# name them; never on the group's list (no sheet line, no standing, no outcome), like SUBSTITUTED.
+ACTIVE, WITHDRAWN, SUBSTITUTED, NOT_ACCEPTED = "active", "withdrawn", "substituted", "not_accepted"
+GONE_BEFORE_DAY_ONE = (SUBSTITUTED, NOT_ACCEPTED)  # no standing, no dropout, no claim
 
 
 class Participant(Base):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from services.attendance.adapters.models import (
-    SUBSTITUTED,
+    GONE_BEFORE_DAY_ONE,
     WITHDRAWN,
     Application,
     AttendanceRecord,
@@ -135,7 +135,7 @@ def settle_many(uow: UnitOfWork, participants: Iterable[Participant], now: datet
 def _settle(uow: UnitOfWork, participant: Participant, application: Application | None, facts: dict[str, bool],
             published: _Published, now: datetime, schedules: Schedules,
             reinstated_reason: str) -> ParticipantStanding | None:
-    if participant.status == SUBSTITUTED or application is None or application.group_id is None:
+    if participant.status in GONE_BEFORE_DAY_ONE or application is None or application.group_id is None:
         participant.check_at = None
         return None
     group_id = application.group_id

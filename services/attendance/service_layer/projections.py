@@ -6,7 +6,12 @@ events come out of order:
 - roster rows are upserted by id; a withdrawal or substitution that arrives before the
   acceptance creates the participant's row first (a placeholder), and the acceptance then
   fills in name, employer and group without undoing it (statuses are sticky);
-- member data keeps the newest event's version (by ``occurred_at``).
+- member data keeps the newest event's version (by ``occurred_at``);
+- a member withdrawn while the application was still pending is not named by the
+  acceptance: once both are known (``withdrawn_at`` before ``accepted_at``, no member data
+  from the acceptance or later) the placeholder becomes ``not_accepted`` and is never
+  rostered, settled, shown or dropped out;
+- a team withdrawal that names its members (``participant_ids``) withdraws only them.
 After each change the affected participants are settled, so an outcome that became due
 (a withdrawal's dropout, once group and employer are known) is published in the same
 transaction.
@@ -21,6 +26,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from services.attendance.adapters.models import (
     ACTIVE,
+    NOT_ACCEPTED,
     SUBSTITUTED,
     WITHDRAWN,
     Application,
@@ -106,7 +112,8 @@ def _participant(db: DbSession, app: Application, participant_id: str) -> Partic
     p = db.scalar(select(Participant).where(Participant.participant_id == participant_id).with_for_update())
     if p is None:
         p = Participant(participant_id=participant_id, application_id=app.application_id, status=ACTIVE)
-        if app.withdrawn_at is not None:  # the team left before we heard of this member
+        if app.withdrawn_at is not None and not app.withdrawal_named_members:
+            # The team left before we heard of this member, and did not say who went along.
             p.status, p.withdrawn_at, p.withdrawal_reason = WITHDRAWN, app.withdrawn_at, app.withdrawal_reason
         db.add(p)
         db.flush()
@@ -134,6 +141,18 @@ def _withdraw(p: Participant, at: datetime, reason: str) -> None:
         p.withdrawn_at = at  # the first withdrawal counts, whichever message came first
 
 
+def _not_accepted(db: DbSession, app: Application) -> None:
+    """Members withdrawn before the acceptance, which therefore did not name them (their data
+    came from no acceptance and no later substitution), were never on the group's list."""
+    if app.accepted_at is None:
+        return
+    for p in db.scalars(select(Participant).where(Participant.application_id == app.application_id,
+                                                  Participant.status == WITHDRAWN)):
+        if (p.withdrawn_at is not None and p.withdrawn_at < app.accepted_at
+                and (p.member_as_of is None or p.member_as_of < app.accepted_at)):
+            p.status = NOT_ACCEPTED
+
+
 def on_application_accepted(uow: UnitOfWork, event: Envelope) -> None:
     data, db, at = event.data, uow.session, event.occurred_at
     app = _application(db, data["application_id"])
@@ -146,6 +165,7 @@ def on_application_accepted(uow: UnitOfWork, event: Envelope) -> None:
         p = _participant(db, app, member["participant_id"])
         _member_data(p, member, at)
     db.flush()
+    _not_accepted(db, app)
     members = db.scalars(select(Participant.participant_id).where(
         Participant.application_id == app.application_id)).all()
     settle_all(uow, members, clock.now())
@@ -162,6 +182,7 @@ def on_member_substituted(uow: UnitOfWork, event: Envelope) -> None:
     joined = _participant(db, app, data["member"]["participant_id"])
     _member_data(joined, data["member"], at)
     db.flush()
+    _not_accepted(db, app)
     settle_all(uow, [left.participant_id, joined.participant_id], clock.now())
 
 
@@ -171,6 +192,7 @@ def on_member_withdrawn(uow: UnitOfWork, event: Envelope) -> None:
     p = _participant(db, app, data["participant_id"])
     _withdraw(p, event.occurred_at, data["reason"])
     db.flush()
+    _not_accepted(db, app)
     settle_all(uow, [p.participant_id], clock.now())
 
 
@@ -179,10 +201,17 @@ def on_application_withdrawn(uow: UnitOfWork, event: Envelope) -> None:
     app = _application(db, data["application_id"])
     if app.withdrawn_at is None or at < app.withdrawn_at:
         app.withdrawn_at, app.withdrawal_reason = at, data["reason"]
-    for participant_id in data.get("participant_ids") or []:
+    named = data.get("participant_ids") or []
+    if named:
+        app.withdrawal_named_members = True
+    for participant_id in named:
         _participant(db, app, participant_id)
-    members = db.scalars(select(Participant).where(Participant.application_id == app.application_id)).all()
+    query = select(Participant).where(Participant.application_id == app.application_id)
+    if app.withdrawal_named_members:  # only those still in the team when it left
+        query = query.where(Participant.participant_id.in_(named))
+    members = db.scalars(query).all()
     for p in members:
         _withdraw(p, app.withdrawn_at, app.withdrawal_reason or data["reason"])
     db.flush()
+    _not_accepted(db, app)
     settle_all(uow, [p.participant_id for p in members], clock.now())

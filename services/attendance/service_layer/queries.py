@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from services.attendance.adapters.models import (
     ACTIVE,
-    SUBSTITUTED,
+    GONE_BEFORE_DAY_ONE,
     WITHDRAWN,
     Application,
     AttendanceRecord,
@@ -125,7 +125,7 @@ def group_rows(db: DbSession, group_id: str, now: datetime) -> list[Row]:
     schedules, orgs = Schedules(db), organisation_names(db)
     members = db.scalars(select(Participant).join(
         Application, Application.application_id == Participant.application_id).where(
-        Application.group_id == group_id, Participant.status != SUBSTITUTED).order_by(
+        Application.group_id == group_id, Participant.status.not_in(GONE_BEFORE_DAY_ONE)).order_by(
         Participant.last_name, Participant.first_name, Participant.participant_id)).all()
     return [_row(db, schedules, p, group_id, g.city, orgs, now) for p in members]
 
@@ -148,7 +148,7 @@ def at_risk(db: DbSession, cities: tuple[str, ...] | None, now: datetime) -> lis
 
 def participant(db: DbSession, participant_id: str, now: datetime) -> Row:
     p = db.get(Participant, participant_id)
-    if p is None or p.status == SUBSTITUTED:
+    if p is None or p.status in GONE_BEFORE_DAY_ONE:
         raise NotFound("Osalejat", "Participant")
     app = db.get(Application, p.application_id)
     if app is None or app.group_id is None:
@@ -188,7 +188,7 @@ def make_up_candidates(db: DbSession, target: ScheduledSession) -> list[tuple[Pa
 def participant_for_checkin(db: DbSession, participant_id: str) -> tuple[Participant, list[DaySession]] | None:
     """A participant opening their personal check-in link, with their own group's sessions."""
     p = db.get(Participant, participant_id)
-    if p is None or p.status == SUBSTITUTED:
+    if p is None or p.status in GONE_BEFORE_DAY_ONE:
         return None
     group_id = db.scalar(select(Application.group_id).where(Application.application_id == p.application_id))
     schedule = Schedules(db).for_group(group_id)
