@@ -3,8 +3,11 @@
 Per batch: every message gets a savepoint; its inbox row (INSERT … ON CONFLICT DO NOTHING)
 and its handler's effects commit together with the batch; a duplicate inserts nothing and
 is skipped. Messages are acked only after the commit. A message that breaks the contract
-is dead-lettered at once; one whose handler raises is retried and dead-lettered after
-``handler_attempts`` — without disturbing the other messages of its batch.
+is dead-lettered at once; one whose handler raises — or whose effects or events the
+database refuses (a unique key, a value too long) — is retried and dead-lettered after
+``handler_attempts``, without disturbing the other messages of its batch. Only the
+database being away (a connection error) holds the whole batch back, retried until it is
+back.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kombu import Consumer, Exchange, Producer
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, update
 
 from shared import clock
@@ -24,7 +28,7 @@ from shared.events.envelope import Envelope
 from shared.events.registry import EventRejected, decode
 from shared.messaging import topology
 from shared.messaging.connection import connect, is_rabbitmq
-from shared.messaging.outbox import UnitOfWork, attach, discard_pending, pending_mark
+from shared.messaging.outbox import UnitOfWork, attach, discard_pending, pending_mark, write_pending
 from shared.messaging.tables import MessagingTables, insert_ignoring_duplicates
 from shared.observability import correlation
 
@@ -41,8 +45,19 @@ class _Outcome:
     event_type: str | None = None
 
 
-class _HandlerFailed(Exception):
-    pass
+def _cut(value, length: int):
+    return None if value is None else str(value)[:length]
+
+
+def database_away(exc: BaseException) -> bool:
+    """A connection-type error: retry the batch later. Anything else is the message's fault.
+
+    (On SQLite "database is locked" is an OperationalError too: waiting is right for it.)
+    """
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+                            sa_exc.TimeoutError))
 
 
 class ConsumerWorker:
@@ -152,7 +167,7 @@ class ConsumerWorker:
             try:
                 outcomes = self.process(batch)
                 break
-            except Exception as exc:  # noqa: BLE001 - database away
+            except Exception as exc:  # noqa: BLE001 - only database_away gets here (see process)
                 if stop.is_set():
                     raise
                 log.warning("batch not committed, retrying", extra={"service": self.service, "error": repr(exc)})
@@ -177,10 +192,22 @@ class ConsumerWorker:
             return rejected
         try:
             return rejected + self._process_fast(decoded)
-        except _HandlerFailed:
-            # Some handler raised: redo the batch with a savepoint per message, so only the
-            # failing one is held back. Failures are rare; the fast path has no savepoints.
+        except Exception as exc:  # noqa: BLE001
+            if database_away(exc):
+                raise
+            # A handler raised, or the database refused the batch's writes at its commit:
+            # redo the batch with a savepoint per message, so only the failing one is held
+            # back. Failures are rare; the fast path has no savepoints.
+        try:
             return rejected + self._process_isolated(decoded)
+        except Exception as exc:  # noqa: BLE001
+            if database_away(exc):
+                raise
+            # Refused only at COMMIT (a deferred constraint), past every savepoint: last
+            # resort, a transaction per message.
+            log.warning("batch refused at commit, one message at a time",
+                        extra={"service": self.service, "error": repr(exc)})
+        return rejected + self._process_one_by_one(decoded)
 
     def _process_fast(self, decoded: list) -> list[_Outcome]:
         outcomes = []
@@ -198,11 +225,9 @@ class ConsumerWorker:
                     continue
                 fresh.discard(envelope.event_id)  # the same event twice in one batch
                 token = correlation.set(envelope.correlation_id)
-                try:
+                try:  # an error here or at the commit (outbox rows, flush) rolls the batch back
                     self.handlers[envelope.event_type](
                         UnitOfWork(session, self.tables, self.service, cause=envelope), envelope)
-                except Exception as exc:  # noqa: BLE001
-                    raise _HandlerFailed() from exc
                 finally:
                     correlation.reset(token)
                 outcomes.append(_Outcome(message, "ok", event_type=envelope.event_type))
@@ -227,9 +252,16 @@ class ConsumerWorker:
                         continue
                     self.handlers[envelope.event_type](
                         UnitOfWork(session, self.tables, self.service, cause=envelope), envelope)
+                    # Flush the effects and insert the events inside the savepoint, not at the
+                    # batch's commit: what the database refuses is this message's failure.
+                    # Each message writes its own rows, so the outbox keeps publish order.
+                    session.flush()
+                    write_pending(session)
                     savepoint.commit()
                     outcomes.append(_Outcome(message, "ok", event_type=envelope.event_type))
                 except Exception as exc:  # noqa: BLE001 - a handler's bug must not stop the queue
+                    if database_away(exc):
+                        raise  # not this message's fault: the whole batch waits
                     savepoint.rollback()
                     discard_pending(session, mark)
                     log.exception("handler failed", extra={"service": self.service,
@@ -239,6 +271,20 @@ class ConsumerWorker:
                                              envelope.event_type))
                 finally:
                     correlation.reset(token)
+        return outcomes
+
+    def _process_one_by_one(self, decoded: list) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        for message, envelope in decoded:
+            try:
+                outcomes += self._process_isolated([(message, envelope)])
+            except Exception as exc:  # noqa: BLE001
+                if database_away(exc):
+                    raise  # those committed already are duplicates when the batch is retried
+                log.exception("commit refused", extra={"service": self.service, "event_type": envelope.event_type,
+                                                       "event_id": envelope.event_id})
+                outcomes.append(_Outcome(message, "failed", f"{exc!r}\n{traceback.format_exc(limit=5)}",
+                                         envelope.event_type))
         return outcomes
 
     def _settle(self, outcomes: list[_Outcome]) -> None:
@@ -297,9 +343,9 @@ class ConsumerWorker:
                     reason = str(deaths[0].get("reason", "delivery_limit"))
                     error = f"dead-lettered by the broker ({reason})"
                 body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
-                session.execute(table.insert().values(
-                    message_id=message.properties.get("message_id"),
-                    event_type=message.properties.get("type"),
+                session.execute(table.insert().values(  # cut to the columns: a dead letter is stored whatever it says
+                    message_id=_cut(message.properties.get("message_id"), 64),
+                    event_type=_cut(message.properties.get("type"), 120),
                     body=body.decode("utf-8", errors="replace"), error=error or "", reason=reason,
                     attempts=int(headers.get("x-attempts", 0) or 0), dead_at=clock.now(), status="dead"))
         for message in batch:

@@ -200,3 +200,107 @@ def test_every_new_database_writes_its_outbox_rows_after_old_ones_were_collected
         kit.db.engine.dispose()
         del kit, conn
         gc.collect()
+
+
+def _refusing_kit(stack, database_url: str):
+    """A consumer whose handler adds its effect the ORM way (written at flush) and forwards
+    an event; for session "dup…" the effect reuses an existing primary key, for "orphan…" it
+    adds a row whose deferred foreign key only fails at COMMIT."""
+    from sqlalchemy import Column, ForeignKey, Integer, Table
+
+    holder = {}
+
+    def handle(uow, event):
+        kit, session_id = holder["kit"], event.data["session_id"]
+        uow.publish(probe.EVENT, probe.payload(f"fwd-{session_id}"))
+        if session_id.startswith("orphan"):
+            uow.session.execute(kit.orphans.insert().values(parent_id=-1))
+        uow.session.add(kit.Effect(id=kit.taken if session_id.startswith("dup") else None,
+                                   event_id=event.event_id, session_id=session_id))
+
+    # "attendance": the service that may publish the forwarded event type
+    kit = probe._kit("attendance", database_url, stack.bus_url, {probe.EVENT: handle}, handler_attempts=3)
+    holder["kit"] = kit
+    metadata = kit.effects.metadata
+    Table("parents", metadata, Column("id", Integer, primary_key=True))
+    kit.orphans = Table("orphans", metadata, Column("id", Integer, primary_key=True),
+                        Column("parent_id", Integer, ForeignKey("parents.id", deferrable=True,
+                                                                initially="DEFERRED")))
+    metadata.create_all(kit.db.engine)
+    with kit.db.transaction() as session:
+        kit.taken = session.execute(kit.effects.insert().values(event_id="earlier", session_id="earlier")
+                                    .returning(kit.effects.c.id)).scalar_one()
+    return kit
+
+
+def _forwarded(kit) -> list[str]:
+    outbox = kit.tables.outbox
+    with kit.db.engine.connect() as db:
+        return [json.loads(body)["payload"]["session_id"]
+                for body in db.execute(select(outbox.c.body).order_by(outbox.c.id)).scalars()]
+
+
+@pytest.mark.parametrize("bad", ["dup-4", "orphan-4"])
+def test_a_batch_whose_one_effect_the_database_refuses_commits_the_others_in_order(stack, bad):
+    """Refused at flush (a primary key taken) or only at COMMIT (a deferred foreign key):
+    that message fails, the others of its batch take effect and their events keep their order."""
+    source = probe.producer(stack.database_url("source"), stack.bus_url)
+    sink = _refusing_kit(stack, stack.database_url("sink"))
+    sessions = [bad if i == 4 else str(i) for i in range(10)]
+    with source.unit_of_work() as uow:
+        batch = [SimpleNamespace(body=encode(uow.publish(probe.EVENT, probe.payload(s)))) for s in sessions]
+    outcomes = sink.consumer().process(batch)  # raised IntegrityError before: the batch stalled
+    assert [o.kind for o in outcomes] == ["ok"] * 4 + ["failed"] + ["ok"] * 5
+    assert "IntegrityError" in outcomes[4].error
+    assert probe.effect_counts(sink) == (1 + 9, 1 + 9)  # "earlier" and the nine
+    assert _forwarded(sink) == [f"fwd-{s}" for s in sessions if s != bad]
+    source.db.engine.dispose()
+    sink.db.engine.dispose()
+
+
+def test_a_handler_whose_effect_breaks_a_unique_key_at_flush_is_dead_lettered_and_the_queue_flows(stack):
+    source = probe.producer(stack.database_url("source"), stack.bus_url)
+    sink = _refusing_kit(stack, stack.database_url("sink"))
+    worker = sink.consumer()
+    conn = connect(stack.bus_url)
+    worker.declare(conn)
+    conn.release()
+    relay = source.relay()
+    sessions = [str(i) for i in range(10)]
+    sessions[4] = "dup-4"
+    probe.write_events(source, 10, sessions=sessions)
+    relay.relay_once()  # all ten wait in the queue: they come in one batch
+    with probe.Running(worker.run, relay.run):
+        assert wait_for(lambda: probe.effect_counts(sink) == (10, 10) and len(probe.dead_letters(sink)) == 1,
+                        timeout=30)
+        [row] = probe.dead_letters(sink)
+        assert row.reason == "handler_failed" and row.attempts == 3
+        assert "IntegrityError" in row.error
+        assert json.loads(row.body)["payload"]["session_id"] == "dup-4"
+        probe.write_events(source, 5, start=10)  # and the queue keeps flowing
+        assert wait_for(lambda: probe.effect_counts(sink) == (15, 15), timeout=30)
+    assert len(probe.dead_letters(sink)) == 1
+    assert sorted(_forwarded(sink)) == sorted(f"fwd-{s}" for s in sessions + [str(i) for i in range(10, 15)]
+                                              if s != "dup-4")
+    relay.publisher.close()
+    source.db.engine.dispose()
+    sink.db.engine.dispose()
+
+
+def test_a_dead_letter_with_an_overlong_message_id_is_still_recorded(pair, stack):
+    """dead_letters.message_id is String(64); whatever a message says, it must be stored
+    (a refused insert would stop the dead-letter queue, on PostgreSQL)."""
+    source, sink, worker = pair
+    conn = connect(stack.bus_url)
+    try:
+        Producer(conn.channel(), exchange=topology.dead_exchange()).publish(
+            b"{}", routing_key=topology.dead_queue_name("probe"), message_id="m" * 200, type="t" * 200,  # AMQP: up to 255
+            headers={"x-reason": "rejected", "x-error": "test"}, delivery_mode=2)
+    finally:
+        conn.release()
+    probe.write_events(source, 3)
+    with probe.Running(worker.run, source.relay().run):
+        assert wait_for(lambda: len(probe.dead_letters(sink)) == 1 and probe.effect_counts(sink) == (3, 3),
+                        timeout=30)
+    [row] = probe.dead_letters(sink)
+    assert row.message_id == "m" * 64 and row.event_type == "t" * 120
