@@ -15,6 +15,10 @@ class ClaimProposed(Schema):
     currency = Currency()
     days_held = fields.Integer(load_default=None, allow_none=True)
     application_id = fields.String(load_default="")
+    # The terms billing applied (BILLING_CAP, BILLING_DAILY_RATE, gross): notify quotes these
+    # to the participant instead of configuring its own copy.
+    cap = Money(load_default=None, allow_none=True)
+    daily_rate = Money(load_default=None, allow_none=True)
 
 
 @event("billing.claim.approved")
@@ -28,10 +32,12 @@ class ClaimApproved(Schema):
 
 @event("billing.claim.waived")
 class ClaimWaived(Schema):
-    """The coordinator decided not to claim, with a reason."""
+    """The coordinator decided not to claim, with a reason (or billing did: nothing to recover)."""
     claim_id = fields.String(required=True)
     participant_id = fields.String(required=True)
     reason = fields.String(required=True)
+    cap = Money(load_default=None, allow_none=True)  # as in billing.claim.proposed
+    daily_rate = Money(load_default=None, allow_none=True)
 
 
 @event("billing.invoice.issued")

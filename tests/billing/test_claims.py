@@ -36,6 +36,7 @@ def test_a_dropout_after_day_n_proposes_the_days_held_at_the_daily_rate(billing,
     assert proposed["amount_gross"] == amount
     assert proposed["currency"] == "EUR"
     assert proposed["days_held"] == days_held
+    assert (proposed["cap"], proposed["daily_rate"]) == ("768.00", "256.00")  # the terms notify quotes
     assert proposed["employer"]["registry_code"] == EMPLOYER["registry_code"]
     h.login("coordinator")
     claim = h.client.get(f"/api/claims/{proposed['claim_id']}").get_json()
@@ -51,7 +52,9 @@ def test_the_proposal_never_exceeds_the_cap(stack):
     h = billing_harness(stack, daily_rate="300.00")
     try:
         claim_id = propose(h, days_held=3)
-        assert h.payloads("billing.claim.proposed")[0]["amount_gross"] == "768.00"  # not 900.00
+        [proposed] = h.payloads("billing.claim.proposed")
+        assert proposed["amount_gross"] == "768.00"  # not 900.00
+        assert (proposed["cap"], proposed["daily_rate"]) == ("768.00", "300.00")
         h.login("coordinator")
         claim = h.client.get(f"/api/claims/{claim_id}").get_json()
         assert claim["capped"] is True
@@ -115,6 +118,7 @@ def test_a_dropout_before_any_session_day_is_waived_by_the_system_and_reopened_l
     assert h.payloads("billing.claim.proposed") == []
     [waived] = h.payloads("billing.claim.waived")
     assert waived["participant_id"] == "p-0" and "no session day" in waived["reason"]
+    assert waived["cap"] == "768.00"
     h.login("coordinator")
     claim = h.client.get(f"/api/claims/{waived['claim_id']}").get_json()
     assert (claim["status"], claim["amount"]) == ("waived", None)
@@ -146,7 +150,8 @@ def test_waiving_needs_a_reason_and_is_final(billing):
     assert response.get_json()["status"] == "waived"
     assert response.get_json()["waive_reason"] == "Haigestus, tõendiga"
     assert h.payloads("billing.claim.waived") == [
-        {"claim_id": claim_id, "participant_id": "p-1", "reason": "Haigestus, tõendiga"}]
+        {"claim_id": claim_id, "participant_id": "p-1", "reason": "Haigestus, tõendiga", "cap": "768.00",
+         "daily_rate": "256.00"}]
 
     again = h.client.post(f"/api/claims/{claim_id}/approve", json={})
     assert again.status_code == 409

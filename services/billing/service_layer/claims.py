@@ -168,12 +168,17 @@ def _propose(uow: UnitOfWork, claim: Claim, employer: Employer) -> None:
         claim.decided_at, claim.decided_by = clock.now(), SYSTEM
         _log(uow.session, claim, "waived", SYSTEM, NOTHING_TO_RECOVER)
         uow.publish("billing.claim.waived", {"claim_id": claim.claim_id, "participant_id": claim.participant_id,
-                                             "reason": NOTHING_TO_RECOVER})
+                                             "reason": NOTHING_TO_RECOVER, **_terms(claim)})
         return
     uow.publish("billing.claim.proposed", {
         "claim_id": claim.claim_id, "participant_id": claim.participant_id,
         "application_id": claim.application_id, "employer": employer_payload(employer),
-        "amount_gross": claim.proposed_amount, "currency": "EUR", "days_held": claim.days_held})
+        "amount_gross": claim.proposed_amount, "currency": "EUR", "days_held": claim.days_held, **_terms(claim)})
+
+
+def _terms(claim: Claim) -> dict:
+    """The cap and daily rate this claim was proposed under, for whoever quotes them."""
+    return {"cap": claim.cap, "daily_rate": claim.daily_rate}
 
 
 def on_reinstated(uow: UnitOfWork, event: Envelope, config: BillingConfig) -> None:
@@ -246,4 +251,4 @@ def waive_claim(kit: ServiceKit, claim_id: str, reason: str, actor: str) -> None
         claim.decided_at, claim.decided_by = clock.now(), actor
         _log(uow.session, claim, "waived", actor, reason)
         uow.publish("billing.claim.waived", {"claim_id": claim.claim_id, "participant_id": claim.participant_id,
-                                             "reason": reason})
+                                             "reason": reason, **_terms(claim)})
