@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from shared import auth, i18n
 from shared.config import Settings
+from shared.events.envelope import sane_correlation_id
 from shared.kit import ServiceKit
 from shared.observability import configure_logging, correlation
 
@@ -118,7 +119,9 @@ def _install_request_hooks(app: Flask, kit: ServiceKit) -> None:
     @app.before_request
     def start():
         g.started = time.perf_counter()
-        g.correlation_token = correlation.set(request.headers.get("X-Correlation-ID") or str(uuid.uuid4()))
+        # An id from outside is kept only if it is sane (it goes into logs and outbox rows).
+        g.correlation_token = correlation.set(
+            sane_correlation_id(request.headers.get("X-Correlation-ID")) or str(uuid.uuid4()))
 
     # Before the CSRF check, so a flood of token-less posts is throttled too.
     install_rate_limits(app, kit.settings, applies=public_write)

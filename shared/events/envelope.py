@@ -1,6 +1,7 @@
 """The envelope every event travels in."""
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,6 +10,16 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from shared import clock
+
+# A correlation id travels in every log line and outbox row (String(64)): a uuid, or an id
+# from outside (X-Correlation-ID) of the same sane shape — never anything longer.
+# \A…\Z: marshmallow's Regexp uses match(), which alone would let a long id's sane start pass.
+CORRELATION_ID = re.compile(r"\A[A-Za-z0-9._:-]{1,64}\Z")
+
+
+def sane_correlation_id(value: str | None) -> str | None:
+    """``value`` if it has the shape of a correlation id, else None."""
+    return value if value and CORRELATION_ID.fullmatch(value) else None
 
 
 @dataclass(frozen=True)
@@ -34,7 +45,8 @@ def new_envelope(event_type: str, payload: dict, *, producer: str, schema_versio
         schema_version=schema_version,
         occurred_at=clock.now(),
         producer=producer,
-        correlation_id=correlation_id or event_id,
+        # Never publish what every consumer would refuse (see EnvelopeSchema).
+        correlation_id=sane_correlation_id(correlation_id) or event_id,
         causation_id=causation_id,
         payload=payload,
     )
@@ -46,6 +58,7 @@ class EnvelopeSchema(Schema):
     schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
     occurred_at = fields.AwareDateTime(required=True)
     producer = fields.String(required=True)
-    correlation_id = fields.String(required=True)
+    correlation_id = fields.String(required=True, validate=validate.Regexp(
+        CORRELATION_ID, error="not a correlation id: 1-64 of A-Z a-z 0-9 . _ : -"))
     causation_id = fields.String(required=True, allow_none=True)
     payload = fields.Dict(required=True)

@@ -287,6 +287,22 @@ def test_a_handler_whose_effect_breaks_a_unique_key_at_flush_is_dead_lettered_an
     sink.db.engine.dispose()
 
 
+def test_an_envelope_with_an_overlong_correlation_id_is_dead_lettered_not_stalled(pair, stack):
+    """outbox.correlation_id is String(64): such an event would make any handler that
+    publishes fail at the insert (PostgreSQL). It breaks the contract: dead letter at once."""
+    source, sink, worker = pair
+    envelope = json.loads(encode(_envelope(source)))
+    raw_publish(stack.bus_url, json.dumps(dict(envelope, correlation_id="c" * 500)).encode(), probe.EVENT,
+                "long-correlation")
+    probe.write_events(source, 5)
+    with probe.Running(worker.run, source.relay().run):
+        assert wait_for(lambda: probe.effect_counts(sink) == (5, 5) and len(probe.dead_letters(sink)) == 1,
+                        timeout=30)
+    [row] = probe.dead_letters(sink)
+    assert row.message_id == "long-correlation" and row.reason == "rejected"
+    assert "correlation_id" in row.error
+
+
 def test_a_dead_letter_with_an_overlong_message_id_is_still_recorded(pair, stack):
     """dead_letters.message_id is String(64); whatever a message says, it must be stored
     (a refused insert would stop the dead-letter queue, on PostgreSQL)."""
