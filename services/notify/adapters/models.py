@@ -7,8 +7,9 @@ the work queue of the delivery job and the coordinator's outbox page.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import UtcDateTime, declarative_base
@@ -61,6 +62,8 @@ class Application(Base):
     all_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     group_id: Mapped[str | None] = mapped_column(String(64))
     city: Mapped[str | None] = mapped_column(String(80))
+    # When it was submitted (the event's time): a deadline reminder stage already past then is skipped.
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Participant(Base):
@@ -83,6 +86,11 @@ class Participant(Base):
     # the request waits for it, the reminder counts back from it; an older event never wins.
     esf_deadline: Mapped[date | None] = mapped_column(Date)
     esf_deadline_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The member's personal confirmation link (enrolment's), quoted again in deadline reminders.
+    confirm_url: Mapped[str | None] = mapped_column(String(1000))
+    # The cap billing applied to this participant's dropout claim (billing.claim.proposed/waived):
+    # the dropout notice quotes it, so notify keeps no copy of billing's setting.
+    claim_cap: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     @property
     def full_name(self) -> str:
