@@ -241,3 +241,63 @@ def test_withdrawal_drops_out_once_with_days_held_by_then(h):
     sheet = h.client.get(f"/api/sessions/{session_id('Pärnu', 3)}").get_json()
     assert sheet["lines"] == []
     assert put_sheet(h, session_id("Pärnu", 3), {"parnu-1": False}).status_code == 422
+
+
+def test_a_make_up_is_refused_once_the_day_is_made_up_or_booked_elsewhere_and_takes_no_seat(h):
+    # Rakvere's day I has two seats; its own group has one member: one seat for a make-up.
+    setup_2019(h, seats={"2019-rakvere-1": 2})
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": False})
+    h.set_now(at("10.04", 9, 0))
+    assert h.client.post("/api/sessions/2019-tartu-1/make-ups", json={"participant_id": "parnu-1"}).status_code == 201
+
+    booked = h.client.post("/api/sessions/2019-rakvere-1/make-ups", json={"participant_id": "parnu-1"})
+    assert booked.status_code == 409
+    body = booked.get_json()
+    assert body["reason"] == "already_booked" and body["errors"] == {"participant_id": [body["message"]]}
+    assert body["message"] == "Osaleja on I päeva järeletegemiseks juba kirjas: Tartu 11.04.2019."
+    english = h.client.post("/api/sessions/2019-rakvere-1/make-ups?lang=en", json={"participant_id": "parnu-1"})
+    assert english.get_json()["message"] == "The participant is already booked to make up day I: Tartu 11.04.2019."
+    # The refusals took no seat: the one free seat is still there for parnu-2.
+    assert h.client.post("/api/sessions/2019-rakvere-1/make-ups", json={"participant_id": "parnu-2"}).status_code == 201
+    assert h.client.post("/api/sessions/2019-tartu-1/make-ups", json={"participant_id": "parnu-1"}).status_code == 200
+    rakvere = h.client.get("/api/sessions/2019-rakvere-1").get_json()
+    assert sorted(line["participant_id"] for line in rakvere["lines"]) == ["parnu-2", "rakvere-1"]
+
+    attend(h, "11.04", session_id("Tartu", 1), {"parnu-1": True})  # day I made up in Tartu
+    h.set_now(at("12.04", 9, 0))
+    recorded = len(h.payloads("attendance.attendance.recorded"))
+    made_up = h.client.post("/api/sessions/2019-tallinn-1/make-ups?lang=et", json={"participant_id": "parnu-1"})
+    assert made_up.status_code == 422 and made_up.get_json()["reason"] == "already_made_up"
+    assert made_up.get_json()["message"] == "Osaleja on I päeva juba järele teinud (Tartu 11.04.2019)."
+    assert "has already made up day I (Tartu 11.04.2019)" in h.client.post(
+        "/api/sessions/2019-tallinn-1/make-ups?lang=en", json={"participant_id": "parnu-1"}).get_json()["message"]
+    h.set_now(at("17.04", 10, 30))
+    marked = mark(h, session_id("Tallinn", 1), "parnu-1", True)
+    assert marked.status_code == 422 and marked.get_json()["reason"] == "already_made_up"
+    assert len(h.payloads("attendance.attendance.recorded")) == recorded
+    tallinn = h.client.get("/api/sessions/2019-tallinn-1").get_json()
+    assert sorted(line["participant_id"] for line in tallinn["lines"]) == ["tallinn-1", "tallinn-2"]
+    # Nor is she offered on the Tallinn sheet's make-up list any more.
+    page = h.client.get(f"/sessions/{session_id('Tallinn', 1)}").get_data(as_text=True)
+    assert "Šmõškina" not in page
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1")]
+
+
+def test_a_booking_whose_session_is_over_no_longer_counts_and_a_presence_elsewhere_gives_up_an_open_one(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    h.set_now(at("10.04", 9, 0))
+    assert h.client.post("/api/sessions/2019-tartu-1/make-ups", json={"participant_id": "parnu-1"}).status_code == 201
+    attend(h, "11.04", session_id("Tartu", 1), {"parnu-1": False})  # booked, but did not come
+    h.set_now(at("12.04", 9, 0))
+    assert h.client.post("/api/sessions/2019-tallinn-1/make-ups", json={"participant_id": "parnu-1"}).status_code == 201
+    # She turns up in Rakvere instead: the presence is recorded, the Tallinn seat is given up.
+    h.set_now(at("16.04", 10, 30))
+    marked = mark(h, session_id("Rakvere", 1), "parnu-1", True)
+    assert marked.status_code == 200, marked.get_json()
+    tallinn = h.client.get("/api/sessions/2019-tallinn-1").get_json()
+    assert "parnu-1" not in [line["participant_id"] for line in tallinn["lines"]]
+    standing = h.client.get("/api/participants/parnu-1").get_json()
+    assert standing["days"][0]["state"] == "made_up" and standing["days"][0]["made_up_at"]["city"] == "Rakvere"

@@ -25,7 +25,7 @@ from services.attendance.adapters.models import (
     ScheduledSession,
 )
 from services.attendance.domain.checkin import CheckInRefused, verify_checkin_code
-from services.attendance.domain.makeup import MakeUpRefused, check_make_up
+from services.attendance.domain.makeup import MakeUpRefused, check_make_up, make_up_sessions
 from services.attendance.domain.schedule import ROMAN_DAY, local_time_text
 from services.attendance.service_layer.common import (
     Actor,
@@ -195,7 +195,8 @@ def _not_on_sheet() -> Refused:
 def mark(kit, session_id: str, participant_id: str, present: bool, actor: Actor,
          authorize: Authorize | None = None) -> Saved:
     """One mark. A participant of another group marked present is booked as a make-up first
-    (the make-up rule and the seat limit apply). ``authorize`` sees the session first."""
+    (the make-up rule and the seat limit apply; a booking for the day elsewhere that has not
+    taken place yet is given up). ``authorize`` sees the session first."""
     now = clock.now()
     with kit.unit_of_work() as uow:
         target = lock_session(uow.session, session_id)
@@ -211,7 +212,7 @@ def mark(kit, session_id: str, participant_id: str, present: bool, actor: Actor,
         if line is None:
             if not present:
                 raise _not_on_sheet()
-            _book(uow.session, target, participants[participant_id], actor, now)
+            _book(uow.session, target, participants[participant_id], actor, now, replace_open=True)
             sheet = sheet_lines(uow.session, target)
             line = next(x for x in sheet if x.participant_id == participant_id)
         changed = _write(uow, target, line, present, actor, now)
@@ -241,9 +242,15 @@ def book_make_up(kit, session_id: str, participant_id: str, actor: Actor) -> tup
 
 
 def _book(db: DbSession, target: ScheduledSession, participant: Participant, actor: Actor,
-          now: datetime) -> MakeUp:
+          now: datetime, *, replace_open: bool = False) -> MakeUp:
     """Check the make-up rule (domain) and the seats, then book. The caller holds the
-    session's row lock, so two bookings cannot both take the last seat."""
+    session's row lock, so two bookings cannot both take the last seat.
+
+    Refused as well when the day is already made up elsewhere (``already_made_up``) or
+    another booking for the day has a session not over yet (``already_booked``, 409; one
+    whose session ended without a presence no longer counts). ``replace_open``: the
+    participant is in this room (a presence is being recorded), so such a booking elsewhere
+    is cancelled instead, freeing its seat."""
     if participant.status != ACTIVE:
         raise Refused("not_active", "Osaleja on programmist lahkunud.", "The participant has left the programme.",
                       field="participant_id")
@@ -264,6 +271,32 @@ def _book(db: DbSession, target: ScheduledSession, participant: Participant, act
                       f"Osaleja osales oma grupi {day} päeval ({own.date_text}); järele pole midagi teha.",
                       f"The participant attended their own group's day {day} ({own.date_text}); "
                       "there is nothing to make up.", field="participant_id")
+    day = ROMAN_DAY[target.day_number]
+    # Once the day is made up, or a seat is held for it elsewhere, another booking would only
+    # take a seat somebody else may need.
+    made_up_at = db.scalar(select(ScheduledSession).join(
+        AttendanceRecord, AttendanceRecord.session_id == ScheduledSession.session_id).where(
+        AttendanceRecord.participant_id == participant.participant_id, AttendanceRecord.present.is_(True),
+        ScheduledSession.session_id.in_([s.session_id for s in make_up_sessions(schedule, group_id,
+                                                                                 target.day_number)]),
+        ScheduledSession.session_id != target.session_id))
+    if made_up_at is not None and group_id != target.group_id:
+        where = f"{made_up_at.city} {to_domain(made_up_at).date_text}"
+        raise Refused("already_made_up", f"Osaleja on {day} päeva juba järele teinud ({where}).",
+                      f"The participant has already made up day {day} ({where}).", field="participant_id")
+    elsewhere = db.scalars(select(MakeUp).join(ScheduledSession, ScheduledSession.session_id == MakeUp.session_id).where(
+        MakeUp.participant_id == participant.participant_id, MakeUp.day_number == target.day_number,
+        MakeUp.session_id != target.session_id, ScheduledSession.active.is_(True),
+        ScheduledSession.ends_at > now)).all()
+    if elsewhere and replace_open:
+        for other in elsewhere:  # present here: the seat held there is free again
+            db.delete(other)
+    elif elsewhere:
+        other = db.get(ScheduledSession, elsewhere[0].session_id)
+        where = f"{other.city} {to_domain(other).date_text}"
+        raise Refused("already_booked", f"Osaleja on {day} päeva järeletegemiseks juba kirjas: {where}.",
+                      f"The participant is already booked to make up day {day}: {where}.",
+                      field="participant_id", status=409)
     taken = _taken_seats(db, target, excluding=participant.participant_id)
     try:
         check_make_up(schedule, group_id, target.day_number, schedule.get(target.session_id), taken)

@@ -29,6 +29,7 @@ from services.attendance.domain.schedule import Session as DaySession
 from services.attendance.service_layer.attendance import SheetView, sheet_lines
 from services.attendance.service_layer.common import NotFound, Schedules, to_domain
 from services.attendance.service_layer.outcomes import facts_of, final_dropout
+from shared import clock
 
 
 def in_cities(query, column, cities: tuple[str, ...] | None):
@@ -157,12 +158,18 @@ def participant(db: DbSession, participant_id: str, now: datetime) -> Row:
     return _row(db, Schedules(db), p, app.group_id, city, organisation_names(db), now)
 
 
-def make_up_candidates(db: DbSession, target: ScheduledSession) -> list[tuple[Participant, str]]:
+def make_up_candidates(db: DbSession, target: ScheduledSession,
+                       now: datetime | None = None) -> list[tuple[Participant, str]]:
     """Who could be booked here: active participants of other groups whose make-up window for
-    this day contains the session and who have not attended their own session of the day.
+    this day contains the session, who have not attended the day (at home or as a make-up)
+    and hold no seat for it at another session not over yet.
     (Booking checks the rule again, with the seats, and says why when it refuses.)"""
     schedules = Schedules(db)
+    now = now or clock.now()
     booked = set(db.scalars(select(MakeUp.participant_id).where(MakeUp.session_id == target.session_id)))
+    booked |= set(db.scalars(select(MakeUp.participant_id).join(
+        ScheduledSession, ScheduledSession.session_id == MakeUp.session_id).where(
+        MakeUp.day_number == target.day_number, ScheduledSession.active.is_(True), ScheduledSession.ends_at > now)))
     present = set(db.execute(select(AttendanceRecord.participant_id, AttendanceRecord.session_id).where(
         AttendanceRecord.present.is_(True))).all())
     query = select(Participant, Application.group_id, Group.city).join(
@@ -180,7 +187,7 @@ def make_up_candidates(db: DbSession, target: ScheduledSession) -> list[tuple[Pa
                 schedule.session_of(group_id, target.day_number).session_id if schedule else None)
         sessions, own = fitting[group_id]
         if (target.session_id in sessions and p.participant_id not in booked
-                and (p.participant_id, own) not in present):
+                and not any((p.participant_id, s) in present for s in (own, *sessions))):
             found.append((p, city))
     return found
 
