@@ -1,7 +1,8 @@
 """Local-services mode: every service as its own processes against local RabbitMQ and PostgreSQL.
 
-For each service: gunicorn serving its app (with SCRIPT_NAME=/<service>) and one worker
-process (consumer + outbox relay + tick). The gateway (sign-in, landing page) listens on
+First every service's queues are declared (``python -m services topology``); then for each
+service: gunicorn serving its app (with SCRIPT_NAME=/<service>) and one worker process
+(consumer + outbox relay + tick). The gateway (sign-in, landing page) listens on
 the given port and forwards /<service>/… to the service's own port, so the browser sees
 one origin.
 """
@@ -64,6 +65,9 @@ def main(port: int = 8000) -> None:
     env = {**os.environ, "BUS_URL": BUS, "DATABASE_URL_ACCOUNTS": urls["accounts"],
            **{f"DATABASE_URL_{s.upper()}": urls[s] for s in SERVICES}}
     os.environ.update(env)
+    # Every queue and binding first: until a worker has started, the exchange would drop
+    # the events published for it.
+    subprocess.run([sys.executable, "-m", "services", "topology"], env=env, check=True)  # nosec B603
     procs, routes = [], {}
     for offset, service in enumerate(SERVICES):
         service_port = FIRST_PORT + offset

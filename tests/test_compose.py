@@ -68,3 +68,22 @@ def test_queue_settings_match_the_contract():
                     "x-dead-letter-exchange": "programme.events.dead",
                     "x-dead-letter-routing-key": "billing.events.dead"}
     assert topology.EXCHANGE == "programme.events"
+
+
+def test_every_queue_is_declared_by_a_one_shot_step_before_any_web_or_worker_starts():
+    """The relay publishes to a topic exchange: an event for a queue not yet declared is
+    dropped. So `topology` runs to completion first (tests/bus/test_topology.py shows it on
+    RabbitMQ)."""
+    step = SERVICES_BLOCK["topology"]
+    assert step["command"] == "python -m services topology"
+    assert step["restart"] == "no"  # it exits when done; restarting it would never settle
+    assert step["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+    assert step["environment"]["BUS_URL"] == env("billing-worker")["BUS_URL"]
+    for service in SERVICES:
+        for container in (f"{service}-web", f"{service}-worker"):
+            depends = SERVICES_BLOCK[container]["depends_on"]
+            assert depends["topology"] == {"condition": "service_completed_successfully"}, container
+    # the command's module exists and knows every service's subscriptions
+    from services.__main__ import subscriptions
+    assert set(subscriptions()) == set(SERVICES)
+    assert "attendance.participant.dropped_out" in subscriptions()["billing"]

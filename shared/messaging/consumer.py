@@ -88,12 +88,8 @@ class ConsumerWorker:
                                        self.on_rabbitmq)
 
     def declare(self, conn) -> None:
-        work, dead = self.queues()
-        channel = conn.default_channel
-        topology.events_exchange()(channel).declare()
-        topology.dead_exchange()(channel).declare()
-        work(channel).declare()
-        dead(channel).declare()
+        topology.declare(conn.default_channel, self.service, sorted(self.handlers), self.delivery_limit,
+                         self.on_rabbitmq)
 
     # -- the loop -------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:

@@ -47,6 +47,20 @@ def service_queues(service: str, routing_keys: list[str], delivery_limit: int,
     return work, dead
 
 
+def declare(channel, service: str, routing_keys: list[str], delivery_limit: int, on_rabbitmq: bool) -> None:
+    """Declare the exchanges and ``service``'s work queue (with its bindings) and dead letters.
+
+    Idempotent. The worker does it when it starts; ``python -m services topology`` does it
+    for every service before anything publishes (a topic exchange drops what no queue is
+    bound for).
+    """
+    work, dead = service_queues(service, routing_keys, delivery_limit, on_rabbitmq)
+    events_exchange()(channel).declare()
+    dead_exchange()(channel).declare()
+    work(channel).declare()
+    dead(channel).declare()
+
+
 def _binding(exchange: Exchange, key: str):
     from kombu import binding
     return binding(exchange, routing_key=key)
