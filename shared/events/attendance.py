@@ -67,3 +67,16 @@ class ParticipantCompleted(Schema):
     participant_id = fields.String(required=True)
     application_id = fields.String(required=True)
     group_id = fields.String(required=True)
+
+
+# Published once, in the transaction of the change that undid the completion; a later
+# completion publishes ``completed`` again. Reporting stops counting the participant as
+# completed; notify sends no e-mail for it (the completion's e-mail is not taken back).
+@event("attendance.participant.completion_revoked")
+class ParticipantCompletionRevoked(Schema):
+    """A published completion no longer holds: a correction (present to absent) or a moved session left day_number unattended."""
+    participant_id = fields.String(required=True)
+    application_id = fields.String(required=True)
+    group_id = fields.String(required=True)
+    day_number = fields.Integer(required=True, validate=validate.Range(min=1, max=3))
+    reason = fields.String(required=True, validate=validate.OneOf(["correction", "schedule_change"]))

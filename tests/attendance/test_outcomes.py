@@ -301,3 +301,40 @@ def test_a_booking_whose_session_is_over_no_longer_counts_and_a_presence_elsewhe
     assert "parnu-1" not in [line["participant_id"] for line in tallinn["lines"]]
     standing = h.client.get("/api/participants/parnu-1").get_json()
     assert standing["days"][0]["state"] == "made_up" and standing["days"][0]["made_up_at"]["city"] == "Rakvere"
+
+
+def test_a_correction_after_completion_revokes_it_once_and_a_later_completion_publishes_it_again(h):
+    setup_2019(h)
+    h.login("coordinator")
+    for day, n in (("09.04", 1), ("30.04", 2), ("22.05", 3)):
+        attend(h, day, session_id("Pärnu", n), {"parnu-1": True, "parnu-2": True})
+    assert outcomes(h, "parnu-1") == [("completed", "parnu-1")]
+
+    h.set_now(at("22.05", 18, 0))  # the paper sheet shows no signature for day III after all
+    assert mark(h, session_id("Pärnu", 3), "parnu-1", False).status_code == 200
+    [revoked] = h.payloads("attendance.participant.completion_revoked")
+    assert revoked == {"participant_id": "parnu-1", "application_id": "app-parnu", "group_id": "2019-parnu",
+                       "day_number": 3, "reason": "correction"}
+    assert outcomes(h, "parnu-1") == [("completed", "parnu-1"), ("completion_revoked", "parnu-1"),
+                                      ("absent", "parnu-1")]
+    # The same mark again, the sheet again and the tick publish nothing more.
+    mark(h, session_id("Pärnu", 3), "parnu-1", False)
+    put_sheet(h, session_id("Pärnu", 3), {"parnu-1": False, "parnu-2": True})
+    h.tick()
+    assert count(h, "attendance.participant.completion_revoked") == 1
+    assert h.client.get("/api/participants/parnu-1").get_json()["outcome"] == "at_risk"
+
+    h.set_now(at("23.05", 10, 30))
+    assert mark(h, session_id("Tartu", 3), "parnu-1", True).status_code == 200  # made up in Tartu
+    assert outcomes(h, "parnu-1")[-1] == ("completed", "parnu-1")
+    assert count(h, "attendance.participant.completed", participant_id="parnu-1") == 2
+
+    # Corrected once more after the last chance (Tallinn, 06.06): revoked, then out for good.
+    h.set_now(at("07.06", 9, 0))
+    assert mark(h, session_id("Tartu", 3), "parnu-1", False).status_code == 200
+    assert outcomes(h, "parnu-1")[-3:] == [("completed", "parnu-1"), ("completion_revoked", "parnu-1"),
+                                           ("dropped_out", "parnu-1")]
+    h.tick()
+    assert count(h, "attendance.participant.completion_revoked") == 2
+    assert count(h, "attendance.participant.dropped_out") == 1
+    assert outcomes(h, "parnu-2") == [("completed", "parnu-2")]

@@ -126,3 +126,60 @@ def test_substituted_and_withdrawn_members_who_never_entered_are_not_reported(h)
     assert (newcomer["group_id"], newcomer["organisation_kind"]) == ("2019-tartu", "ngo")
     assert detail(h, "P2")["status"] == "substituted"
     assert detail(h, "P4")["status"] == "withdrawn"
+
+
+def _completed_indicator(h, group: str) -> tuple[int, int]:
+    rows = {r["code"]: r for r in h.client.get(f"/api/groups/{group}/indicators").get_json()["rows"]}
+    return rows["PS-COMPLETED"]["total"], rows["PS-COMPLETED"]["unknown"]
+
+
+def test_a_revoked_completion_is_no_longer_counted_and_the_exit_is_recomputed(h):
+    publish_edition(h)
+    employer = organisation("L1")
+    accept(h, "app-1", "Pärnu", [member("P1", "Mari", "Maasikas", "L1"), member("P2", "Jaan", "Tamm", "L1")],
+           [employer])
+    h.login("coordinator")
+    for n in (1, 2, 3):
+        attend(h, "P1", "Pärnu", n)
+        attend(h, "P2", "Pärnu", n)
+    complete(h, "P1", "Pärnu", "app-1")
+    complete(h, "P2", "Pärnu", "app-1")
+    clock.set_now(datetime(2019, 5, 23, 12, tzinfo=TALLINN))
+    assert _completed_indicator(h, "2019-parnu") == (2, 0)
+
+    # Attendance corrects P1's day III to absent: the record, then the revocation.
+    clock.set_now(datetime(2019, 5, 22, 18, tzinfo=TALLINN))
+    attend(h, "P1", "Pärnu", 3, present=False, when=datetime(2019, 5, 22, 18, tzinfo=TALLINN))
+    revoked = h.envelope("attendance.participant.completion_revoked", {
+        "participant_id": "P1", "application_id": "app-1", "group_id": group_id("Pärnu"),
+        "day_number": 3, "reason": "correction"})
+    h.deliver(envelope=revoked)
+    h.deliver(envelope=revoked)  # a redelivery is a no-op
+    p = detail(h, "P1")
+    assert (p["exit_status"], p["exit_date"], p["entry_date"]) == (None, None, "2019-04-09")
+    clock.set_now(datetime(2019, 5, 23, 12, tzinfo=TALLINN))
+    assert _completed_indicator(h, "2019-parnu") == (1, 1)  # P1 has not left yet: unknown
+
+    # A completion older than the revocation (a late delivery) does not bring it back ...
+    clock.set_now(datetime(2019, 5, 22, 17, 30, tzinfo=TALLINN))
+    late = h.envelope("attendance.participant.completed", {"participant_id": "P1", "application_id": "app-1",
+                                                           "group_id": group_id("Pärnu")})
+    h.deliver(envelope=late)
+    assert detail(h, "P1")["exit_status"] is None
+    # ... a dropout the correction led to stands whichever of the two arrives first ...
+    when = datetime(2019, 6, 6, 17, 0, tzinfo=TALLINN)
+    drop_out(h, "P1", "Pärnu", "app-1", employer, when=when, days_attended=2)
+    h.deliver(envelope=h.envelope("attendance.participant.completion_revoked", {
+        "participant_id": "P1", "application_id": "app-1", "group_id": group_id("Pärnu"),
+        "day_number": 3, "reason": "correction"}))  # published with the dropout, delivered after it
+    p = detail(h, "P1")
+    assert (p["exit_status"], p["exit_date"]) == ("dropped_out", "2019-06-06")
+    # ... and a later completion counts again.
+    clock.set_now(datetime(2019, 6, 7, 9, tzinfo=TALLINN))
+    h.deliver("attendance.participant.reinstated", {"participant_id": "P1", "application_id": "app-1",
+                                                    "group_id": group_id("Pärnu")})
+    attend(h, "P1", "Pärnu", 3, session_city="Tallinn", when=datetime(2019, 6, 7, 9, 1, tzinfo=TALLINN))
+    complete(h, "P1", "Pärnu", "app-1", when=datetime(2019, 6, 7, 9, 2, tzinfo=TALLINN))
+    p = detail(h, "P1")
+    assert (p["exit_status"], p["exit_date"]) == ("completed", "2019-06-06")
+    assert _completed_indicator(h, "2019-parnu") == (2, 0)

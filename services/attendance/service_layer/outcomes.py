@@ -92,6 +92,8 @@ def settle(uow: UnitOfWork, participant: Participant, now: datetime, schedules: 
 
     The caller holds the participant's row lock. Returns the standing, or None while the
     participant cannot be judged yet (no acceptance or schedule for their group so far).
+    ``reinstated_reason`` says why an outcome is taken back (``reinstated``,
+    ``completion_revoked``): a correction, or a schedule change.
     """
     return settle_many(uow, [participant], now, schedules,
                        reinstated_reason=reinstated_reason)[participant.participant_id]
@@ -148,6 +150,8 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
 
     if participant.status == WITHDRAWN:
         participant.check_at = None
+        if standing.outcome is not Outcome.COMPLETED and published.active(COMPLETED):
+            _revoke_completion(uow, participant, published, standing, now, group_id, reinstated_reason)
         # A withdrawal after completing or after dropping out for absence changes nothing.
         if not published.active(DROPPED_OUT) and not published.active(COMPLETED):
             withdrawn_at = participant.withdrawn_at or application.withdrawn_at or now
@@ -165,6 +169,9 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
         published.clear(DROPPED_OUT, now)
         log.info("participant reinstated", extra={"participant_id": participant.participant_id,
                                                   "event_id": envelope.event_id})
+    if standing.outcome is not Outcome.COMPLETED and published.active(COMPLETED):
+        # Before any absence or dropout it leads to, so that downstream reads them in order.
+        _revoke_completion(uow, participant, published, standing, now, group_id, reinstated_reason)
 
     out_of_programme = dropped or published.active(DROPPED_OUT) is not None
     for day in standing.days:
@@ -186,14 +193,22 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
     if standing.outcome is Outcome.COMPLETED and not published.active(COMPLETED):
         envelope = uow.publish("attendance.participant.completed", {**base, "group_id": group_id})
         published.record(COMPLETED, envelope.event_id, now)
-    elif standing.outcome is not Outcome.COMPLETED and published.active(COMPLETED):
-        # No event takes a completion back (see the report); forgetting it lets the
-        # completion be published again once the days are attended after all.
-        log.warning("completion undone by a correction", extra={"participant_id": participant.participant_id})
-        published.clear(COMPLETED, now)
 
     participant.check_at = None if published.active(DROPPED_OUT) else next_check(standing)
     return standing
+
+
+def _revoke_completion(uow: UnitOfWork, participant: Participant, published: _Published,
+                       standing: ParticipantStanding, now: datetime, group_id: str, reason: str) -> None:
+    """Take back a published completion that no longer holds; forgetting it lets the
+    completion be published again once the days are attended after all."""
+    day = next(d for d in standing.days if not d.counts_as_attended)
+    envelope = uow.publish("attendance.participant.completion_revoked", {
+        "participant_id": participant.participant_id, "application_id": participant.application_id,
+        "group_id": group_id, "day_number": day.day_number, "reason": reason})
+    published.clear(COMPLETED, now)
+    log.info("completion revoked", extra={"participant_id": participant.participant_id,
+                                          "event_id": envelope.event_id})
 
 
 def _publish_dropout(uow: UnitOfWork, participant: Participant, published: _Published,

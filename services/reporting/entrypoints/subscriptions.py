@@ -13,6 +13,8 @@ HANDLERS: dict = {
     "attendance.participant.dropped_out": projection.on_dropped_out,
     # Not in the brief's list, but a correction that undoes a dropout must undo its exit too.
     "attendance.participant.reinstated": projection.on_reinstated,
+    # A correction that undoes a completion: the participant no longer counts as completed.
+    "attendance.participant.completion_revoked": projection.on_completion_revoked,
 }
 # Periodic jobs run by the worker's tick (idempotent, catching up after downtime). Anonymisation
 # is deliberately not one: it is irreversible, so a coordinator starts it (editions.anonymise_due).

@@ -6,7 +6,8 @@ The inbox drops redelivered events; the handlers are also right when events come
 - an edition keeps its newest ``revision``; member data the newest event's (``occurred_at``);
 - statuses "substituted" and "withdrawn" are sticky (a late acceptance does not undo them);
 - each attendance record keeps its newest version, and the newest outcome wins
-  (completed / dropped out / reinstated).
+  (completed / dropped out / reinstated / completion revoked); a revocation never undoes
+  the dropout it led to (attendance publishes the revocation first).
 
 Entry date = the first day attended (own group or make-up). Exit date = the last day attended
 for a completion, the day attendance settled a dropout, or — read-side, see ``records`` — the
@@ -260,4 +261,16 @@ def on_dropped_out(uow: UnitOfWork, event: Envelope) -> None:
 
 
 def on_reinstated(uow: UnitOfWork, event: Envelope) -> None:
+    _outcome(uow, event, None, None)
+
+
+def on_completion_revoked(uow: UnitOfWork, event: Envelope) -> None:
+    """A correction took a completion back: no longer completed, no exit until a new outcome."""
+    p = _participant(uow.session, event.data["participant_id"])
+    if p is None:
+        return
+    if p.exit_status == "dropped_out" and p.outcome_as_of is not None and p.outcome_as_of >= event.occurred_at:
+        # The dropout the correction led to is published after the revocation (in the same
+        # transaction, so possibly at the same time): delivered the other way round, it stands.
+        return
     _outcome(uow, event, None, None)
