@@ -35,7 +35,17 @@ class StaffUser:
     grants: tuple[Grant, ...]
 
     def has(self, role: str, city: str | None = None) -> bool:
+        """A grant of ``role`` covering ``city``; with no city, any grant of it, scoped or not."""
         return any(g.role == role and g.covers(city) for g in self.grants)
+
+    def has_whole(self, role: str) -> bool:
+        """A grant of ``role`` for the whole edition (not scoped to cities)."""
+        return any(g.role == role and g.cities is None for g in self.grants)
+
+    def unscoped(self) -> StaffUser:
+        """This user with the city-scoped grants left out: what code that does not filter by
+        city may act on."""
+        return StaffUser(self.user_id, self.name, self.email, tuple(g for g in self.grants if g.cities is None))
 
     def cities_for(self, *roles: str) -> tuple[str, ...] | None:
         """The cities this user may see under these roles; None means every city."""
@@ -84,10 +94,12 @@ def wants_json() -> bool:
     return "/api/" in request.path or request.accept_mimetypes.best == "application/json"
 
 
-def requires(*roles: str):
-    """Guard a staff route: signed in, and holding one of ``roles`` (any city scope).
+def requires(*roles: str, scoped: bool = False):
+    """Guard a staff route: signed in, and holding one of ``roles``.
 
-    City-scoped checks on a particular object use ``user.has(role, city)`` in the view.
+    Deny by default: only a grant for the whole edition counts, unless the route says it
+    honours city scope (``scoped=True``). Such a route must itself limit what it shows or
+    changes to ``user.cities_for(*roles)`` and check each object with ``require_city``.
     """
     def decorate(view):
         @functools.wraps(view)
@@ -97,24 +109,43 @@ def requires(*roles: str):
                 if wants_json():
                     abort(401)
                 return redirect(f"/auth/login?next={quote(request.script_root + request.full_path.rstrip('?'))}")
-            if not any(user.has(role) for role in roles):
+            allowed = user.has if scoped else user.has_whole
+            if not any(allowed(role) for role in roles):
                 abort(403)
             return view(*args, **kwargs)
         guarded.required_roles = roles
+        guarded.city_scoped = scoped
         return guarded
     return decorate
+
+
+def _method_view(view, method: str):
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        view = getattr(view_class, method.lower(), None) or view
+    return view
 
 
 def required_roles(view, method: str) -> tuple[str, ...]:
     """The roles ``requires`` demands for ``view`` (a view function, or a MethodView's method);
     empty for a route that is public on purpose."""
-    view_class = getattr(view, "view_class", None)
-    if view_class is not None:
-        view = getattr(view_class, method.lower(), None) or view
-    return tuple(getattr(view, "required_roles", ()) or ())
+    return tuple(getattr(_method_view(view, method), "required_roles", ()) or ())
+
+
+def honours_city_scope(view, method: str) -> bool:
+    """Whether ``requires`` lets city-scoped grants through to ``view`` (``scoped=True``)."""
+    return bool(getattr(_method_view(view, method), "city_scoped", False))
+
+
+def may_see(cities: tuple[str, ...] | None, city: str | None) -> bool:
+    """``cities`` as ``cities_for`` gives it (None: every city); an object of no city is
+    for whole-edition grants only."""
+    return cities is None or (city is not None and city in cities)
 
 
 def require_city(user: StaffUser, city: str | None, *roles: str) -> None:
-    if not any(user.has(role, city) for role in roles):
+    """403 unless one of ``roles`` covers ``city``; an object of no city (None) needs a
+    whole-edition grant."""
+    if not may_see(user.cities_for(*roles), city):
         abort(403)
 

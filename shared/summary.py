@@ -3,6 +3,10 @@
 A service contributes figures by having a module ``services.<name>.summary`` with
 ``figures(kit, user) -> list[Figure]``; every service adds its dead-letter and outbox
 figures. The gateway's dashboard composes these (read-only, see gateway/dashboard.py).
+
+City scope is denied by default here too: ``figures`` gets only the user's whole-edition
+grants, unless the module sets ``HONOURS_CITY_SCOPE = True`` (it then limits its figures
+to ``user.cities_for(...)`` itself).
 """
 from __future__ import annotations
 
@@ -49,7 +53,7 @@ def summary_blueprint() -> Blueprint:
     @blp.route("/api/summary")
     @blp.response(200, SummarySchema)
     @blp.doc(security=[{"staffSession": []}])
-    @auth.requires("coordinator", "trainer", "finance")
+    @auth.requires("coordinator", "trainer", "finance", scoped=True)  # each module decides, see above
     def summary():
         kit = current_app.extensions["kit"]
         user = auth.current_user()
@@ -59,8 +63,9 @@ def summary_blueprint() -> Blueprint:
         except ModuleNotFoundError:
             module = None
         if module is not None:
-            figures.extend(module.figures(kit, user))
-        if user.has("coordinator"):
+            figures.extend(module.figures(kit, user if getattr(module, "HONOURS_CITY_SCOPE", False)
+                                          else user.unscoped()))
+        if user.has_whole("coordinator"):
             figures.extend(plumbing_figures(kit))
         return {"service": kit.name, "figures": [asdict(f) for f in figures]}
 

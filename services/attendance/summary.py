@@ -9,6 +9,8 @@ from services.attendance.adapters.models import Group
 from shared import clock
 from shared.summary import Figure
 
+HONOURS_CITY_SCOPE = True  # every figure below is limited to the user's cities
+
 
 def figures(kit, user) -> list[Figure]:
     from services.attendance.service_layer import queries

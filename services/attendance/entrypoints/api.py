@@ -6,6 +6,7 @@ reason in ``message``, ``errors`` per field and a stable ``reason`` code.
 """
 from __future__ import annotations
 
+import functools
 from http import HTTPStatus
 
 from flask import jsonify
@@ -214,10 +215,24 @@ def _staff_session(db, session_id):
     return target
 
 
+def session_in_scope(view):
+    """The city check comes before the body is read: another city's session is 403 (an
+    unknown one 404), whatever was sent. The use case checks again on the row it locks."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        try:
+            with common.reading() as db:
+                _staff_session(db, kwargs["session_id"])
+        except Refused as exc:
+            return refused(exc)
+        return view(*args, **kwargs)
+    return wrapped
+
+
 # -- routes ---------------------------------------------------------------------------------------
 
 @blp.route("/sessions")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @blp.response(200, SessionOut(many=True))
 @blp.doc(security=SECURITY)
 def list_sessions():
@@ -227,7 +242,7 @@ def list_sessions():
 
 
 @blp.route("/sessions/<session_id>")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @blp.response(200, SheetOut)
 @refusals(404)
 @blp.doc(security=SECURITY)
@@ -241,7 +256,8 @@ def get_sheet(session_id: str):
 
 
 @blp.route("/sessions/<session_id>/attendance", methods=["PUT"])
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
+@session_in_scope
 @blp.arguments(SheetIn)
 @blp.response(200, SheetOut)
 @refusals(404, 422)
@@ -261,7 +277,8 @@ def put_sheet(body: dict, session_id: str):
 
 
 @blp.route("/sessions/<session_id>/attendance", methods=["POST"])
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
+@session_in_scope
 @blp.arguments(MarkIn)
 @blp.response(200, SheetOut)
 @refusals(404, 422)
@@ -278,7 +295,8 @@ def post_mark(body: dict, session_id: str):
 
 
 @blp.route("/sessions/<session_id>/make-ups", methods=["POST"])
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
+@session_in_scope
 @blp.arguments(MakeUpIn)
 @blp.response(201, MakeUpOut)
 @blp.alt_response(200, schema=MakeUpOut, description="Booked already: nothing changed")
@@ -299,7 +317,7 @@ def post_make_up(body: dict, session_id: str):
 
 
 @blp.route("/sessions/<session_id>/audit")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @blp.response(200, AuditOut(many=True))
 @refusals(404)
 @blp.doc(security=SECURITY)
@@ -314,7 +332,7 @@ def get_audit(session_id: str):
 
 
 @blp.route("/participants/<participant_id>")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @blp.response(200, StandingOut)
 @refusals(404)
 @blp.doc(security=SECURITY)
@@ -330,7 +348,7 @@ def get_participant(participant_id: str):
 
 
 @blp.route("/groups/<group_id>/overview")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @blp.response(200, OverviewOut)
 @refusals(404)
 @blp.doc(security=SECURITY)
@@ -348,7 +366,7 @@ def get_overview(group_id: str):
 
 
 @blp.route("/at-risk")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @blp.response(200, StandingOut(many=True))
 @blp.doc(security=SECURITY)
 def get_at_risk():

@@ -70,7 +70,7 @@ def _staff_session(db, session_id):
 # -- index ------------------------------------------------------------------------------------
 
 @blueprint.get("/")
-@auth.requires("coordinator", "trainer", "finance")
+@auth.requires("coordinator", "trainer", "finance", scoped=True)
 def index():
     user = auth.current_user()
     now = clock.now()
@@ -99,13 +99,13 @@ def _render_sheet(session_id: str, *, typed=None, errors=None, make_up_form=None
 
 
 @blueprint.get("/sessions/<session_id>")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def sheet(session_id: str):
     return _render_sheet(session_id)
 
 
 @blueprint.post("/sessions/<session_id>")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def save_sheet(session_id: str):
     form = CsrfForm()
     if not form.validate_on_submit():
@@ -132,7 +132,7 @@ def save_sheet(session_id: str):
 
 
 @blueprint.post("/sessions/<session_id>/make-ups")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def book_make_up(session_id: str):
     form = MakeUpForm()
     with common.reading() as db:
@@ -151,7 +151,7 @@ def book_make_up(session_id: str):
 
 
 @blueprint.get("/sessions/<session_id>/signin.pdf")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def signin_pdf(session_id: str):
     with common.reading() as db:
         target = _staff_session(db, session_id)
@@ -169,7 +169,7 @@ def signin_pdf(session_id: str):
 # -- check-in: the trainer's screen ------------------------------------------------------------------
 
 @blueprint.get("/sessions/<session_id>/checkin")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def checkin_screen(session_id: str):
     now = clock.now()
     with common.reading() as db:
@@ -272,7 +272,7 @@ def typed_code():
 # -- overviews ------------------------------------------------------------------------------------
 
 @blueprint.get("/groups/<group_id>")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def group_overview(group_id: str):
     now = clock.now()
     with common.reading() as db:
@@ -288,7 +288,7 @@ def group_overview(group_id: str):
 
 
 @blueprint.get("/at-risk")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def at_risk():
     now = clock.now()
     with common.reading() as db:
