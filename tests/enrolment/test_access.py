@@ -51,3 +51,57 @@ def test_the_public_routes_need_no_session(h, application_id):
     assert h.client.get("/apply").status_code == 200
     assert h.client.get("/api/edition").status_code == 200
     assert submit(h, 2).status_code == 201
+
+
+def test_a_tartu_coordinator_sees_and_decides_only_what_concerns_tartu(h):
+    """City scope (issue 8): an application concerns a city when it is placed in that
+    city's group or, never placed, names it. A coordinator:Tartu sees only those, places
+    teams only into Tartu's group, and rejects or withdraws only teams wholly Tartu's."""
+    from tests.enrolment.helpers import complete_application
+    parnu = complete_application(h, 1, preferred_cities=["Pärnu"])
+    both = complete_application(h, 2, preferred_cities=["Tartu", "Pärnu"])
+    tartu = complete_application(h, 3, preferred_cities=["Tartu"])
+    placed = complete_application(h, 4, preferred_cities=["Tartu", "Pärnu"])
+    h.login("coordinator")
+    assert h.client.post(f"/api/applications/{placed}/waitlist", json={"city": "Pärnu"}).status_code == 200
+
+    assert h.client.get("/api/summary").get_json()["figures"]
+    h.login("coordinator:Tartu", email="tiia@example.ee")
+    # The dashboard's figures are the whole edition's counts: none for a Tartu coordinator.
+    assert h.client.get("/api/summary").get_json()["figures"] == []
+    listed = {a["application_id"] for a in h.client.get("/api/applications").get_json()}
+    assert listed == {both, tartu}  # not Pärnu's, nor one waiting in Pärnu although it named Tartu
+    assert [c["city"] for c in h.client.get("/api/cities").get_json()] == ["Tartu"]
+    page = h.client.get("/applications").get_data(as_text=True)
+    assert "Meeskond 2" in page and "Meeskond 3" in page and "Meeskond 1" not in page and "Meeskond 4" not in page
+    assert h.client.get(f"/api/applications/{both}").status_code == 200
+    events = len(h.published())
+    for path in (f"/api/applications/{parnu}", f"/api/applications/{placed}", "/api/groups/2019-parnu",
+                 f"/applications/{parnu}", "/groups/2019-parnu", "/api/editions", "/editions"):
+        assert h.client.get(path).status_code == 403, path
+    refused = [
+        (f"/api/applications/{parnu}/accept", {"city": "Tartu"}),     # not Tartu's business
+        (f"/api/applications/{placed}/accept", {"city": "Tartu"}),    # waiting in Pärnu
+        (f"/api/applications/{both}/accept", {"city": "Pärnu"}),      # into another city's group
+        (f"/api/applications/{both}/waitlist", {"city": "Pärnu"}),
+        (f"/api/applications/{both}/reject", {"reason": "x"}),        # Pärnu's choice too
+        (f"/api/applications/{parnu}/reject", {"reason": "x"}),
+        (f"/api/applications/{parnu}/withdraw", {"reason": "x"}),
+        ("/api/groups/2019-parnu/promote", {}),
+    ]
+    for path, body in refused:
+        response = h.client.post(path, json=body)
+        assert (response.status_code, response.get_json()["reason"]) == (403, "other_city"), path
+    form = h.client.post(f"/applications/{both}/accept",
+                         data={"csrf_token": h.csrf_token(f"/applications/{both}"), "city": "Pärnu"})
+    assert form.status_code == 403
+    assert len(h.published()) == events  # nothing changed
+
+    assert h.client.post(f"/api/applications/{both}/accept", json={"city": "Tartu"}).status_code == 200
+    assert h.client.post(f"/api/applications/{tartu}/reject", json={"reason": "Ei sobi"}).status_code == 200
+    assert h.client.post(f"/api/applications/{both}/withdraw", json={"reason": "Loobus"}).status_code == 200
+    h.login("coordinator")
+    assert h.client.get(f"/api/applications/{parnu}").get_json()["status"] == "submitted"
+    for application_id, status in ((both, "withdrawn"), (tartu, "rejected")):
+        detail = h.client.get(f"/api/applications/{application_id}").get_json()
+        assert detail["status"] == status and {d["actor"] for d in detail["decisions"]} == {"tiia@example.ee"}

@@ -6,10 +6,13 @@ shared error body by the app's handler: 404, 409 with a ``reason`` code, 422 wit
 ``organisations.1.registry_code``; type errors of the body use the same dotted paths.
 
 Public: the current edition, submitting an application, a member's confirmation.
-Everything else needs a coordinator's session.
+Everything else needs a coordinator's session. A coordinator scoped to cities sees and
+decides only what concerns their cities (403 ``other_city`` otherwise, see
+service_layer/queries.py); editions need a coordinator of the whole edition.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 import flask_smorest
@@ -77,15 +80,39 @@ _not_found = {"description": "Not found", "schema": schemas.ErrorOut}
 _conflict = {"description": "Refused in this state (reason says why)", "schema": schemas.ErrorOut}
 _invalid = {"description": "Invalid input: errors by field path", "schema": schemas.ErrorOut}
 _unauthorised = {"description": "No staff session", "schema": schemas.ErrorOut}
-_forbidden = {"description": "Not a coordinator", "schema": schemas.ErrorOut}
+_forbidden = {"description": "Not a coordinator (of this city)", "schema": schemas.ErrorOut}
 
 
-def _staff(func):
-    """Coordinator-only endpoint, with its auth responses documented."""
-    func = auth.requires(*COORDINATOR)(func)
+def _guarded(func, scoped: bool):
+    func = auth.requires(*COORDINATOR, scoped=scoped)(func)
     func = blp.alt_response(401, **_unauthorised)(func)
     func = blp.alt_response(403, **_forbidden)(func)
     return blp.doc(security=SECURITY)(func)
+
+
+def _staff(func):
+    """Coordinator endpoint limited to the coordinator's cities, with its auth responses documented."""
+    return _guarded(func, scoped=True)
+
+
+def _whole_edition(func):
+    """Coordinator endpoint for a coordinator of the whole edition only (editions)."""
+    return _guarded(func, scoped=False)
+
+
+def cities() -> tuple[str, ...] | None:
+    """The cities the signed-in coordinator decides for (None: every city)."""
+    return auth.current_user().cities_for(*COORDINATOR)
+
+
+def _application_in_scope(view):
+    """The city check comes before the body is read: another city's application is 403,
+    whatever was sent (the decision checks again on the locked rows)."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        queries.check_application(kit(), kwargs["application_id"], cities())
+        return view(*args, **kwargs)
+    return wrapped
 
 
 # -- public ---------------------------------------------------------------------------------------
@@ -144,7 +171,7 @@ def submit_application(data):
 @blp.response(200, schemas.ApplicationSummaryOut(many=True))
 def list_applications(args):
     """Applications of an edition (default: the current one), filtered."""
-    return queries.list_applications(kit(), **args)
+    return queries.list_applications(kit(), **args, cities=cities())
 
 
 @blp.route("/confirmations/<token>")
@@ -181,16 +208,16 @@ class Confirmation(MethodView):
 @blp.response(200, schemas.ApplicationDetailOut)
 @blp.alt_response(404, **_not_found)
 def application_detail(application_id):
-    return queries.application_detail(kit(), application_id)
+    return queries.application_detail(kit(), application_id, cities())
 
 
 @blp.route("/cities")
 @_staff
 @blp.arguments(schemas.ApplicationsQuery(only=("edition_id",)), location="query")
 @blp.response(200, schemas.CityCountOut(many=True))
-def cities(args):
+def city_counts(args):
     """Counts per city: capacity, accepted, free, waiting, undecided teams naming it, who is next."""
-    return queries.city_counts(kit(), args.get("edition_id"))
+    return queries.city_counts(kit(), args.get("edition_id"), cities())
 
 
 @blp.route("/groups/<group_id>")
@@ -199,12 +226,13 @@ def cities(args):
 @blp.alt_response(404, **_not_found)
 def group_teams(group_id):
     """A group's accepted teams and its waiting list in order."""
-    return queries.waiting_list(kit(), group_id)
+    return queries.waiting_list(kit(), group_id, cities())
 
 
 def _decision(rule: str, arguments):
     """A coordinator's decision on an application: JSON in, the change out, refusals documented."""
-    stack = [blp.route(rule, methods=["POST"]), _staff, blp.arguments(arguments), blp.response(200, schemas.ChangeOut),
+    stack = [blp.route(rule, methods=["POST"]), _staff, _application_in_scope, blp.arguments(arguments),
+             blp.response(200, schemas.ChangeOut),
              blp.alt_response(404, **_not_found), blp.alt_response(409, **_conflict),
              blp.alt_response(422, **_invalid)]
 
@@ -222,41 +250,42 @@ def _decision(rule: str, arguments):
 @blp.alt_response(409, **_conflict)
 def promote(group_id):
     """Accept the team that has waited longest (409 group_full, waiting_list_empty, application_incomplete)."""
-    return decisions.promote(kit(), group_id, actor())
+    return decisions.promote(kit(), group_id, actor(), cities())
 
 
 @_decision("/applications/<application_id>/accept", schemas.CityIn)
 def accept(data, application_id):
     """Accept into the city's group (409 group_full, application_incomplete, not_next_on_waiting_list …)."""
-    return decisions.accept(kit(), application_id, data["city"], actor())
+    return decisions.accept(kit(), application_id, data["city"], actor(), cities())
 
 
 @_decision("/applications/<application_id>/waitlist", schemas.CityIn)
 def waitlist(data, application_id):
     """Put the team at the end of the city's waiting list."""
-    return decisions.waitlist(kit(), application_id, data["city"], actor())
+    return decisions.waitlist(kit(), application_id, data["city"], actor(), cities())
 
 
 @_decision("/applications/<application_id>/reject", schemas.ReasonIn)
 def reject(data, application_id):
     """Reject with a reason (the team is told it)."""
-    return decisions.reject(kit(), application_id, data["reason"], actor())
+    return decisions.reject(kit(), application_id, data["reason"], actor(), cities())
 
 
 @_decision("/applications/<application_id>/withdraw", schemas.ReasonIn)
 def withdraw_application(data, application_id):
     """The whole team withdraws; if it had a place, the answer names who is next."""
-    return decisions.withdraw_application(kit(), application_id, data["reason"], actor())
+    return decisions.withdraw_application(kit(), application_id, data["reason"], actor(), cities())
 
 
 @_decision("/applications/<application_id>/members/<participant_id>/withdraw", schemas.ReasonIn)
 def withdraw_member(data, application_id, participant_id):
     """A member leaves. Not refused when the team then breaks the composition rule: see ``warnings``."""
-    return decisions.withdraw_member(kit(), application_id, participant_id, data["reason"], actor())
+    return decisions.withdraw_member(kit(), application_id, participant_id, data["reason"], actor(), cities())
 
 
 @blp.route("/applications/<application_id>/members/<participant_id>/substitute", methods=["POST"])
 @_staff
+@_application_in_scope
 @blp.arguments(schemas.SubstituteIn)
 @blp.response(200, schemas.ChangeOut)
 @blp.alt_response(404, **_not_found)
@@ -268,20 +297,20 @@ def substitute(data, application_id, participant_id):
     newcomer = rules.Member(first_name=data["first_name"], last_name=data["last_name"], email=data["email"],
                             phone=data["phone"], position=data["position"],
                             organisation_key=data["organisation_id"])
-    return decisions.substitute_member(kit(), application_id, participant_id, newcomer, actor())
+    return decisions.substitute_member(kit(), application_id, participant_id, newcomer, actor(), cities())
 
 
 # -- coordinator: editions --------------------------------------------------------------------------
 
 @blp.route("/editions", methods=["GET"])
-@_staff
+@_whole_edition
 @blp.response(200, schemas.EditionOut(many=True))
 def list_editions():
     return editions.list_editions(kit())
 
 
 @blp.route("/editions", methods=["POST"])
-@_staff
+@_whole_edition
 @blp.arguments(schemas.EditionIn)
 @blp.response(201, schemas.EditionOut)
 @blp.alt_response(409, **_conflict)
@@ -294,7 +323,7 @@ def create_edition(data):
 
 
 @blp.route("/editions/<edition_id>", methods=["GET"])
-@_staff
+@_whole_edition
 @blp.response(200, schemas.EditionOut)
 @blp.alt_response(404, **_not_found)
 def get_edition(edition_id):
@@ -302,7 +331,7 @@ def get_edition(edition_id):
 
 
 @blp.route("/editions/<edition_id>", methods=["PUT"])
-@_staff
+@_whole_edition
 @blp.arguments(schemas.EditionIn)
 @blp.response(200, schemas.EditionOut)
 @blp.alt_response(404, **_not_found)

@@ -13,7 +13,7 @@ from services.enrolment.domain import application as rules
 from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.problems import Errors
 from services.enrolment.entrypoints import common, forms
-from services.enrolment.entrypoints.api import IDEMPOTENCY_KEY
+from services.enrolment.entrypoints.api import IDEMPOTENCY_KEY, cities
 from services.enrolment.entrypoints.common import CONDITIONS, actor, kit, lang
 from services.enrolment.service_layer import applications, decisions, editions, queries
 from services.enrolment.service_layer.errors import Invalid, Refused
@@ -165,11 +165,12 @@ def confirm(token: str):
 # -- staff ----------------------------------------------------------------------------------------
 
 @blueprint.get("/")
-@auth.requires("coordinator", "trainer", "finance")
+@auth.requires("coordinator", "trainer", "finance", scoped=True)
 def index():
+    # The schedule for everyone; the counts only of the coordinator's own cities.
     edition = editions.current_edition_view(kit())
     user = auth.current_user()
-    counts = queries.city_counts(kit()) if user.has("coordinator") else []
+    counts = queries.city_counts(kit(), cities=cities()) if user.has("coordinator") else []
     return render_template("enrolment/index.html", edition=edition, counts=counts,
                            is_coordinator=user.has("coordinator"),
                            open=edition is not None and is_open(edition["application_deadline"], clock.now()))
@@ -180,34 +181,40 @@ def _yes_no(value: str | None) -> bool | None:
 
 
 @blueprint.get("/applications")
-@auth.requires(*COORDINATOR)
+@auth.requires(*COORDINATOR, scoped=True)
 def applications_list():
     status, city, complete = (request.args.get("status") or None, request.args.get("city") or None,
                               request.args.get("complete") or None)
-    rows = queries.list_applications(kit(), status=status, city=city, complete=_yes_no(complete))
+    rows = queries.list_applications(kit(), status=status, city=city, complete=_yes_no(complete), cities=cities())
     edition = editions.current_edition_view(kit())
-    return render_template("enrolment/applications.html", rows=rows, counts=queries.city_counts(kit()),
+    return render_template("enrolment/applications.html", rows=rows,
+                           counts=queries.city_counts(kit(), cities=cities()),
                            edition=edition, filters={"status": status, "city": city, "complete": complete})
 
 
 def _detail(application_id: str, *, errors: dict | None = None, status: int = 200, values: dict | None = None):
-    detail = queries.application_detail(kit(), application_id)
+    detail = queries.application_detail(kit(), application_id, cities())
     return render_template("enrolment/application.html", app=detail, errors=errors or {},
-                           values=values or {}, counts={c["city"]: c for c in queries.city_counts(kit())},
+                           values=values or {},
+                           counts={c["city"]: c for c in queries.city_counts(kit(), cities=cities())},
                            now=clock.now()), status
 
 
 @blueprint.get("/applications/<application_id>")
-@auth.requires(*COORDINATOR)
+@auth.requires(*COORDINATOR, scoped=True)
 def application_detail(application_id: str):
     return _detail(application_id)
 
 
 def _act(application_id: str, form_name: str, action, success: str):
-    """Run a decision; on refusal show the page again with the message next to that form."""
+    """Run a decision; on refusal show the page again with the message next to that form
+    (an application of another city is refused as a whole: 403)."""
+    queries.check_application(kit(), application_id, cities())
     try:
         result = action()
     except Refused as exc:
+        if exc.status == 403:
+            raise
         messages = [exc.message(lang())] if not exc.errors else \
             [p.text(lang()) for problems in exc.errors.values() for p in problems]
         return _detail(application_id, errors={form_name: messages}, status=exc.status,
@@ -224,51 +231,52 @@ def _act(application_id: str, form_name: str, action, success: str):
 
 
 @blueprint.post("/applications/<application_id>/accept")
-@auth.requires(*COORDINATOR)
+@auth.requires(*COORDINATOR, scoped=True)
 def accept(application_id: str):
     city = request.form.get("city", "")
-    return _act(application_id, "accept", lambda: decisions.accept(kit(), application_id, city, actor()),
+    return _act(application_id, "accept", lambda: decisions.accept(kit(), application_id, city, actor(), cities()),
                 t(f"Meeskond võeti vastu rühma {city}.", f"The team was accepted into the {city} group."))
 
 
 @blueprint.post("/applications/<application_id>/waitlist")
-@auth.requires(*COORDINATOR)
+@auth.requires(*COORDINATOR, scoped=True)
 def waitlist(application_id: str):
     city = request.form.get("city", "")
-    return _act(application_id, "waitlist", lambda: decisions.waitlist(kit(), application_id, city, actor()),
+    return _act(application_id, "waitlist", lambda: decisions.waitlist(kit(), application_id, city, actor(), cities()),
                 t(f"Meeskond lisati rühma {city} ootenimekirja.", f"The team was put on the {city} waiting list."))
 
 
 @blueprint.post("/applications/<application_id>/reject")
-@auth.requires(*COORDINATOR)
+@auth.requires(*COORDINATOR, scoped=True)
 def reject(application_id: str):
     reason = request.form.get("reason", "")
-    return _act(application_id, "reject", lambda: decisions.reject(kit(), application_id, reason, actor()),
+    return _act(application_id, "reject", lambda: decisions.reject(kit(), application_id, reason, actor(), cities()),
                 t("Taotlus lükati tagasi.", "The application was rejected."))
 
 
 @blueprint.post("/applications/<application_id>/withdraw")
-@auth.requires(*COORDINATOR)
+@auth.requires(*COORDINATOR, scoped=True)
 def withdraw(application_id: str):
     reason = request.form.get("reason", "")
     return _act(application_id, "withdraw",
-                lambda: decisions.withdraw_application(kit(), application_id, reason, actor()),
+                lambda: decisions.withdraw_application(kit(), application_id, reason, actor(), cities()),
                 t("Meeskond võeti programmist tagasi.", "The team was withdrawn from the programme."))
 
 
 @blueprint.post("/applications/<application_id>/members/<participant_id>/withdraw")
-@auth.requires(*COORDINATOR)
+@auth.requires(*COORDINATOR, scoped=True)
 def withdraw_member(application_id: str, participant_id: str):
     reason = request.form.get("reason", "")
     return _act(application_id, f"withdraw-{participant_id}",
-                lambda: decisions.withdraw_member(kit(), application_id, participant_id, reason, actor()),
+                lambda: decisions.withdraw_member(kit(), application_id, participant_id, reason, actor(),
+                                                           cities()),
                 t("Liige võeti meeskonnast tagasi.", "The member was withdrawn from the team."))
 
 
 @blueprint.route("/applications/<application_id>/members/<participant_id>/substitute", methods=["GET", "POST"])
-@auth.requires(*COORDINATOR)
+@auth.requires(*COORDINATOR, scoped=True)
 def substitute(application_id: str, participant_id: str):
-    detail = queries.application_detail(kit(), application_id)
+    detail = queries.application_detail(kit(), application_id, cities())
     leaving = next((m for m in detail["members"] if m["participant_id"] == participant_id), None)
     if leaving is None:
         return render_template("shared/error.html", status=404, code="not_found",
@@ -285,7 +293,7 @@ def substitute(application_id: str, participant_id: str):
                                 email=form.email.data or "", phone=form.phone.data or "",
                                 position=form.position.data or "", organisation_key=form.organisation_id.data or "")
         try:
-            decisions.substitute_member(kit(), application_id, participant_id, newcomer, actor())
+            decisions.substitute_member(kit(), application_id, participant_id, newcomer, actor(), cities())
         except Refused as exc:
             status = exc.status
             general = _attach_simple(form, exc.errors) if exc.errors else [exc.message(lang())]
@@ -309,18 +317,20 @@ def _attach_simple(form, errors: Errors) -> list[str]:
 
 
 @blueprint.get("/groups/<group_id>")
-@auth.requires(*COORDINATOR)
+@auth.requires(*COORDINATOR, scoped=True)
 def group_page(group_id: str, errors: list[str] | None = None, status: int = 200):
-    return render_template("enrolment/group.html", group=queries.waiting_list(kit(), group_id),
+    return render_template("enrolment/group.html", group=queries.waiting_list(kit(), group_id, cities()),
                            errors=errors or []), status
 
 
 @blueprint.post("/groups/<group_id>/promote")
-@auth.requires(*COORDINATOR)
+@auth.requires(*COORDINATOR, scoped=True)
 def promote(group_id: str):
     try:
-        result = decisions.promote(kit(), group_id, actor())
+        result = decisions.promote(kit(), group_id, actor(), cities())
     except Refused as exc:
+        if exc.status == 403:
+            raise
         return group_page(group_id, errors=[exc.message(lang())], status=exc.status)
     flash(t("Ootenimekirja järgmine meeskond võeti vastu.", "The next team on the waiting list was accepted.")
           if result["changed"] else t("Meeskond oli juba vastu võetud.", "The team was already accepted."),

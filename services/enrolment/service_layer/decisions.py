@@ -13,7 +13,12 @@ Policies (decided here, see the report of issue 3):
   group only when it is the next one (``promote``), never past the others;
 - a member's withdrawal is never refused for breaking the composition rule (nobody can
   be kept in against their will): it is recorded and the problems are returned as a warning;
-- a substitution must keep the rule and happen before the group's first day.
+- a substitution must keep the rule and happen before the group's first day;
+- a coordinator of some cities (``cities``, None: every city) places teams only into their
+  cities' groups, and only teams that concern those cities; a decision about the whole
+  team (reject, withdraw, change members) only when every city it touches is theirs
+  (``queries.concerns`` / ``only_theirs``; 403 ``other_city`` otherwise). Checked on the
+  locked rows, so the check and the change see the same state.
 """
 from __future__ import annotations
 
@@ -48,6 +53,7 @@ from services.enrolment.service_layer.applications import (
     refresh_completeness,
 )
 from services.enrolment.service_layer.errors import Invalid, Refused, not_found
+from services.enrolment.service_layer.queries import Cities, check_group, concerns, only_theirs, other_city
 from shared import clock
 from shared.kit import ServiceKit
 from shared.messaging.outbox import UnitOfWork
@@ -156,7 +162,18 @@ def _tell_moved_up(uow: UnitOfWork, group: Group, before: list[placement.Waiting
 
 # -- decisions ----------------------------------------------------------------------------------
 
-def accept(kit: ServiceKit, application_id: str, city: str, actor: str) -> dict:
+def _into_their_city(app: Application, group: Group, cities: Cities) -> None:
+    check_group(group, cities)
+    if not concerns(app, cities):
+        raise other_city()
+
+
+def _theirs(app: Application, cities: Cities) -> None:
+    if not only_theirs(app, cities):
+        raise other_city()
+
+
+def accept(kit: ServiceKit, application_id: str, city: str, actor: str, cities: Cities = None) -> dict:
     """Place the team in the city's group, if a place is free (``GroupFull`` otherwise)."""
     with kit.unit_of_work() as uow:
         db = uow.session
@@ -165,6 +182,7 @@ def accept(kit: ServiceKit, application_id: str, city: str, actor: str) -> dict:
             raise not_found("Taotlust", "Application")
         target = _group_for_city(db, edition_id, city)
         app, groups = _lock(db, application_id, target.group_id)
+        _into_their_city(app, groups[target.group_id], cities)
         return _accept_locked(uow, app, groups[target.group_id], groups, actor)
 
 
@@ -213,7 +231,7 @@ def _take_place(db: Session, group: Group) -> None:
                       field="city") from None
 
 
-def waitlist(kit: ServiceKit, application_id: str, city: str, actor: str) -> dict:
+def waitlist(kit: ServiceKit, application_id: str, city: str, actor: str, cities: Cities = None) -> dict:
     """Put the team at the end of the city's waiting list."""
     with kit.unit_of_work() as uow:
         db = uow.session
@@ -223,6 +241,7 @@ def waitlist(kit: ServiceKit, application_id: str, city: str, actor: str) -> dic
         target = _group_for_city(db, edition_id, city)
         app, groups = _lock(db, application_id, target.group_id)
         group = groups[target.group_id]
+        _into_their_city(app, group, cities)
         if app.status == WAITLISTED and app.group_id == group.group_id:
             position = placement.waiting_positions(_waiting(db, group.group_id))[app.application_id]
             return {"application_id": app.application_id, "status": app.status, "changed": False,
@@ -251,11 +270,12 @@ def waitlist(kit: ServiceKit, application_id: str, city: str, actor: str) -> dic
                 "group_id": group.group_id, "city": group.city, "position": position}
 
 
-def reject(kit: ServiceKit, application_id: str, reason: str, actor: str) -> dict:
+def reject(kit: ServiceKit, application_id: str, reason: str, actor: str, cities: Cities = None) -> dict:
     reason = _reason(reason)
     with kit.unit_of_work() as uow:
         db = uow.session
         app, groups = _lock(db, application_id)
+        _theirs(app, cities)
         if app.status == ACCEPTED:
             raise Refused(Problem("already_accepted",
                                   "Vastuvõetud meeskonda ei saa tagasi lükata; meeskond saab loobuda.",
@@ -276,7 +296,7 @@ def reject(kit: ServiceKit, application_id: str, reason: str, actor: str) -> dic
         return {"application_id": app.application_id, "status": app.status, "changed": True}
 
 
-def promote(kit: ServiceKit, group_id: str, actor: str) -> dict:
+def promote(kit: ServiceKit, group_id: str, actor: str, cities: Cities = None) -> dict:
     """Give a free place to the team that has waited longest in this group (one transaction:
     nobody can join, leave or jump the list while the group row is locked)."""
     with kit.unit_of_work() as uow:
@@ -285,6 +305,7 @@ def promote(kit: ServiceKit, group_id: str, actor: str) -> dict:
                           .execution_options(populate_existing=True))
         if group is None:
             raise not_found("Rühma", "Group")
+        check_group(group, cities)
         waiting = _waiting(db, group_id)
         if not waiting:
             raise Refused(Problem("waiting_list_empty", f"{group.city}: ootenimekiri on tühi.",
@@ -297,12 +318,14 @@ def promote(kit: ServiceKit, group_id: str, actor: str) -> dict:
 
 # -- changes after acceptance -------------------------------------------------------------------
 
-def withdraw_application(kit: ServiceKit, application_id: str, reason: str, actor: str) -> dict:
+def withdraw_application(kit: ServiceKit, application_id: str, reason: str, actor: str,
+                         cities: Cities = None) -> dict:
     """The whole team leaves: each member's withdrawal, then the team's, in one transaction."""
     reason = _reason(reason)
     with kit.unit_of_work() as uow:
         db = uow.session
         app, groups = _lock(db, application_id)
+        _theirs(app, cities)
         if app.status not in OPEN_STATUSES:
             raise _final(app)
         group = groups.get(app.group_id)
@@ -349,13 +372,15 @@ def _active_member(app: Application, participant_id: str) -> Member:
     raise not_found("Meeskonnaliiget", "Team member")
 
 
-def withdraw_member(kit: ServiceKit, application_id: str, participant_id: str, reason: str, actor: str) -> dict:
+def withdraw_member(kit: ServiceKit, application_id: str, participant_id: str, reason: str, actor: str,
+                    cities: Cities = None) -> dict:
     """One member leaves. Never refused for the composition rule: the problems come back as
     ``warnings`` and the team is shown as breaking the rule until a substitute joins."""
     reason = _reason(reason)
     with kit.unit_of_work() as uow:
         db = uow.session
         app, _ = _lock(db, application_id)
+        _theirs(app, cities)
         if app.status not in OPEN_STATUSES:
             raise _final(app)
         member = _active_member(app, participant_id)
@@ -374,7 +399,7 @@ def withdraw_member(kit: ServiceKit, application_id: str, participant_id: str, r
 
 
 def substitute_member(kit: ServiceKit, application_id: str, participant_id: str, newcomer: rules.Member,
-                      actor: str) -> dict:
+                      actor: str, cities: Cities = None) -> dict:
     """Replace a member before the group's first day; ``newcomer.organisation_key`` is the
     id of one of the team's organisations. The newcomer must confirm in turn."""
     newcomer = dataclasses.replace(newcomer, **{
@@ -383,6 +408,7 @@ def substitute_member(kit: ServiceKit, application_id: str, participant_id: str,
     with kit.unit_of_work() as uow:
         db = uow.session
         app, groups = _lock(db, application_id)
+        _theirs(app, cities)
         if app.status not in OPEN_STATUSES:
             raise _final(app)
         leaving = _active_member(app, participant_id)

@@ -1,6 +1,10 @@
 """What the coordinator pages and the staff API read: lists, counts per city, details.
 
 Read-only; every function opens its own short transaction and returns plain data.
+
+City scope: ``cities`` is what ``StaffUser.cities_for("coordinator")`` gives (None: every
+city). A coordinator of some cities sees only the applications that concern them (see
+``concerns``) and those cities' groups; anything else is refused with 403 (``other_city``).
 """
 from __future__ import annotations
 
@@ -19,9 +23,57 @@ from services.enrolment.adapters.models import (
     Group,
 )
 from services.enrolment.domain import composition, placement
+from services.enrolment.domain.problems import Problem
 from services.enrolment.service_layer.editions import current_edition
-from services.enrolment.service_layer.errors import not_found
+from services.enrolment.service_layer.errors import Refused, not_found
+from shared.auth import may_see
 from shared.kit import ServiceKit
+
+Cities = tuple[str, ...] | None
+
+
+def concerns(app: Application, cities: Cities) -> bool:
+    """An application is a city's business when it is placed in (or was rejected or
+    withdrawn from) that city's group, or, never placed, names the city among its choices."""
+    if cities is None:
+        return True
+    if app.group_id is not None:
+        return app.group is not None and app.group.city in cities
+    return any(city in cities for city in app.preferred_cities)
+
+
+def only_theirs(app: Application, cities: Cities) -> bool:
+    """Deciding about the whole team (reject, withdraw, change members) touches every city it
+    is placed in or names: all of them must be the coordinator's."""
+    if cities is None:
+        return True
+    if app.group_id is not None:
+        return app.group is not None and app.group.city in cities
+    return bool(app.preferred_cities) and all(city in cities for city in app.preferred_cities)
+
+
+def other_city() -> Refused:
+    return Refused(Problem(
+        "other_city", "See puudutab teise linna rühma: teie õigused on ainult oma linna(de) jaoks.",
+        "This concerns another city's group: your role covers your own cities only."), status=403)
+
+
+def check_application(kit: ServiceKit, application_id: str, cities: Cities) -> None:
+    """403 unless the application concerns ``cities`` (404 if there is none): the entry points
+    check it before reading the input, the decisions again on the locked rows."""
+    if cities is None:
+        return
+    with kit.db.read_session() as db:
+        app = db.get(Application, application_id)
+        if app is None:
+            raise not_found("Taotlust", "Application")
+        if not concerns(app, cities):
+            raise other_city()
+
+
+def check_group(group: Group, cities: Cities) -> None:
+    if not may_see(cities, group.city):
+        raise other_city()
 
 
 def _edition(db: Session, edition_id: str | None) -> Edition | None:
@@ -56,8 +108,9 @@ def _summary(app: Application, positions: dict[str, int]) -> dict:
 
 
 def list_applications(kit: ServiceKit, *, edition_id: str | None = None, status: str | None = None,
-                      city: str | None = None, complete: bool | None = None) -> list[dict]:
-    """Filtered by status, city (placed there, or named among the preferences) and completeness."""
+                      city: str | None = None, complete: bool | None = None, cities: Cities = None) -> list[dict]:
+    """Filtered by status, city (placed there, or named among the preferences) and
+    completeness; only those that concern ``cities``."""
     with kit.db.read_session() as db:
         edition = _edition(db, edition_id)
         if edition is None:
@@ -76,14 +129,14 @@ def list_applications(kit: ServiceKit, *, edition_id: str | None = None, status:
             query = query.where(Application.completed_at.is_not(None))
         elif complete is False:
             query = query.where(Application.completed_at.is_(None))
-        apps = db.scalars(query).all()
+        apps = [a for a in db.scalars(query).all() if concerns(a, cities)]
         positions = _positions(db, {a.group_id for a in apps if a.status == WAITLISTED})
         return [_summary(a, positions) for a in apps]
 
 
-def city_counts(kit: ServiceKit, edition_id: str | None = None) -> list[dict]:
-    """Per group: capacity, accepted, free places, waiting, how many undecided teams named
-    the city (as first choice, among any) and who is next on the waiting list."""
+def city_counts(kit: ServiceKit, edition_id: str | None = None, cities: Cities = None) -> list[dict]:
+    """Per group (of ``cities``): capacity, accepted, free places, waiting, how many undecided
+    teams named the city (as first choice, among any) and who is next on the waiting list."""
     with kit.db.read_session() as db:
         edition = _edition(db, edition_id)
         if edition is None:
@@ -91,7 +144,7 @@ def city_counts(kit: ServiceKit, edition_id: str | None = None) -> list[dict]:
         apps = db.scalars(select(Application).where(Application.edition_id == edition.edition_id)
                           .options(selectinload(Application.preferences))).all()
         rows = []
-        for group in edition.groups:
+        for group in (g for g in edition.groups if may_see(cities, g.city)):
             accepted = [a for a in apps if a.group_id == group.group_id and a.status == ACCEPTED]
             waiting = placement.ordered_waiting_list(
                 [a for a in apps if a.group_id == group.group_id and a.status == WAITLISTED])
@@ -109,11 +162,12 @@ def city_counts(kit: ServiceKit, edition_id: str | None = None) -> list[dict]:
         return rows
 
 
-def waiting_list(kit: ServiceKit, group_id: str) -> dict:
+def waiting_list(kit: ServiceKit, group_id: str, cities: Cities = None) -> dict:
     with kit.db.read_session() as db:
         group = db.get(Group, group_id)
         if group is None:
             raise not_found("Rühma", "Group")
+        check_group(group, cities)
         apps = db.scalars(select(Application).where(Application.group_id == group_id)
                           .options(selectinload(Application.members), selectinload(Application.preferences),
                                    selectinload(Application.group))).all()
@@ -128,11 +182,13 @@ def waiting_list(kit: ServiceKit, group_id: str) -> dict:
         }
 
 
-def application_detail(kit: ServiceKit, application_id: str) -> dict:
+def application_detail(kit: ServiceKit, application_id: str, cities: Cities = None) -> dict:
     with kit.db.read_session() as db:
         app = db.get(Application, application_id)
         if app is None:
             raise not_found("Taotlust", "Application")
+        if not concerns(app, cities):
+            raise other_city()
         positions = _positions(db, {app.group_id} if app.status == WAITLISTED else set())
         edition = db.get(Edition, app.edition_id)
         decisions = db.scalars(select(Decision).where(Decision.application_id == application_id)
@@ -146,7 +202,7 @@ def application_detail(kit: ServiceKit, application_id: str) -> dict:
             "withdrawn_at": app.withdrawn_at, "completed_at": app.completed_at,
             "composition_problems": _composition_problems(app),
             "first_session_starts_at": group.first_session_starts_at if group else None,
-            "cities": [g.city for g in edition.groups],
+            "cities": [g.city for g in edition.groups if may_see(cities, g.city)],  # the ones to decide into
             "organisations": [{
                 "organisation_id": o.organisation_id, "name": o.name, "registry_code": o.registry_code,
                 "kind": o.kind, "address": o.address, "billing_email": o.billing_email,
