@@ -77,3 +77,69 @@ def test_pages_post_forms_need_the_csrf_token(edition):
     assert h.client.get("/api/editions/edition-2019").get_json()["locked"] is False
     assert h.client.post("/participants/P1/reveal", data={"reason": "because I can"}).status_code == 400
     assert h.client.get("/api/reveal-log").get_json() == []
+
+
+def test_a_tartu_coordinator_sees_checks_exports_and_reveals_only_tartu(h):
+    """City scope (issue 8): lists hold only Tartu's group, another city's participant or
+    group is 403, whole-edition figures, files and actions need a coordinator of every city."""
+    from datetime import datetime
+
+    from shared import clock
+    from shared.clock import TALLINN
+
+    from .builders import hand_built_edition
+    hand_built_edition(h)  # Tallinn P1–P10, Tartu T1 (code 49602290124)
+    clock.set_now(datetime(2019, 7, 1, 10, 0, tzinfo=TALLINN))
+    h.login("coordinator:Tartu", name="Tiia Tartust", email="tiia@example.ee")
+
+    listed = h.client.get("/api/editions/edition-2019/participants").get_json()
+    assert [p["participant_id"] for p in listed] == ["T1"]
+    complete = h.client.get("/api/editions/edition-2019/completeness").get_json()
+    assert [p["participant_id"] for p in complete["participants"]] == ["T1"]
+    assert complete["counts"]["participants"] == 1
+    page = h.client.get("/editions/edition-2019/participants").get_data(as_text=True)
+    assert "Tõnisson" in page and "Maasikas" not in page
+    assert h.client.get("/api/participants/T1").status_code == 200
+
+    # Another city's participant or group: 403, and nothing revealed, exported or logged.
+    for path in ("/api/participants/P1", "/api/participants/P1/data-export", "/participants/P1",
+                 "/api/groups/2019-tallinn/indicators", "/api/editions/edition-2019/participants?group_id=2019-tallinn",
+                 "/api/editions/edition-2019/completeness?group_id=2019-tallinn",
+                 "/api/editions/edition-2019/indicators?group_id=2019-tallinn",
+                 "/api/editions/edition-2019/exports/participants.csv?group_id=2019-tallinn"):
+        response = h.client.get(path)
+        assert response.status_code == 403, path
+    other = h.client.post("/api/participants/P1/reveal", json={"reason": "Statistikaameti päring"})
+    assert (other.status_code, other.get_json()["reason"]) == (403, "other_city")
+    form = h.client.post("/participants/P1/reveal", data={"csrf_token": h.csrf_token("/participants/T1"),
+                                                          "reason": "Statistikaameti päring"})
+    assert form.status_code == 403 and "60104180178" not in form.get_data(as_text=True)
+    own = h.client.post("/api/participants/T1/reveal", json={"reason": "Statistikaameti päring"})
+    assert own.get_json() == {"participant_id": "T1", "personal_code": "49602290124"}
+
+    # The whole edition's indicators and files: only per own group.
+    whole = h.client.get("/api/editions/edition-2019/indicators")
+    assert (whole.status_code, whole.get_json()["reason"]) == (403, "whole_edition")
+    assert h.client.get("/api/editions/edition-2019/exports/participants.csv").status_code == 403
+    tartu = h.client.get("/api/editions/edition-2019/indicators?group_id=2019-tartu").get_json()
+    assert tartu["group_id"] == "2019-tartu" and tartu["participants_entered"] == 1
+    assert h.client.get("/api/groups/2019-tartu/indicators").status_code == 200
+    exported = h.client.get("/api/editions/edition-2019/exports/participants.csv?group_id=2019-tartu")
+    text = exported.get_data().decode("utf-8-sig")
+    assert exported.status_code == 200 and "Tõnisson" in text and "Maasikas" not in text
+    assert h.client.get("/editions/edition-2019/indicators").headers["Location"].endswith(
+        "/editions/edition-2019/indicators?group=2019-tartu")
+
+    # Edition-wide actions and the logs of everyone's exports and reveals.
+    for method, path, body in API_POSTS:
+        if "/participants/" not in path:
+            assert h.client.open(path, method=method, json=body).status_code == 403, path
+    for path in ("/api/export-log", "/api/reveal-log", "/audit", "/editions/edition-2019"):
+        assert h.client.get(path).status_code == 403, path
+
+    h.login("coordinator")
+    reveals = h.client.get("/api/reveal-log").get_json()
+    assert [(r["participant_id"], r["actor_email"]) for r in reveals] == [("T1", "tiia@example.ee")]
+    exports_logged = h.client.get("/api/export-log").get_json()
+    assert [(e["group_id"], e["actor_email"]) for e in exports_logged] == [("2019-tartu", "tiia@example.ee")]
+    assert h.client.get("/api/editions/edition-2019").get_json()["locked"] is False

@@ -1,5 +1,10 @@
 """ESF reporting JSON API (documented in /reporting/openapi.json). Coordinators only.
 
+A coordinator of some cities reaches the ``scoped=True`` endpoints and sees there only their
+cities' groups and participants (403 ``other_city`` for another city's, 403 ``whole_edition``
+for a whole-edition figure or file); settings, lock, anonymisation and the logs need a
+coordinator of the whole edition.
+
 Endpoints only translate: input → a use case → output. Errors are JSON: 401 without a
 session, 403 for other roles, 404 for an unknown id, 409 for a refusal (locked, anonymised,
 retention running), 415 for a state change not sent as JSON, 422 for invalid input — with
@@ -17,7 +22,7 @@ from flask_smorest import Blueprint, abort
 from services.reporting import schemas
 from services.reporting.domain.indicator_sets import IndicatorSet
 from services.reporting.domain.personal_code import mask
-from services.reporting.entrypoints.views import EXPORT_KINDS, actor
+from services.reporting.entrypoints.views import EXPORT_KINDS, actor, cities
 from services.reporting.service_layer import editions, exports, queries, records
 from services.reporting.service_layer.errors import Refused
 from shared import auth, i18n
@@ -49,6 +54,16 @@ def translating(view):
             return view(*args, **kwargs)
         except Refused as exc:
             return refused(exc)
+    return wrapped
+
+
+def participant_in_scope(view):
+    """The city check comes before the body is read: another city's participant is 403,
+    whatever was sent."""
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        queries.check_participant(_kit(), kwargs["participant_id"], cities())
+        return view(*args, **kwargs)
     return wrapped
 
 
@@ -127,7 +142,7 @@ def _file(export: exports.Export):
 # -- editions -------------------------------------------------------------------------------------------
 
 @blp.route("/editions")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)  # names and settings of editions: no personal data
 @blp.response(200, schemas.EditionOut(many=True))
 @blp.doc(security=SECURITY)
 def list_editions():
@@ -136,7 +151,7 @@ def list_editions():
 
 
 @blp.route("/editions/<edition_id>")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)  # an edition's groups: what a coordinator of some cities picks from
 @translating
 @blp.response(200, schemas.EditionOut)
 @blp.alt_response(404, description="No such edition")
@@ -191,34 +206,36 @@ def anonymise_edition(data: dict, edition_id: str):
 # -- indicators, completeness, participants ----------------------------------------------------------------
 
 @blp.route("/editions/<edition_id>/indicators")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @translating
 @blp.arguments(schemas.GroupQuery, location="query")
 @blp.response(200, schemas.IndicatorReportOut)
 @blp.doc(security=SECURITY)
 def edition_indicators(query: dict, edition_id: str):
     """The edition's chosen indicator set, by sex, with unknown and declined counted apart."""
+    queries.check_own_group(_kit(), query.get("group_id"), cities())
     return report_out(editions.indicators(_kit(), edition_id, query.get("group_id")))
 
 
 @blp.route("/groups/<group_id>/indicators")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @translating
 @blp.response(200, schemas.IndicatorReportOut)
 @blp.doc(security=SECURITY)
 def group_indicators(group_id: str):
+    queries.check_group(_kit(), group_id, cities())
     return report_out(editions.indicators_for_group(_kit(), group_id))
 
 
 @blp.route("/editions/<edition_id>/completeness")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @translating
 @blp.arguments(schemas.GroupQuery, location="query")
 @blp.response(200, schemas.CompletenessOut)
 @blp.doc(security=SECURITY)
 def completeness(query: dict, edition_id: str):
     """Who still owes which ESF answers, with each one's deadline."""
-    result = queries.completeness(_kit(), edition_id, query.get("group_id"))
+    result = queries.completeness(_kit(), edition_id, query.get("group_id"), cities())
     return {"edition_id": edition_id, "group_id": result.group_id, "today": result.today,
             "deadline_weeks": result.edition.deadline_weeks, "deadline_date": result.edition.deadline_date,
             "counts": result.counts,
@@ -232,31 +249,32 @@ def completeness(query: dict, edition_id: str):
 
 
 @blp.route("/editions/<edition_id>/participants")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @translating
 @blp.arguments(schemas.GroupQuery, location="query")
 @blp.response(200, schemas.ParticipantOut(many=True))
 @blp.doc(security=SECURITY)
 def edition_participants(query: dict, edition_id: str):
     """Participants with masked personal codes and no special-category answers."""
-    _, rows = queries.participants(_kit(), edition_id, query.get("group_id"))
+    _, rows = queries.participants(_kit(), edition_id, query.get("group_id"), cities())
     return [participant_out(row) for row in rows]
 
 
 @blp.route("/participants/<participant_id>")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @translating
 @blp.response(200, schemas.ParticipantDetailOut)
 @blp.doc(security=SECURITY)
 def participant(participant_id: str):
-    row, _, _ = queries.participant(_kit(), participant_id)
+    row, _, _ = queries.participant(_kit(), participant_id, cities())
     return detail_out(row)
 
 
 @blp.route("/participants/<participant_id>/reveal", methods=["POST"])
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @json_only
 @translating
+@participant_in_scope
 @blp.arguments(schemas.RevealIn)
 @blp.response(200, schemas.RevealOut)
 @blp.doc(security=SECURITY)
@@ -267,16 +285,17 @@ def reveal(data: dict, participant_id: str):
 
 
 @blp.route("/participants/<participant_id>/data-export")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @translating
 @blp.doc(security=SECURITY, responses={200: {"description": "The person's data as a JSON file (logged)"}})
 def own_data(participant_id: str):
     """Everything held about one person, for their subject access request (logged)."""
+    queries.check_participant(_kit(), participant_id, cities())
     return _file(exports.own_data(_kit(), participant_id, actor()))
 
 
 @blp.route("/editions/<edition_id>/exports/<kind>")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 @translating
 @blp.arguments(schemas.GroupQuery, location="query")
 @blp.doc(security=SECURITY, responses={200: {"description": "participants.csv | participants.xlsx | "
@@ -285,6 +304,7 @@ def export(query: dict, edition_id: str, kind: str):
     if kind not in EXPORT_KINDS:
         abort(404, message="no such export")
     what, fmt = EXPORT_KINDS[kind]
+    queries.check_own_group(_kit(), query.get("group_id"), cities())
     run = exports.export_participants if what == "participants" else exports.export_indicators
     return _file(run(_kit(), edition_id, fmt, actor(), query.get("group_id")))
 

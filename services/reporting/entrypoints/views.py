@@ -3,6 +3,11 @@ coordinator's pages (editions, indicators, completeness, participants, exports, 
 
 Views only translate forms into use-case calls. A refusal about a field is shown next to it
 (the form re-rendered with what was typed); any other refusal as a message at the top.
+
+City scope: a coordinator of some cities (``scoped=True`` routes) sees, checks and exports
+only their cities' groups and participants (service_layer/queries.py); the edition's
+settings, lock, anonymisation, audit log and whole-edition figures need a coordinator of
+the whole edition.
 """
 from __future__ import annotations
 
@@ -51,6 +56,11 @@ def _kit():
 
 def _language() -> str:
     return i18n.select_locale()
+
+
+def cities() -> tuple[str, ...] | None:
+    """The cities the signed-in coordinator may see (None: every city)."""
+    return auth.current_user().cities_for(*STAFF)
 
 
 def actor() -> exports.Actor:
@@ -204,7 +214,7 @@ def _refused_flash(exc: Refused, endpoint: str, **values):
 
 
 @blueprint.get("/")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)  # the list of editions: no personal data
 def index():
     return _page("reporting/index.html", editions=editions.list_editions(_kit()), today=editions.today(),
                  is_due=editions.is_due, retention_date=editions.retention_date)
@@ -302,10 +312,16 @@ def anonymise(edition_id: str):
 # -- staff: indicators, completeness, participants ----------------------------------------------------
 
 @blueprint.get("/editions/<edition_id>/indicators")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def indicators(edition_id: str):
     group_id = request.args.get("group") or None
     try:
+        if group_id is None and cities() is not None:
+            # A coordinator of some cities starts at their first group, not the whole edition.
+            own = [g for g in editions.get(_kit(), edition_id)[1] if g.city in cities()]
+            if own:
+                return redirect(url_for("reporting.indicators", edition_id=edition_id, group=own[0].group_id))
+        queries.check_own_group(_kit(), group_id, cities())
         report = editions.indicators(_kit(), edition_id, group_id)
         edition, groups = editions.get(_kit(), edition_id)
     except Refused as exc:
@@ -314,11 +330,11 @@ def indicators(edition_id: str):
 
 
 @blueprint.get("/editions/<edition_id>/completeness")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def completeness(edition_id: str):
     group_id = request.args.get("group") or None
     try:
-        result = queries.completeness(_kit(), edition_id, group_id)
+        result = queries.completeness(_kit(), edition_id, group_id, cities())
         _, groups = editions.get(_kit(), edition_id)
     except Refused as exc:
         return _refused_page(exc)
@@ -329,11 +345,11 @@ def completeness(edition_id: str):
 
 
 @blueprint.get("/editions/<edition_id>/participants")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def participants(edition_id: str):
     group_id = request.args.get("group") or None
     try:
-        edition, rows = queries.participants(_kit(), edition_id, group_id)
+        edition, rows = queries.participants(_kit(), edition_id, group_id, cities())
         _, groups = editions.get(_kit(), edition_id)
     except Refused as exc:
         return _refused_page(exc)
@@ -341,13 +357,13 @@ def participants(edition_id: str):
 
 
 def _participant_page(participant_id: str, *, reveal_form=None, revealed: str | None = None, status=200):
-    row, edition, days = queries.participant(_kit(), participant_id)
+    row, edition, days = queries.participant(_kit(), participant_id, cities())
     return _page("reporting/participant.html", status, row=row, edition=edition, days=days,
                  reveal_form=reveal_form or RevealForm(), action=ActionForm(), revealed=revealed)
 
 
 @blueprint.get("/participants/<participant_id>")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def participant(participant_id: str):
     try:
         return _participant_page(participant_id)
@@ -356,8 +372,9 @@ def participant(participant_id: str):
 
 
 @blueprint.post("/participants/<participant_id>/reveal")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def reveal(participant_id: str):
+    queries.check_participant(_kit(), participant_id, cities())  # before anything is logged
     form = RevealForm()
     if not form.validate_on_submit():
         return _participant_page(participant_id, reveal_form=form, status=422)
@@ -379,8 +396,9 @@ def _download(export: exports.Export):
 
 
 @blueprint.post("/participants/<participant_id>/data-export")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def own_data(participant_id: str):
+    queries.check_participant(_kit(), participant_id, cities())
     if not ActionForm().validate_on_submit():
         return redirect(url_for("reporting.participant", participant_id=participant_id))
     try:
@@ -390,7 +408,7 @@ def own_data(participant_id: str):
 
 
 @blueprint.get("/editions/<edition_id>/export/<kind>")
-@auth.requires(*STAFF)
+@auth.requires(*STAFF, scoped=True)
 def export(edition_id: str, kind: str):
     if kind not in EXPORT_KINDS:
         return _refused_page(Refused(404, "not_found", "Sellist väljavõtet ei ole.", "No such export."))
@@ -398,6 +416,7 @@ def export(edition_id: str, kind: str):
     group_id = request.args.get("group") or None
     run = exports.export_participants if what == "participants" else exports.export_indicators
     try:
+        queries.check_own_group(_kit(), group_id, cities())
         return _download(run(_kit(), edition_id, fmt, actor(), group_id))
     except Refused as exc:
         return _refused_page(exc)
