@@ -29,6 +29,19 @@ users = Table(
 )
 MAX_FAILED = 5
 LOCK_FOR = timedelta(minutes=15)
+# Roles a grant may scope to cities: the services that filter by city honour it there
+# (attendance, enrolment, reporting); finance's work (claims, invoices) is organisation-wide.
+SCOPABLE = ("coordinator", "trainer")
+# Checked for an unknown e-mail, so that it costs what a known one does (made once: the
+# gateway makes it when it starts, see gateway/app.py).
+_dummy_hash: str | None = None
+
+
+def dummy_hash() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash("no such account: " + uuid.uuid4().hex)
+    return _dummy_hash
 
 
 class AccountError(ValueError):
@@ -48,6 +61,8 @@ def parse_grants(specs: list[str]) -> tuple[Grant, ...]:
         if role not in ROLES:
             raise AccountError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
         city_list = tuple(c.strip() for c in cities.split(",") if c.strip()) if cities else None
+        if city_list is not None and role not in SCOPABLE:
+            raise AccountError(f"{role} cannot be scoped to cities (only {', '.join(SCOPABLE)} can)")
         grants.append(Grant(role, city_list))
     if not grants:
         raise AccountError("a staff user needs at least one role")
@@ -80,17 +95,21 @@ class LoginResult:
 
 
 def authenticate(db: Database, email: str, password: str) -> LoginResult:
-    """Check a password; after MAX_FAILED wrong ones the account locks for LOCK_FOR."""
+    """Check a password; after MAX_FAILED wrong ones the account locks for LOCK_FOR.
+
+    Every attempt checks one password hash (a dummy one for an unknown e-mail, the real one
+    while locked too), so the time taken does not tell which e-mails have accounts."""
     email = (email or "").strip().lower()
     now = clock.now()
     with db.transaction() as session:
         row = session.execute(select(users).where(users.c.email == email)).first()
         if row is None:
-            check_password_hash(generate_password_hash("x"), password or "")  # same cost either way
+            check_password_hash(dummy_hash(), password or "")
             return LoginResult(None)
+        matches = check_password_hash(row.password_hash, password or "")
         if row.locked_until is not None and row.locked_until > now:
             return LoginResult(None, locked=True)
-        if not check_password_hash(row.password_hash, password or ""):
+        if not matches:
             failed = row.failed_logins + 1
             session.execute(update(users).where(users.c.user_id == row.user_id).values(
                 failed_logins=0 if failed >= MAX_FAILED else failed,

@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None, db=None, summaries=None) -> Flas
     csrf.init_app(app)
     install_error_handlers(app)
     app.extensions["accounts_db"] = db or accounts.database()
+    accounts.dummy_hash()  # now, not in the first sign-in with an unknown e-mail
     app.extensions["summaries"] = summaries or dashboard.HttpSource()
     app.after_request(i18n.remember_language)
 
@@ -75,12 +76,11 @@ def create_app(test_config: dict | None = None, db=None, summaries=None) -> Flas
             # An audit trail of failed attempts (never the password that was tried).
             log.warning("sign-in refused", extra={"email": form.email.data, "locked": result.locked,
                                                   "client": client_address(settings.rate_limit_proxy_hops)()})
-            if result.locked:
-                form.password.errors.append(t(
-                    "Liiga palju ebaõnnestunud katseid: konto on 15 minutiks lukus.",
-                    "Too many failed attempts: the account is locked for 15 minutes."))
-            else:
-                form.password.errors.append(t("Vale e-post või parool.", "Wrong e-mail or password."))
+            # One message for all three (unknown e-mail, wrong password, locked account): a
+            # different one would tell anyone trying which e-mails have accounts.
+            form.password.errors.append(t(
+                "Vale e-post või parool – või on konto pärast viit ebaõnnestunud katset 15 minutiks lukus.",
+                "Wrong e-mail or password – or the account is locked for 15 minutes after five failed attempts."))
             return render_template("gateway/login.html", form=form), 401
         return render_template("gateway/login.html", form=form)
 

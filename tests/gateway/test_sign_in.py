@@ -44,17 +44,58 @@ def test_a_coordinator_signs_in_and_any_service_accepts_the_session(client, tmp_
     assert callable(billing_app)
 
 
-def test_wrong_password_is_refused_in_the_users_language_and_locks_after_five(client):
+def refusal(response) -> list[str]:
+    return re.findall(r'<div class="field-error" role="alert">([^<]+)</div>', response.get_data(as_text=True))
+
+
+def test_wrong_password_is_refused_and_locks_after_five_with_the_same_answer_as_an_unknown_email(client):
     response = login(client, "mari@example.ee", "wrong")
     assert response.status_code == 401 and "Vale e-post või parool" in response.get_data(as_text=True)
+    # The one message says the account may be locked: nobody learns which e-mails exist.
+    generic = refusal(response)
+    assert len(generic) == 1 and "lukus" in generic[0]
     for _ in range(4):
         response = login(client, "mari@example.ee", "wrong")
-    assert "lukus" in response.get_data(as_text=True)
+    assert response.status_code == 401
     # even the right password is refused while locked …
-    assert login(client, "mari@example.ee", "correct horse battery").status_code == 401
+    locked = login(client, "mari@example.ee", "correct horse battery")
+    assert locked.status_code == 401
+    # … with the answer an unknown e-mail gets, word for word
+    unknown = login(client, "nobody@example.ee", "correct horse battery")
+    assert unknown.status_code == 401 and refusal(locked) == refusal(unknown) == generic
     # … and accepted once the lock has passed
     clock.set_now(clock.now() + timedelta(minutes=16))
     assert login(client, "mari@example.ee", "correct horse battery").status_code == 302
+
+
+def test_four_failures_do_not_lock(client):
+    for _ in range(4):
+        login(client, "mari@example.ee", "wrong")
+    assert login(client, "mari@example.ee", "correct horse battery").status_code == 302
+
+
+def test_every_attempt_checks_one_password_hash_and_makes_none(db, monkeypatch):
+    """Unknown, wrong, locked and right cost the same: one scrypt check each, never a new hash."""
+    accounts.dummy_hash()  # the gateway makes it when it starts
+    checked = []
+    real_check = accounts.check_password_hash
+
+    def check(stored, password):
+        checked.append(stored)
+        return real_check(stored, password)
+
+    def no_new_hash(*_args, **_kwargs):
+        raise AssertionError("a hash was made during sign-in")
+    monkeypatch.setattr(accounts, "check_password_hash", check)
+    monkeypatch.setattr(accounts, "generate_password_hash", no_new_hash)
+    assert accounts.authenticate(db, "nobody@example.ee", "whatever").user is None
+    for _ in range(accounts.MAX_FAILED):
+        accounts.authenticate(db, "mari@example.ee", "wrong")
+    locked = accounts.authenticate(db, "mari@example.ee", "correct horse battery")
+    assert locked.user is None and locked.locked
+    assert accounts.authenticate(db, "toomas@example.ee", "another long password").user is not None
+    assert len(checked) == 1 + accounts.MAX_FAILED + 1 + 1
+    assert checked[0] == accounts.dummy_hash() and checked[0].startswith("scrypt:")
 
 
 def test_english_on_request(client):
@@ -94,8 +135,11 @@ def test_grants_parse_with_city_scopes(db):
     user = accounts.authenticate(db, "toomas@example.ee", "another long password").user
     assert user.has("trainer", "Tartu") and not user.has("trainer", "Pärnu")
     assert not user.has("coordinator")
+    assert accounts.parse_grants(["coordinator:Tartu,Pärnu"])[0].cities == ("Tartu", "Pärnu")
     with pytest.raises(accounts.AccountError):
         accounts.parse_grants(["admin"])
+    with pytest.raises(accounts.AccountError, match="finance cannot be scoped"):
+        accounts.parse_grants(["finance:Tartu"])  # billing is organisation-wide: it would reach nothing
     with pytest.raises(accounts.AccountError):
         accounts.create_user(db, "x@example.ee", "X", "short", ["finance"])
 
