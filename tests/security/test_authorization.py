@@ -1,17 +1,47 @@
-"""Deny by default: every route of every service is either public on purpose or guarded.
+"""Deny by default: every route of every service (and of the gateway) is either public on
+purpose or guarded, and a city-scoped role reaches nothing of another city.
 
-The walker (tests/security/walk.py) finds every URL rule of every service app. A public
-route must be listed there, with its method; every other route must carry
-``auth.requires(...)`` and is requested with no session (refused: 401 for the API, a
-redirect to sign-in for pages), with each role it does not name (403), and with each role
-it names (not refused).
+The walker (tests/security/walk.py) finds every URL rule of every app. A public route must
+be listed there, with its method; every other route must carry ``auth.requires(...)`` and
+is requested with no session (refused: 401 for the API, a redirect to sign-in for pages),
+with each role it does not name (403), and with each role it names (not refused). Form
+posts carry this browser's valid CSRF token, so a refusal is the guard's, not the token's.
+
+The wrong-city walk seeds each service with a Pärnu and a Tartu team and walks as
+``trainer:Tartu`` and ``coordinator:Tartu``: every route naming a Pärnu object (application,
+group, session, participant) is 403; a route that honours city scope answers the rest
+without a trace of the Pärnu team; every other route refuses a scoped grant (403). The
+control: ``…:Pärnu`` reaches those same Pärnu objects and does see the Pärnu team.
 """
 from __future__ import annotations
 
 import pytest
 
+from gateway import accounts, demo_clock
+from gateway.app import create_app as create_gateway
+from shared import auth
 from shared.config import SERVICES
-from tests.security.walk import ROLES, concrete, harness, is_public, required, routes
+from shared.testing.harness import session_cookie
+from tests.security.walk import (
+    GATEWAY_PUBLIC,
+    MARKER,
+    RIGHT_CITY,
+    ROLES,
+    WRONG_CITY,
+    app_routes,
+    concrete,
+    harness,
+    honours_scope,
+    is_public,
+    required,
+    routes,
+    seed,
+    send,
+    touches_one_city,
+    valid_token,
+)
+
+SCOPED_SERVICES = ("enrolment", "attendance", "reporting")
 
 
 @pytest.fixture(scope="module")
@@ -20,9 +50,23 @@ def harnesses(tmp_path_factory):
     return {name: harness(tmp, name) for name in SERVICES}
 
 
-def request(h, method, path):
-    kwargs = {"json": {}} if "/api/" in path and method != "GET" else {}
-    return h.client.open(path, method=method, **kwargs)
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """Each service with a Pärnu and a Tartu team, and the ids of its Pärnu objects."""
+    tmp = tmp_path_factory.mktemp("authz-cities")
+    out = {}
+    for name in SERVICES:
+        h = harness(tmp, name)
+        out[name] = (h, seed(h))
+    return out
+
+
+def request(h, rule, method, path):
+    return send(h.app, h.client, rule, method, path)
+
+
+def grant_role(grant: str) -> str:
+    return grant.partition(":")[0]
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -40,14 +84,14 @@ def test_no_session_is_refused_everywhere_but_public_routes(harnesses, service):
         if is_public(rule, method):
             continue
         path = concrete(rule)
-        response = request(h, method, path)
+        response = request(h, rule, method, path)
         if "/api/" in rule.rule:
             assert response.status_code == 401, f"{method} {path}: {response.status_code}"
             assert response.is_json
         else:
-            assert response.status_code in (302, 401, 400), f"{method} {path}: {response.status_code}"
-            if response.status_code == 302:
-                assert response.headers["Location"].startswith("/auth/login")
+            # With a valid CSRF token a form post reaches the guard too: sign in first.
+            assert response.status_code == 302, f"{method} {path}: {response.status_code}"
+            assert response.headers["Location"].startswith("/auth/login")
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -61,11 +105,133 @@ def test_each_role_reaches_only_its_routes(harnesses, service, role):
             if not roles:
                 continue
             path = concrete(rule)
-            response = request(h, method, path)
+            response = request(h, rule, method, path)
             if role in roles:
                 assert response.status_code not in (401, 403), f"{role} refused at {method} {path}"
-            elif method == "GET" or "/api/" in rule.rule:
-                # (a form POST without its CSRF token is refused before the role check)
+            else:
                 assert response.status_code == 403, f"{role} let in at {method} {path}: {response.status_code}"
     finally:
         h.logout()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+@pytest.mark.parametrize("grant", WRONG_CITY)
+def test_a_wrong_city_role_reaches_nothing_of_parnu(seeded, service, grant):
+    h, ids = seeded[service]
+    h.login(grant)
+    walked = 0
+    try:
+        for rule, method, view in routes(h):
+            roles = required(view, method)
+            if not roles:
+                continue
+            path = concrete(rule, ids)
+            response = request(h, rule, method, path)
+            where = f"{grant} at {method} {path}: {response.status_code}"
+            if touches_one_city(rule) or not honours_scope(view, method) or grant_role(grant) not in roles:
+                assert response.status_code == 403, where
+            else:
+                # Lists and pages of the user's own cities: answered, or refused as a whole
+                # (e.g. the whole edition's indicators), never with the Pärnu team in them.
+                assert response.status_code != 401, where
+                assert MARKER not in response.get_data(as_text=True), f"Pärnu data shown to {where}"
+            walked += 1
+    finally:
+        h.logout()
+    assert walked
+
+
+@pytest.mark.parametrize("service", SCOPED_SERVICES)
+@pytest.mark.parametrize("grant", RIGHT_CITY)
+def test_the_right_city_reaches_the_same_parnu_objects(seeded, service, grant):
+    """The control: the 403s above are the city's doing, not made-up ids or the role."""
+    h, ids = seeded[service]
+    h.login(grant)
+    reached, marker_seen = [], False
+    try:
+        for rule, method, view in routes(h):
+            roles = required(view, method)
+            if not roles or grant_role(grant) not in roles or not honours_scope(view, method):
+                continue
+            path = concrete(rule, ids)
+            response = request(h, rule, method, path)
+            assert response.status_code != 401, f"{grant} at {method} {path}"
+            if touches_one_city(rule):
+                assert response.status_code != 403, f"{grant} refused at {method} {path}"
+                reached.append(path)
+            marker_seen = marker_seen or MARKER in response.get_data(as_text=True)
+    finally:
+        h.logout()
+    if grant_role(grant) == "coordinator" or service == "attendance":
+        assert reached, f"no route of {service} names a Pärnu object for {grant}?"
+        assert marker_seen, f"{grant} never saw the Pärnu team in {service}: the marker check proves nothing"
+
+
+def test_billing_and_notify_take_no_city_scoped_grant(harnesses):
+    """Their work is organisation-wide (claims, invoices, the e-mail outbox): no route there
+    honours city scope, so a scoped grant is refused everywhere (the walk above shows it)."""
+    for service in ("billing", "notify"):
+        h = harnesses[service]
+        scoped = [f"{m} {r.rule}" for r, m, v in routes(h) if honours_scope(v, m) and r.rule != "/api/summary"]
+        assert not scoped, f"{service}: {scoped}"
+
+
+# -- the gateway ---------------------------------------------------------------------------------
+
+class NoFigures:
+    def fetch(self, service, cookie):
+        return {"figures": []}
+
+
+@pytest.fixture
+def gateway(tmp_path):
+    db = accounts.database(f"sqlite:///{tmp_path}/accounts.sqlite")
+    db.migrate()
+    app = create_gateway({"TESTING": True}, db=db, summaries=NoFigures())
+    app.register_blueprint(demo_clock.blueprint())  # as embedded mode mounts it
+    return app
+
+
+def sign_in(app, client, grant: str | None):
+    client.delete_cookie(auth.SESSION_COOKIE, path="/")
+    if grant is not None:
+        from gateway.accounts import parse_grants
+        user = auth.StaffUser("u-1", "Test User", "staff@example.ee", parse_grants([grant]))
+        client.set_cookie(auth.SESSION_COOKIE, session_cookie(app, user), path="/")
+
+
+def gateway_request(app, client, rule, method):
+    data = {"csrf_token": valid_token(app, client)} if method == "POST" else None
+    return client.open(rule.rule, method=method, data=data)
+
+
+def test_every_gateway_route_is_public_on_purpose_or_guarded(gateway):
+    unguarded = [f"{m} {r.rule}" for r, m, v in app_routes(gateway)
+                 if not GATEWAY_PUBLIC.match(f"{m} {r.rule}") and not required(v, m)]
+    assert not unguarded, f"gateway routes with no role guard and not listed as public: {unguarded}"
+    assert required(gateway.view_functions["demo_clock.page"], "GET") == ("coordinator",)
+
+
+@pytest.mark.parametrize("grant", [None, *ROLES, *WRONG_CITY, *RIGHT_CITY])
+def test_the_gateway_guards_the_demo_clock_and_leaves_sign_in_and_the_landing_page_open(gateway, grant):
+    """/demo/clock needs a coordinator of the whole edition (it moves every service's time);
+    sign-in, sign-out, health and / need nothing (/ shows the public page, or the dashboard
+    of whatever each service's own guard lets through)."""
+    client = gateway.test_client()
+    for rule, method, view in app_routes(gateway):
+        if rule.rule == "/auth/logout":
+            continue  # signs out: walked last
+        sign_in(gateway, client, grant)
+        response = gateway_request(gateway, client, rule, method)
+        where = f"{grant} at {method} {rule.rule}: {response.status_code}"
+        if not required(view, method):
+            assert response.status_code < 500 and response.status_code not in (401, 403), where
+        elif grant is None:
+            assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login"), where
+        elif grant == "coordinator":
+            assert response.status_code in (200, 302), where
+        else:
+            assert response.status_code == 403, where
+    sign_in(gateway, client, grant)
+    out = client.post("/auth/logout", data={"csrf_token": valid_token(gateway, client)})
+    assert out.status_code == 302 and out.headers["Location"] == "/auth/login"
