@@ -99,6 +99,7 @@ def test_a_tartu_coordinator_sees_checks_exports_and_reveals_only_tartu(h):
     assert complete["counts"]["participants"] == 1
     page = h.client.get("/editions/edition-2019/participants").get_data(as_text=True)
     assert "Tõnisson" in page and "Maasikas" not in page
+    assert "2019-tartu" in page and "2019-tallinn" not in page  # the group links: only its own
     assert h.client.get("/api/participants/T1").status_code == 200
 
     # Another city's participant or group: 403, and nothing revealed, exported or logged.

@@ -63,6 +63,12 @@ def cities() -> tuple[str, ...] | None:
     return auth.current_user().cities_for(*STAFF)
 
 
+def _own_groups(found):
+    """(edition, groups) with only the groups the user may open (the pages' group links)."""
+    edition, groups = found
+    return edition, [g for g in groups if auth.may_see(cities(), g.city)]
+
+
 def actor() -> exports.Actor:
     user = auth.current_user()
     return exports.Actor(user.user_id, user.email, user.name)
@@ -318,12 +324,12 @@ def indicators(edition_id: str):
     try:
         if group_id is None and cities() is not None:
             # A coordinator of some cities starts at their first group, not the whole edition.
-            own = [g for g in editions.get(_kit(), edition_id)[1] if g.city in cities()]
+            own = _own_groups(editions.get(_kit(), edition_id))[1]
             if own:
                 return redirect(url_for("reporting.indicators", edition_id=edition_id, group=own[0].group_id))
         queries.check_own_group(_kit(), group_id, cities())
         report = editions.indicators(_kit(), edition_id, group_id)
-        edition, groups = editions.get(_kit(), edition_id)
+        edition, groups = _own_groups(editions.get(_kit(), edition_id))
     except Refused as exc:
         return _refused_page(exc)
     return _page("reporting/indicators.html", report=report, edition=edition, groups=groups, group_id=group_id)
@@ -335,7 +341,7 @@ def completeness(edition_id: str):
     group_id = request.args.get("group") or None
     try:
         result = queries.completeness(_kit(), edition_id, group_id, cities())
-        _, groups = editions.get(_kit(), edition_id)
+        _, groups = _own_groups(editions.get(_kit(), edition_id))
     except Refused as exc:
         return _refused_page(exc)
     only_missing = request.args.get("missing") == "1"
@@ -350,7 +356,7 @@ def participants(edition_id: str):
     group_id = request.args.get("group") or None
     try:
         edition, rows = queries.participants(_kit(), edition_id, group_id, cities())
-        _, groups = editions.get(_kit(), edition_id)
+        _, groups = _own_groups(editions.get(_kit(), edition_id))
     except Refused as exc:
         return _refused_page(exc)
     return _page("reporting/participants.html", edition=edition, rows=rows, groups=groups, group_id=group_id)
