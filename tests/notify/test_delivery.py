@@ -190,3 +190,38 @@ def test_an_email_that_cannot_be_composed_fails_visibly_and_the_others_still_go(
     failed, = h.payloads("notify.email.failed")
     assert failed["recipient"] == "liige1@tori.ee" and "not a web link" in failed["error"]
     assert len(smtp.received) == 4 and not smtp.to("liige1@tori.ee")
+
+
+def test_temporary_failures_until_max_attempts_end_failed_and_published_once(notify, smtp):
+    from services.notify.mail.backends import MAX_ATTEMPTS, next_attempt_delay
+
+    start = at(2019, 3, 5, 12, 0)
+    h = notify()
+    h.deliver("enrolment.application.rejected", {"application_id": "app-x", "reason": "Liiga hilja.",
+                                                 "team_name": "Meeskond x", "contact_email": "kontakt@x.ee"})
+    smtp.refuse_next(*["451 4.3.0 Mailbox temporarily unavailable, try again later"] * MAX_ATTEMPTS)
+    h.tick()
+    moment = start
+    for attempts in range(1, MAX_ATTEMPTS):
+        row = one_row(h)
+        assert (row.status, row.attempts) == ("queued", attempts)
+        delay = next_attempt_delay(attempts)
+        assert row.next_attempt_at == moment + delay  # 30 s, 2 min, 10 min, 1 h, … then the last step repeats
+        clock.set_now(moment + delay - timedelta(seconds=1))
+        h.tick()  # a second early: nothing is tried
+        assert one_row(h).attempts == attempts
+        moment += delay
+        clock.set_now(moment)
+        h.tick()
+
+    row = one_row(h)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("failed", MAX_ATTEMPTS, None)
+    assert "451" in row.last_error
+    assert smtp.received == [] and smtp.handler.refusals == []  # every attempt reached the server
+    failed, = h.payloads("notify.email.failed")
+    assert (failed["email_id"], failed["attempts"], failed["template"]) == (row.id, MAX_ATTEMPTS,
+                                                                           "application_rejected")
+    assert h.payloads("notify.email.sent") == []
+    clock.set_now(moment + timedelta(days=2))
+    h.tick()  # a failed e-mail waits for a coordinator's resend: nothing more is tried or published
+    assert one_row(h).attempts == MAX_ATTEMPTS and len(h.payloads("notify.email.failed")) == 1
