@@ -12,7 +12,10 @@ and multi-service hosts can configure notify alone. Without an SMTP host, mail g
     NOTIFY_SESSION_LEAD_DAYS=3                    session reminders
     NOTIFY_ESF_LEAD_DAYS=3  NOTIFY_ESF_MIN_GAP_DAYS=3  NOTIFY_ESF_MIN_DAYS=7
     NOTIFY_ESF_DAYS_BEFORE_FIRST_SESSION=1        the ESF data deadline
-    NOTIFY_CLAIM_CAP=768.00                       quoted in the confirmation and dropout e-mails
+    NOTIFY_CLAIM_CAP=768.00                       quoted in the confirmation request, which restates
+                                                  the conditions enrolment shows (its text says €768
+                                                  in code); the dropout notice quotes billing's cap
+                                                  from billing.claim.proposed/waived instead
     NOTIFY_TICK_SECONDS (default: TICK_INTERVAL, at most 5)  NOTIFY_SEND_LEASE_SECONDS=300  NOTIFY_MAIL_DIR  NOTIFY_MAIL_BACKEND=smtp|file
 """
 from __future__ import annotations

@@ -146,8 +146,15 @@ def test_absence_dropout_and_completion_reach_the_participant(notify, smtp):
     h.deliver("attendance.participant.completed", {
         "participant_id": "tori-p3", "application_id": "app-tori", "group_id": data.GROUP["Pärnu"]})
     h.tick()
+    # The notice quotes the cap billing enforces, so it waits for billing's claim (BILLING_CAP=600 here).
+    assert smtp.to("liige1@tori.ee", "dropout_notice") == []
+    h.deliver("billing.claim.proposed", {
+        "claim_id": "claim-1", "participant_id": "tori-p1", "application_id": "app-tori",
+        "employer": data.employer("tori"), "amount_gross": "256.00", "days_held": 1, "cap": "600.00",
+        "daily_rate": "256.00"})
+    h.tick()
     dropout, = smtp.to("liige1@tori.ee", "dropout_notice")
-    assert "768,00 €" in dropout.text and "Tori Vallavalitsus" in dropout.text
+    assert "600,00 €" in dropout.text and "768" not in dropout.text and "Tori Vallavalitsus" in dropout.text
     completion, = smtp.to("liige3@tori.ee", "completion")  # English
     assert completion.subject == "Congratulations on completing the development programme!"
 
@@ -250,3 +257,57 @@ def test_a_substitute_is_asked_to_confirm_the_conditions_once(notify, smtp):
     h.tick()
     request, = smtp.to("uus@tori.ee", "member_confirmation_request")
     assert "/enrolment/p/new-members-token" in request.text and "768.00" in request.text
+
+
+def credited(invoice_id: str = "inv-77", **changes) -> dict:
+    return {"invoice_id": invoice_id, "invoice_number": "PO-2019-0001", "credit_note_number": "KR-00001",
+            "amount_gross": "768.00", "currency": "EUR", "reason": "Osaleja ennistati",
+            "employer": data.employer("tori"),
+            "pdf_url": "http://127.0.0.1:8000/billing/p/credit-note-token", **changes}
+
+
+def test_a_credit_note_reaches_the_employer_once_with_its_pdf_link(notify, smtp):
+    at(2019, 6, 10, 10, 0)
+    h = notify()
+    h.deliver("billing.invoice.issued", data.invoice_issued("tori", "inv-77"))
+    h.tick()
+    smtp.clear()
+    at(2019, 6, 12, 10, 0)
+    h.deliver("billing.invoice.credited", credited())
+    h.deliver("billing.invoice.credited", credited())  # the same fact published twice: one e-mail
+    h.tick()
+    note, = smtp.received
+    assert note.rcpt_tos == ["arved@tori-vald.ee"] and note.template == "credit_note"
+    assert note.subject == "Kreeditarve nr KR-00001: arve nr PO-2019-0001 on tühistatud"
+    for fact in ("Kreeditarve number: KR-00001", "Tühistatud arve: PO-2019-0001", "Maksja: Tori Vallavalitsus",
+                 "Kreeditarve summa koos käibemaksuga: 768,00 €", "Põhjus: Osaleja ennistati",
+                 "http://127.0.0.1:8000/billing/p/credit-note-token"):
+        assert fact in note.text, fact
+    assert 'href="http://127.0.0.1:8000/billing/p/credit-note-token"' in note.html
+    assert emails_in(h)[-1].link == "http://127.0.0.1:8000/billing/p/credit-note-token"
+    h.tick()
+    assert len(smtp.received) == 1
+
+
+def test_a_queued_payment_reminder_is_cancelled_when_the_invoice_is_paid_or_credited(notify, smtp):
+    at(2019, 6, 25, 10, 0)
+    h = notify()
+    overdue = {"stage": "overdue", "invoice_number": "PO-2019-0001", "due_date": date(2019, 6, 24),
+               "amount_gross": "768.00", "employer": data.employer("tori"), "reference_number": "20190013"}
+    for invoice_id in ("inv-paid", "inv-credited", "inv-open"):
+        h.deliver("billing.invoice.overdue", {**overdue, "invoice_id": invoice_id})
+    # Before the delivery job runs, one is paid and one is credited.
+    h.deliver("billing.invoice.paid", {"invoice_id": "inv-paid", "paid_at": data.tallinn(2019, 6, 25, 0),
+                                       "amount": "768.00", "currency": "EUR"})
+    h.deliver("billing.invoice.credited", credited("inv-credited"))
+    h.tick()
+    assert [m.template for m in smtp.received if m.template == "payment_reminder"] == ["payment_reminder"]
+    assert len(smtp.of("credit_note")) == 1
+    status = {row.cause_key: row.status for row in emails_in(h) if row.template == "payment_reminder"}
+    assert status == {"invoice:inv-paid:overdue": "cancelled", "invoice:inv-credited:overdue": "cancelled",
+                      "invoice:inv-open:overdue": "sent"}
+    # A sent reminder stays sent; the open invoice's later payment cancels nothing of it.
+    h.deliver("billing.invoice.paid", {"invoice_id": "inv-open", "paid_at": data.tallinn(2019, 6, 26, 0),
+                                       "amount": "768.00", "currency": "EUR"})
+    h.tick()
+    assert {row.status for row in emails_in(h) if row.cause_key == "invoice:inv-open:overdue"} == {"sent"}

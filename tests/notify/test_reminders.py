@@ -31,14 +31,24 @@ def test_deadline_reminders_7_and_1_days_before_go_only_to_teams_not_fully_confi
     assert smtp.of("deadline_reminder") == []
     at(2019, 2, 22, 23, 59, 59)
     h.tick()
-    assert recipients(smtp, "deadline_reminder") == ["kontakt@audru.ee", "kontakt@kihnu.ee"]
-    audru, = smtp.to("kontakt@audru.ee")
+    # The contacts of the two incomplete teams, and each member who has not confirmed.
+    assert recipients(smtp, "deadline_reminder") == [
+        "kontakt@audru.ee", "kontakt@kihnu.ee", "liige1@kihnu.ee", "liige2@audru.ee", "liige3@audru.ee",
+        "liige3@kihnu.ee", "liige4@audru.ee", "liige4@kihnu.ee"]
+    audru, = smtp.to("kontakt@audru.ee", "deadline_reminder")
     assert "tähtaeg 01.03.2019" in audru.subject
     assert "Avalduste tähtajani on jäänud 7 päeva: tähtaeg on 01.03.2019 kell 23:59" in audru.text
     assert "- Liige2 Audru" in audru.text and "- Liige1 Audru" not in audru.text
+    assert "/enrolment/p/" not in audru.text  # the contact gets no one's personal link
+    member, = smtp.to("liige2@audru.ee", "deadline_reminder")
+    assert member.subject == "Meeldetuletus: palun kinnita osalemine meeskonnas „Meeskond audru“ (tähtaeg 01.03.2019)"
+    assert "Tere, Liige2!" in member.text and "sina ei ole veel osalemist kinnitanud" in member.text
+    assert "http://127.0.0.1:8000/enrolment/p/confirm-audru-p2" in member.text
+    assert 'href="http://127.0.0.1:8000/enrolment/p/confirm-audru-p2"' in member.html
+    assert "confirm-audru-p3" not in member.text
     at(2019, 2, 23, 0, 5)
     h.tick()  # the next tick sends nothing again
-    assert len(smtp.of("deadline_reminder")) == 2
+    assert len(smtp.of("deadline_reminder")) == 8
 
     # kihnu's members all confirm in between: no 1-day reminder for them.
     for n in (1, 3, 4):
@@ -49,12 +59,13 @@ def test_deadline_reminders_7_and_1_days_before_go_only_to_teams_not_fully_confi
     assert smtp.received == []
     at(2019, 3, 1, 9, 0)  # the 1-day moment passed overnight: caught up at the next tick
     h.tick()
-    assert recipients(smtp, "deadline_reminder") == ["kontakt@audru.ee"]
+    assert recipients(smtp, "deadline_reminder") == [
+        "kontakt@audru.ee", "liige2@audru.ee", "liige3@audru.ee", "liige4@audru.ee"]
     assert "Avalduste tähtaeg on täna, 01.03.2019 kell 23:59" in smtp.to("kontakt@audru.ee")[0].text
     h.tick()
     at(2019, 3, 2, 9, 0)  # after the deadline nothing is due any more
     h.tick()
-    assert len(smtp.received) == 1
+    assert len(smtp.received) == 4
 
 
 def test_a_reminder_stage_missed_during_downtime_is_caught_up_once_and_not_stale(notify, smtp):
@@ -67,8 +78,31 @@ def test_a_reminder_stage_missed_during_downtime_is_caught_up_once_and_not_stale
     at(2019, 3, 1, 8, 0)  # the worker was down from 10.02 to 01.03: only "1 day" is still true
     h.tick()
     h.tick()
-    reminder, = smtp.of("deadline_reminder")
+    reminder, = smtp.to("kontakt@audru.ee", "deadline_reminder")
     assert "täna" in reminder.text
+    assert len(smtp.of("deadline_reminder")) == 5  # the contact and the four members, once each
+
+
+def test_a_team_applying_less_than_7_days_before_the_deadline_gets_only_the_1_day_reminder(notify, smtp):
+    at(2019, 2, 10, 12, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    at(2019, 2, 25, 14, 0)  # the 7-day moment (22.02 23:59:59) had passed when they applied
+    h.deliver("enrolment.application.submitted", data.submitted("audru"))
+    h.deliver("enrolment.member.confirmed", data.confirmed("audru", 1))
+    h.tick()
+    assert smtp.of("deadline_reminder") == []  # not "7 days left" straight after applying
+    at(2019, 2, 27, 12, 0)
+    h.tick()
+    assert smtp.of("deadline_reminder") == []
+    at(2019, 2, 28, 23, 59, 59)
+    h.tick()
+    assert recipients(smtp, "deadline_reminder") == [
+        "kontakt@audru.ee", "liige2@audru.ee", "liige3@audru.ee", "liige4@audru.ee"]
+    assert "Avalduste tähtaeg on homme" in smtp.to("liige3@audru.ee", "deadline_reminder")[0].text
+    at(2019, 3, 1, 12, 0)
+    h.tick()
+    assert len(smtp.of("deadline_reminder")) == 4
 
 
 def accept_teams(h):

@@ -33,7 +33,7 @@ EDITION = "2019"
 EXPECTED_EMAILS = {
     "application_received": 32,            # one per valid application, to its contact
     "member_confirmation_request": 128,    # 32 teams × 4 members
-    "deadline_reminder": 5,                # 7 days before: teams 8, 16, 32; 1 day before: 16, 32
+    "deadline_reminder": 10,               # contact + the late member: 7 days before teams 8, 16, 32; 1 day: 16, 32
     "application_accepted": 145,           # (28 teams + 1 promoted) × (contact + 4 members)
     "application_waitlisted": 20,          # teams 8, 16, 31, 32 × (contact + 4 members)
     "esf_data_request": 116,               # every member of an accepted team: 29 × 4
@@ -164,7 +164,8 @@ def teams_apply(year: Year) -> None:
 
 def members_confirm(year: Year) -> None:
     """Each member confirms through the link in their e-mail; three teams are late and their
-    contacts get the deadline reminders (7 days and 1 day before 01.03 23:59:59). A reminder
+    contacts and the late members get the deadline reminders (7 days and 1 day before
+    01.03 23:59:59; the member's has their personal link). A reminder
     not yet sent when the team completes is cancelled, so each is awaited at the SMTP sink."""
     year.mail.wait_for({"member_confirmation_request": 128})
     links = year.mail.links("member_confirmation_request", "enrolment")
@@ -180,14 +181,14 @@ def members_confirm(year: Year) -> None:
     year.bus.wait_quiet()
 
     year.at(y.tallinn(2, 23))
-    year.mail.wait_for({"deadline_reminder": 3})
+    year.mail.wait_for({"deadline_reminder": 6})
     year.bus.wait_quiet()
     year.at(y.tallinn(2, 25))
     for team in y.CONFIRMS_ON_25_FEB:
         assert confirm((team, y.LATE[team]))["all_confirmed"] is True
     year.bus.wait_quiet()
     year.at(y.tallinn(3, 1))
-    year.mail.wait_for({"deadline_reminder": 5})
+    year.mail.wait_for({"deadline_reminder": 10})
     year.bus.wait_quiet()
     year.at(y.tallinn(3, 1, 12))
     for team, member in y.LATE.items():
@@ -196,7 +197,8 @@ def members_confirm(year: Year) -> None:
     year.bus.wait_quiet()
 
     assert year.mail.recipients("deadline_reminder") == {
-        y.contact_email(8): 1, y.contact_email(16): 2, y.contact_email(32): 2}
+        y.contact_email(8): 1, y.contact_email(16): 2, y.contact_email(32): 2,
+        y.member_email(8, y.LATE[8]): 1, y.member_email(16, y.LATE[16]): 2, y.member_email(32, y.LATE[32]): 2}
     complete = year.staff.ok(year.staff.get("enrolment", "/api/applications", params={"complete": "true"}))
     assert len(complete) == 32
 

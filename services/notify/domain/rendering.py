@@ -31,7 +31,8 @@ VARIABLES: dict[str, frozenset[str]] = {
     for name, names in {
         "application_received": "team_name member_names preferred_cities deadline",
         "member_confirmation_request": "first_name team_name employer_name confirm_url deadline claim_cap",
-        "deadline_reminder": "team_name deadline days_left missing_members",
+        # To the team contact (confirm_url "") and to each member not yet confirmed (their link).
+        "deadline_reminder": "team_name deadline days_left missing_members first_name confirm_url",
         "application_accepted": "team_name city sessions",
         "application_waitlisted": "team_name city position",
         "application_rejected": "team_name reason",
@@ -42,6 +43,7 @@ VARIABLES: dict[str, frozenset[str]] = {
         "dropout_notice": "first_name reason days_attended days_held employer_name claim_cap",
         "invoice_issued": "employer_name participant_name invoice_number amount_gross due_date reference_number pdf_url",
         "payment_reminder": "employer_name invoice_number amount_gross due_date reference_number stage pdf_url",
+        "credit_note": "employer_name invoice_number credit_note_number amount_gross reason pdf_url",
         "completion": "first_name team_name",
     }.items()
 }
@@ -158,6 +160,8 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "deadline": _DEADLINE,
             "days_left": 7,
             "missing_members": ["Jaan Tamm", "Toomas Saar"],
+            "first_name": "",
+            "confirm_url": "",
         },
         "application_accepted": {
             "team_name": "Pärnu eakate päevakeskus",
@@ -231,6 +235,14 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "reference_number": "20190013",
             "stage": "overdue_1",
             "pdf_url": "https://arenguprogramm.example.org/billing/p/IjIwMTktMDAwMSI.XKX8Ww.sample",
+        },
+        "credit_note": {
+            "employer_name": "Pärnu Linnavalitsus",
+            "invoice_number": "PO-00001",
+            "credit_note_number": "KR-00001",
+            "amount_gross": Decimal("512.00"),
+            "reason": "Osaleja ennistati: puudumine oli ekslikult märgitud.",
+            "pdf_url": "https://arenguprogramm.example.org/billing/p/ImNyZWRpdC1ub3RlOjEi.XKX8Ww.sample",
         },
         "completion": {
             "first_name": "Mari",

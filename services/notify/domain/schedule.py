@@ -4,6 +4,11 @@ They only say what is due. The service records each (kind, key, stage, recipient
 and skips what is recorded, which makes a tick idempotent; a tick after downtime simply
 sees more time passed and catches up. Lead times are wall-clock days in Europe/Tallinn,
 so "3 days before 10:00" is 10:00 three days before even across a DST change.
+
+Invoice reminders are not scheduled here: billing owns due dates and payments, and its
+tick publishes ``billing.invoice.overdue`` once per stage (lead times in
+``BILLING_REMINDER_STAGES``, default ``due_soon:-3,overdue:1,final_notice:14`` days from
+the due date); notify only turns each into a ``payment_reminder`` e-mail.
 """
 from __future__ import annotations
 
@@ -16,17 +21,14 @@ from services.notify.domain.formatting import TALLINN
 DEADLINE = "application_deadline"
 SESSION = "session"
 ESF_DATA = "esf_data"
-INVOICE = "invoice"
-
-DUE_SOON = "due_soon"
 
 
 @dataclass(frozen=True)
 class DueReminder:
     """A reminder the tick should send (to each of its recipients, once)."""
-    kind: str               # DEADLINE | SESSION | ESF_DATA | INVOICE
-    key: str                # what it is about: an application, session, participant, invoice id
-    target_time: datetime   # the moment it reminds of: deadline, session start, due date
+    kind: str               # DEADLINE | SESSION | ESF_DATA
+    key: str                # what it is about: an application, session or participant id
+    target_time: datetime   # the moment it reminds of: deadline, session start, ESF deadline
     stage: str = ""         # which of several reminders about the same target
 
 
@@ -37,8 +39,6 @@ class ReminderSettings:
     session_lead: timedelta = timedelta(days=3)
     esf_lead: timedelta = timedelta(days=3)
     esf_min_gap: timedelta = timedelta(days=3)
-    invoice_before_days: int = 3
-    invoice_overdue_days: tuple[int, ...] = (1, 14)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -57,18 +57,21 @@ def deadline_stage(lead_days: int) -> str:
 
 
 def application_deadline_reminders(
-    deadline: datetime, now: datetime, lead_days: Iterable[int] = (7, 1)
+    deadline: datetime, now: datetime, lead_days: Iterable[int] = (7, 1), submitted_at: datetime | None = None
 ) -> list[str]:
     """The deadline reminder stage due now: ``["7d"]``, ``["1d"]`` or ``[]``.
 
     Only the most recent stage whose moment (deadline − lead) has passed is returned: after
     downtime that skipped both, a team gets "1 day left", not also a stale "7 days left".
-    Nothing is due once the deadline has passed.
+    A stage whose moment had already passed when the application was submitted is not a
+    reminder of anything (the team applied after it): a team applying 3 days before the
+    deadline gets the 1-day reminder only. Nothing is due once the deadline has passed.
     """
     _aware(now)
     if now >= _aware(deadline):
         return []
-    passed = [days for days in lead_days if now >= _before(deadline, timedelta(days=days))]
+    passed = [days for days in lead_days if now >= _before(deadline, timedelta(days=days))
+              and (submitted_at is None or _aware(submitted_at) < _before(deadline, timedelta(days=days)))]
     return [deadline_stage(min(passed))] if passed else []
 
 
@@ -100,24 +103,6 @@ def esf_data_reminder_due(
     return start <= _aware(now) < deadline
 
 
-def invoice_reminder_stage(
-    due_date: date,
-    now: datetime,
-    before_days: int = 3,
-    overdue_days: Iterable[int] = (1, 14),
-) -> str | None:
-    """``"due_soon"`` from ``before_days`` before the due date up to and including it, then
-    ``"overdue_<n>"`` for the largest n ≤ days overdue (catch-up sends only the latest).
-    Days are Tallinn calendar days: an invoice is payable until the end of its due date.
-    """
-    today = _aware(now).astimezone(TALLINN).date()
-    overdue = (today - due_date).days
-    if overdue <= 0:
-        return DUE_SOON if -overdue <= before_days else None
-    reached = [days for days in overdue_days if overdue >= days]
-    return f"overdue_{max(reached)}" if reached else None
-
-
 def end_of_day(day: date) -> datetime:
     """The moment a date-only deadline (a due date, an ESF data date) runs out in Tallinn."""
     return datetime(day.year, day.month, day.day, tzinfo=TALLINN) + timedelta(days=1)
@@ -127,21 +112,20 @@ def due_reminders(
     now: datetime,
     settings: ReminderSettings | None = None,
     *,
-    deadlines: Iterable[tuple[str, datetime]] = (),
+    deadlines: Iterable[tuple[str, datetime, datetime | None]] = (),
     sessions: Iterable[tuple[str, datetime]] = (),
     esf_requests: Iterable[tuple[str, datetime, datetime]] = (),
-    invoices: Iterable[tuple[str, date]] = (),
 ) -> list[DueReminder]:
     """Everything due at ``now``, for the tick to fan out to recipients.
 
-    Callers pass only what still needs a reminder: incomplete applications (key, deadline),
-    upcoming sessions (key, starts_at), participants without ESF data (key, requested_at,
-    deadline), unpaid invoices (key, due_date).
+    Callers pass only what still needs a reminder: incomplete applications (key, deadline,
+    submitted_at or None), upcoming sessions (key, starts_at), participants without ESF data
+    (key, requested_at, deadline).
     """
     settings = settings or ReminderSettings()
     due: list[DueReminder] = []
-    for key, deadline in deadlines:
-        for stage in application_deadline_reminders(deadline, now, settings.deadline_lead_days):
+    for key, deadline, submitted_at in deadlines:
+        for stage in application_deadline_reminders(deadline, now, settings.deadline_lead_days, submitted_at):
             due.append(DueReminder(DEADLINE, key, deadline, stage))
     for key, starts_at in sessions:
         if session_reminder_due(starts_at, now, settings.session_lead):
@@ -149,8 +133,4 @@ def due_reminders(
     for key, requested_at, deadline in esf_requests:
         if esf_data_reminder_due(requested_at, deadline, now, settings.esf_lead, settings.esf_min_gap):
             due.append(DueReminder(ESF_DATA, key, deadline, "before_deadline"))
-    for key, due_date in invoices:
-        stage = invoice_reminder_stage(due_date, now, settings.invoice_before_days, settings.invoice_overdue_days)
-        if stage:
-            due.append(DueReminder(INVOICE, key, end_of_day(due_date), stage))
     return due

@@ -26,6 +26,11 @@ HANDLERS: dict = {
     "attendance.participant.completed": notifications.on_participant_completed,
     "billing.invoice.issued": notifications.on_invoice_issued,
     "billing.invoice.overdue": notifications.on_invoice_overdue,
+    "billing.invoice.paid": notifications.on_invoice_paid,
+    "billing.invoice.credited": notifications.on_invoice_credited,
+    # The cap billing applied to a dropout's claim, quoted in the dropout notice.
+    "billing.claim.proposed": notifications.on_claim_terms,
+    "billing.claim.waived": notifications.on_claim_terms,
     "reporting.esf_data.completed": notifications.on_esf_data_completed,
 }
 # Periodic jobs run by the worker's tick (idempotent, catching up after downtime). The tick

@@ -6,6 +6,8 @@ the application fills in; an older edition revision never overwrites a newer one
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -60,6 +62,8 @@ def upsert_member(session: Session, member: dict, application_id: str, *, status
     row.email = member["email"]
     row.language = member.get("language") or "et"
     row.organisation_id = member.get("organisation_id")
+    if member.get("confirm_url"):
+        row.confirm_url = member["confirm_url"]
     if group_id:
         row.group_id = group_id
     advance_participant(row, status)
@@ -110,8 +114,10 @@ def on_edition_published(uow, event) -> None:
                                         Group.group_id.not_in(group_ids or {""})))
 
 
-def record_submitted(session: Session, data: dict) -> Application:
+def record_submitted(session: Session, data: dict, submitted_at: datetime | None = None) -> Application:
     app = application(session, data["application_id"])
+    if submitted_at is not None and (app.submitted_at is None or submitted_at < app.submitted_at):
+        app.submitted_at = submitted_at  # the first time it was submitted (a replay is later)
     app.edition_id, app.team_name = data["edition_id"], data["team_name"]
     app.contact_email, app.language = data["contact_email"], data.get("language") or "et"
     advance_application(app, "submitted")
@@ -179,9 +185,12 @@ def record_substituted(session: Session, data: dict) -> Participant:
     upsert_organisation(session, data.get("organisation"))
     app = application(session, data["application_id"])
     accepted = app.status == "accepted"
-    return upsert_member(session, data["member"], data["application_id"],
-                         status="accepted" if accepted else "applicant",
-                         group_id=app.group_id if accepted else None)
+    member = upsert_member(session, data["member"], data["application_id"],
+                           status="accepted" if accepted else "applicant",
+                           group_id=app.group_id if accepted else None)
+    if data.get("confirm_url"):
+        member.confirm_url = data["confirm_url"]
+    return member
 
 
 def record_withdrawn(session: Session, participant_id: str, application_id: str) -> None:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from services.notify.adapters.models import Edition, Email, WorkshopDay
+from services.notify.adapters.models import Edition, Email, Participant, WorkshopDay
 from services.notify.config import NotifyConfig
 from services.notify.domain import rendering
 from services.notify.domain.formatting import TALLINN
@@ -141,6 +141,12 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
         if not days:
             raise Pending(f"the sessions of group {params.get('group_id')!r}")
         context["deadline"] = esf_deadline(config, days[0].starts_at, datetime.fromisoformat(params["requested_at"]))
+    if template == "dropout_notice" and "claim_cap" not in params:
+        # The cap billing applied to this dropout's claim: notify keeps no copy of billing's setting.
+        member = session.get(Participant, params.get("participant_id")) if params.get("participant_id") else None
+        if member is None or member.claim_cap is None:
+            raise Pending(f"billing's claim for participant {params.get('participant_id')!r} (its cap)")
+        context["claim_cap"] = member.claim_cap
     if template == "absence_make_up" and "missed_date" not in params:
         missed = session.get(WorkshopDay, params["missed_session_id"])
         if missed is None:

@@ -10,10 +10,16 @@ published twice (a replay, a producer's retry) still makes one e-mail per recipi
     waitlisted:<application>:<city>    rejected:<application>
     absent:<participant>:<missed session>   dropout:<participant>   completed:<participant>
     invoice:<invoice>:issued           invoice:<invoice>:<reminder stage>
+    invoice:<invoice>:credited         credit_note (once: a credit note cancels an invoice in full)
+
+The dropout notice quotes the cap billing applied to that participant's claim
+(``billing.claim.proposed``/``waived`` carry it), so it waits for billing's claim event.
 """
 from __future__ import annotations
 
-from services.notify.adapters.models import Application, Organisation, Participant
+from sqlalchemy import select
+
+from services.notify.adapters.models import Application, Email, Organisation, Participant
 from services.notify.config import NotifyConfig
 from services.notify.service_layer import contacts, emails
 from shared import clock, links
@@ -37,7 +43,7 @@ def on_edition_published(uow, event, config: NotifyConfig) -> None:
 
 def on_application_submitted(uow, event, config: NotifyConfig) -> None:
     data = event.data
-    app = contacts.record_submitted(uow.session, data)
+    app = contacts.record_submitted(uow.session, data, submitted_at=event.occurred_at)
     orgs = {o["organisation_id"]: o["name"] for o in data["organisations"]}
     key = f"submitted:{data['application_id']}"
     emails.queue(uow, config, template="application_received", recipient=data["contact_email"],
@@ -174,9 +180,23 @@ def on_participant_dropped_out(uow, event, config: NotifyConfig) -> None:
     emails.queue(uow, config, template="dropout_notice", recipient=member.email,
                  recipient_name=member.full_name, language=member.language,
                  cause_key=f"dropout:{member.participant_id}",
+                 # claim_cap: added when composed, from billing's claim (emails._context)
                  params={"first_name": member.first_name, "reason": data["reason"],
                          "days_attended": data["days_attended"], "days_held": data["days_held"],
-                         "employer_name": data["employer"]["name"], "claim_cap": config.claim_cap})
+                         "employer_name": data["employer"]["name"], "participant_id": member.participant_id})
+
+
+def on_claim_terms(uow, event, config: NotifyConfig) -> None:
+    """billing.claim.proposed / waived: the cap billing applied, which the dropout notice quotes."""
+    data = event.data
+    if data.get("cap") is None:
+        return  # an older billing that did not send it: the notice keeps waiting for one that does
+    member = contacts.participant(uow.session, data["participant_id"])
+    member.claim_cap = data["cap"]
+    uow.session.flush()
+    for email_id in list(uow.session.scalars(select(Email.id).where(
+            Email.cause_key == f"dropout:{member.participant_id}", Email.status == "waiting"))):
+        emails.compose(uow, config, email_id)
 
 
 def on_participant_reinstated(uow, event, config: NotifyConfig) -> None:
@@ -244,6 +264,38 @@ def on_invoice_overdue(uow, event, config: NotifyConfig) -> None:
                          "amount_gross": amount, "due_date": data["due_date"],
                          "reference_number": data["reference_number"], "stage": reminder_stage(data["stage"]),
                          "pdf_url": url})
+
+
+def on_invoice_credited(uow, event, config: NotifyConfig) -> None:
+    """The credit note to the employer (with billing's signed PDF link); no reminder of the
+    cancelled invoice goes out any more."""
+    data = event.data
+    cancel_payment_reminders(uow, data["invoice_id"])
+    employer = data.get("employer")
+    if not employer:
+        raise LookupError(f"billing.invoice.credited {data['invoice_id']} names no employer to send it to")
+    contacts.upsert_organisation(uow.session, employer)
+    url = data.get("pdf_url") or None
+    if not url:
+        raise LookupError(f"billing.invoice.credited {data['invoice_id']} carries no PDF link")
+    emails.queue(uow, config, template="credit_note", recipient=employer["billing_email"],
+                 recipient_name=employer["name"], language="et", link=url,
+                 cause_key=f"invoice:{data['invoice_id']}:credited",
+                 params={"employer_name": employer["name"], "invoice_number": data.get("invoice_number") or "",
+                         "credit_note_number": data["credit_note_number"], "amount_gross": data["amount_gross"],
+                         "reason": data.get("reason") or "", "pdf_url": url})
+
+
+def on_invoice_paid(uow, event, config: NotifyConfig) -> None:
+    cancel_payment_reminders(uow, event.data["invoice_id"])
+
+
+def cancel_payment_reminders(uow, invoice_id: str) -> int:
+    """A paid or credited invoice: payment reminders not sent yet are pointless (and wrong)."""
+    keys = list(uow.session.scalars(select(Email.cause_key).distinct().where(
+        Email.template == "payment_reminder", Email.cause_key.startswith(f"invoice:{invoice_id}:", autoescape=True),
+        Email.status.in_(("waiting", "queued")))))
+    return sum(emails.cancel(uow.session, cause_key=key, templates=("payment_reminder",)) for key in keys)
 
 
 def on_esf_data_completed(uow, event, config: NotifyConfig) -> None:

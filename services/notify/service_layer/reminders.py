@@ -5,7 +5,10 @@ tick after downtime catches up by itself, and creates each reminder under a caus
 that makes it once-only (the unique key on emails; keys already present are skipped before
 trying, so a tick every few seconds costs one query per kind):
 
-    deadline:<application>:<7d|1d>      to the contact of a team not fully confirmed
+    deadline:<application>:<7d|1d>      to the contact of a team not fully confirmed and to
+                                        each member not confirmed yet (with their personal
+                                        link); a stage already past when the team applied
+                                        is skipped (applying 3 days before: 1-day one only)
     session:<session>:<date>            to each participant of the session's group
                                         (a session moved to another date reminds again)
     esf_reminder:<participant>          to an accepted participant still without ESF data
@@ -62,22 +65,31 @@ def _deadline_reminders(session, config, now) -> list[dict]:
         .where(Application.status == "submitted", Application.all_confirmed.is_(False),
                Application.contact_email.is_not(None), Edition.application_deadline > now)).all()
     deadlines = {app.application_id: (app, deadline) for app, deadline in rows}
-    due = schedule.due_reminders(now, config.reminders,
-                                 deadlines=[(key, deadline) for key, (_, deadline) in deadlines.items()])
+    due = schedule.due_reminders(now, config.reminders, deadlines=[
+        (key, deadline, app.submitted_at) for key, (app, deadline) in deadlines.items()])
     wanted = []
     for reminder in due:
         app, deadline = deadlines[reminder.key]
         members = session.scalars(select(Participant).where(
             Participant.application_id == app.application_id,
             Participant.status.in_(("applicant", "accepted")))).all()
-        missing = sorted(m.full_name for m in members if not m.confirmed)
-        if not missing:  # everyone confirmed, though enrolment has not said so yet
+        unconfirmed = sorted((m for m in members if not m.confirmed), key=lambda m: m.full_name)
+        if not unconfirmed:  # everyone confirmed, though enrolment has not said so yet
             continue
-        wanted.append({
-            "template": "deadline_reminder", "recipient": app.contact_email, "language": app.language,
-            "cause_key": f"deadline:{app.application_id}:{reminder.stage}",
-            "params": {"team_name": app.team_name or "", "deadline": deadline,
-                       "days_left": schedule.days_left(deadline, now), "missing_members": missing}})
+        cause_key = f"deadline:{app.application_id}:{reminder.stage}"
+        params = {"team_name": app.team_name or "", "deadline": deadline,
+                  "days_left": schedule.days_left(deadline, now),
+                  "missing_members": [m.full_name for m in unconfirmed], "first_name": "", "confirm_url": ""}
+        wanted.append({"template": "deadline_reminder", "recipient": app.contact_email, "language": app.language,
+                       "cause_key": cause_key, "params": params})
+        # Each member who has not confirmed, with their own link: they are the ones who can act.
+        for member in unconfirmed:
+            if member.email and member.confirm_url and member.email.lower() != app.contact_email.lower():
+                wanted.append({
+                    "template": "deadline_reminder", "recipient": member.email, "language": member.language,
+                    "recipient_name": member.full_name, "cause_key": cause_key, "link": member.confirm_url,
+                    "params": {**params, "first_name": member.first_name or member.full_name,
+                               "confirm_url": member.confirm_url}})
     return wanted
 
 

@@ -7,7 +7,6 @@ import pytest
 from services.notify.domain.schedule import (
     DEADLINE,
     ESF_DATA,
-    INVOICE,
     SESSION,
     DueReminder,
     ReminderSettings,
@@ -16,7 +15,6 @@ from services.notify.domain.schedule import (
     due_reminders,
     end_of_day,
     esf_data_reminder_due,
-    invoice_reminder_stage,
     session_reminder_due,
 )
 
@@ -87,6 +85,21 @@ def test_after_downtime_only_the_latest_stage_is_due():
     sent = run(lambda now: application_deadline_reminders(DEADLINE_2019, now),
                [tallinn(2019, 2, 20), tallinn(2019, 3, 1, 22, 59), tallinn(2019, 3, 1, 23, 30)])
     assert list(sent) == ["1d"]
+
+
+def test_a_stage_whose_moment_passed_before_the_submission_is_skipped():
+    # Submitted on 25.02 (less than 7 days before): no "7 days left", the 1-day one still comes.
+    submitted = tallinn(2019, 2, 25, 9)
+    assert application_deadline_reminders(DEADLINE_2019, tallinn(2019, 2, 25, 9, 1), submitted_at=submitted) == []
+    assert application_deadline_reminders(DEADLINE_2019, tallinn(2019, 2, 28, 23, 59, 59),
+                                          submitted_at=submitted) == ["1d"]
+    # Submitted a second before the 7-day moment: it is still reminded of at that moment.
+    early = tallinn(2019, 2, 22, 23, 59, 58)
+    assert application_deadline_reminders(DEADLINE_2019, tallinn(2019, 2, 22, 23, 59, 59), submitted_at=early) == [
+        "7d"]
+    # Submitted in the last day: nothing at all.
+    assert application_deadline_reminders(DEADLINE_2019, tallinn(2019, 3, 1, 12),
+                                          submitted_at=tallinn(2019, 3, 1, 8)) == []
 
 
 def test_deadline_lead_days_are_configurable():
@@ -183,66 +196,23 @@ def test_no_esf_reminder_right_after_the_request():
     assert esf_data_reminder_due(requested, ESF_DEADLINE, tallinn(2019, 4, 7, 12))
 
 
-# --- invoices ---------------------------------------------------------------------------------
-
-DUE = date(2019, 6, 14)  # an invoice for a Pärnu dropout, issued 31.05.2019 with 14 days
-
-
-@pytest.mark.parametrize(("now", "stage"), [
-    (tallinn(2019, 6, 10, 23, 59), None),
-    (tallinn(2019, 6, 11, 0, 0), "due_soon"),
-    (tallinn(2019, 6, 14, 23, 59), "due_soon"),
-    (tallinn(2019, 6, 15, 0, 0), "overdue_1"),
-    (datetime(2019, 6, 14, 21, 30, tzinfo=UTC), "overdue_1"),  # 00:30 on 15 June in Tallinn
-    (tallinn(2019, 6, 27, 23, 0), "overdue_1"),
-    (tallinn(2019, 6, 28, 0, 0), "overdue_14"),
-    (tallinn(2019, 9, 1), "overdue_14"),
-])
-def test_invoice_stage_at(now, stage):
-    assert invoice_reminder_stage(DUE, now) == stage
-
-
-def test_invoice_reminders_through_june_2019():
-    sent = run(lambda now: [s] if (s := invoice_reminder_stage(DUE, now)) else [],
-               ticks(tallinn(2019, 5, 31), tallinn(2019, 8, 1)))
-    assert sent == {
-        "due_soon": tallinn(2019, 6, 11, 0),
-        "overdue_1": tallinn(2019, 6, 15, 0),
-        "overdue_14": tallinn(2019, 6, 28, 0),
-    }
-
-
-def test_invoice_catch_up_sends_only_the_latest_stage():
-    sent = run(lambda now: [s] if (s := invoice_reminder_stage(DUE, now)) else [],
-               [tallinn(2019, 6, 1), tallinn(2019, 7, 1)])
-    assert list(sent) == ["overdue_14"]
-
-
-def test_invoice_stages_are_configurable():
-    assert invoice_reminder_stage(DUE, tallinn(2019, 6, 11), before_days=1) is None
-    assert invoice_reminder_stage(DUE, tallinn(2019, 6, 22), overdue_days=(7, 30)) == "overdue_7"
-    assert invoice_reminder_stage(DUE, tallinn(2019, 6, 16), overdue_days=(7, 30)) is None
-
-
 # --- everything at once -------------------------------------------------------------------------
 
 def test_due_reminders_collects_all_kinds():
     now = tallinn(2019, 4, 7, 12)
     due = due_reminders(
         now,
-        deadlines=[("application-1", DEADLINE_2019)],                     # long past
+        deadlines=[("application-1", DEADLINE_2019, None)],               # long past
         sessions=[("parnu-1", starts_at(date(2019, 4, 9))),              # in 2 days
                   ("tartu-2", starts_at(date(2019, 5, 2)))],             # weeks away
         esf_requests=[("participant-7", tallinn(2019, 3, 15), ESF_DEADLINE)],
-        invoices=[("invoice-1", date(2019, 4, 10))],
     )
     assert due == [
         DueReminder(SESSION, "parnu-1", starts_at(date(2019, 4, 9)), "before_start"),
         DueReminder(ESF_DATA, "participant-7", ESF_DEADLINE, "before_deadline"),
-        DueReminder(INVOICE, "invoice-1", tallinn(2019, 4, 11), "due_soon"),
     ]
     later = due_reminders(tallinn(2019, 2, 25), ReminderSettings(deadline_lead_days=(3,)),
-                          deadlines=[("application-1", DEADLINE_2019)])
+                          deadlines=[("application-1", DEADLINE_2019, None)])
     assert later == []
-    assert due_reminders(tallinn(2019, 2, 27), deadlines=[("application-1", DEADLINE_2019)]) == [
+    assert due_reminders(tallinn(2019, 2, 27), deadlines=[("application-1", DEADLINE_2019, None)]) == [
         DueReminder(DEADLINE, "application-1", DEADLINE_2019, "7d")]
