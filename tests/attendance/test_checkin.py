@@ -154,3 +154,34 @@ def test_manual_marking_stays_the_authority(h):
     assert [(a["source"], a["old_present"], a["new_present"]) for a in trail] == [
         ("api", True, False), ("self_check_in", None, True)]
     assert mark(h, TARTU_1, "tartu-1", True).get_json()["changed"] == ["tartu-1"]  # and back, either way
+
+
+def test_a_self_check_in_shows_on_the_open_sheet_page_and_in_the_json_the_page_polls(h):
+    setup_2019(h)
+    h.set_now(at("11.04", 10, 20))
+    open_personal_link(h, "tartu-1")
+    h.set_now(at("11.04", 10, 31, 40))
+    assert h.client.get(f"/checkin/{TARTU_1}/{code_at(h, TARTU_1, at('11.04', 10, 31))}").status_code == 200
+
+    h.login("trainer:Tartu")
+    h.set_now(at("11.04", 10, 45))
+    page = h.client.get(f"/sessions/{TARTU_1}").get_data(as_text=True)
+    assert re.search(r'data-now="tartu-1">kohal \(iseregistreerimine kell 10:31\)</td>', page)
+    assert re.search(r'data-now="tartu-2">märkimata</td>', page)
+    # During the session the page polls its sheet's JSON and rewrites only that column.
+    poll = re.search(r'data-poll="([^"]+)" data-every="20000" data-until="(\d+)"', page)
+    assert poll and poll.group(1) == f"/api/sessions/{TARTU_1}" and "<script>" in page
+    assert int(poll.group(2)) == (6 * 60 + 15) * 60 * 1000  # until 17:00
+    sheet = h.client.get(poll.group(1)).get_json()
+    [line] = [x for x in sheet["lines"] if x["participant_id"] == "tartu-1"]
+    assert (line["present"], line["source"], line["recorded_at"]) == (True, "self_check_in", "2019-04-11T07:31:40+00:00")
+    assert [x["recorded_at"] for x in sheet["lines"] if x["participant_id"] == "tartu-2"] == [None]
+    english = h.client.get(f"/sessions/{TARTU_1}?lang=en").get_data(as_text=True)
+    assert "present (self check-in at 10:31)" in english and "&#34;checked_in&#34;" not in english
+    assert '"checked_in": "self check-in at"' in english
+
+    # After the session the page no longer polls; the check-in is still shown with its time.
+    h.set_now(at("11.04", 17, 0))
+    closed = h.client.get(f"/sessions/{TARTU_1}?lang=et").get_data(as_text=True)
+    assert "<script" not in closed and "data-poll" not in closed
+    assert "kohal (iseregistreerimine kell 10:31)" in closed

@@ -47,7 +47,9 @@ class SheetLineOut(Schema):
     city = fields.String()
     make_up = fields.Boolean()
     present = fields.Boolean(allow_none=True, metadata={"description": "null: not recorded yet"})
-    source = fields.String(allow_none=True)
+    source = fields.String(allow_none=True, metadata={"description": "sheet | api | self_check_in"})
+    recorded_at = fields.AwareDateTime(allow_none=True, metadata={"description": "when the mark was made "
+                                                                               "(a self check-in: when they scanned)"})
 
 
 class SheetOut(Schema):
@@ -134,7 +136,8 @@ class RefusalOut(Schema):
     message = fields.String()
     errors = fields.Dict(metadata={"description": "messages per input field"})
     reason = fields.String(metadata={"description": "e.g. session_not_started, before_own_session, "
-                                                    "after_own_next_day, session_full, already_attended"})
+                                                    "after_own_next_day, session_full, already_attended, "
+                                                    "already_made_up, already_booked (409)"})
 
 
 def refusals(*codes: int):
@@ -183,7 +186,8 @@ def _sheet_out(view, changed=()) -> dict:
          "last_name": line.participant.last_name, "organisation": view.organisation(line),
          "group_id": line.group_id, "city": view.city_of(line), "make_up": line.make_up,
          "present": line.record.present if line.record else None,
-         "source": line.record.source if line.record else None} for line in view.lines]}
+         "source": line.record.source if line.record else None,
+         "recorded_at": line.record.recorded_at if line.record else None} for line in view.lines]}
 
 
 def _option(s) -> dict:
@@ -300,7 +304,7 @@ def post_mark(body: dict, session_id: str):
 @blp.arguments(MakeUpIn)
 @blp.response(201, MakeUpOut)
 @blp.alt_response(200, schema=MakeUpOut, description="Booked already: nothing changed")
-@refusals(404, 422)
+@refusals(404, 409, 422)
 @blp.doc(security=SECURITY)
 def post_make_up(body: dict, session_id: str):
     """Book a participant of another group into this session to make up a missed day."""

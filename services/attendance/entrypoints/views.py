@@ -25,6 +25,7 @@ blueprint = Blueprint("attendance", __name__)
 STAFF = common.STAFF
 DEVICE_COOKIE = "po_checkin"
 QR_REFRESH_SECONDS = 20  # the code changes every minute and stays valid for two
+SHEET_POLL_SECONDS = 20  # how soon a self check-in shows on an open sheet page
 
 
 @blueprint.app_template_filter("date")
@@ -84,18 +85,26 @@ def index():
 # -- the sheet ----------------------------------------------------------------------------------
 
 def _render_sheet(session_id: str, *, typed=None, errors=None, make_up_form=None, status=200):
+    now = clock.now()
     with common.reading() as db:
         target = _staff_session(db, session_id)
         view = queries.sheet(db, target)
         trail = queries.audit(db, session_id=session_id)
-        candidates = queries.make_up_candidates(db, target)
+        candidates = queries.make_up_candidates(db, target, now)
     make_up_form = make_up_form or MakeUpForm()
     make_up_form.participant_id.choices = [("", t("— vali osaleja —", "— choose a participant —"))] + [
         (p.participant_id, f"{p.name} ({city})") for p, city in candidates]
-    now = clock.now()
-    return render_template("attendance/sheet.html", view=view, day=to_domain(target), trail=trail,
+    day = to_domain(target)
+    # During the session the page polls the sheet's JSON and updates only the "Now" column, so
+    # self check-ins show up without a reload that would lose the trainer's unsaved marks.
+    live = None
+    if day.is_in_progress(now):
+        live = {"url": url_for("attendance_api.get_sheet", session_id=session_id),
+                "every_ms": SHEET_POLL_SECONDS * 1000,
+                "until_ms": int((target.ends_at - now).total_seconds() * 1000)}
+    return render_template("attendance/sheet.html", view=view, day=day, trail=trail,
                            typed=typed or {}, errors=errors or {}, form=CsrfForm(), make_up_form=make_up_form,
-                           started=now >= target.starts_at), status
+                           started=now >= target.starts_at, live=live), status
 
 
 @blueprint.get("/sessions/<session_id>")
