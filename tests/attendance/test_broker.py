@@ -68,3 +68,39 @@ def test_outcomes_reach_the_broker_once(rabbitmq_stack, listener):
     # The absence and the sheet's records were one request: one correlation id, linked.
     assert events[0]["correlation_id"] == events[2]["correlation_id"]
     assert events[4]["correlation_id"] == events[5]["correlation_id"] != events[0]["correlation_id"]
+
+
+def test_a_completion_and_its_revocation_reach_the_broker_once(rabbitmq_stack, listener):
+    h = rabbitmq_stack.harness("attendance")
+    try:
+        setup_2019(h, cities=["Pärnu"])
+        h.login("coordinator")
+        for day, n in (("09.04", 1), ("30.04", 2), ("22.05", 3)):
+            attend(h, day, session_id("Pärnu", n), {"parnu-1": True, "parnu-2": True})
+        h.set_now(at("22.05", 18, 0))
+        mark(h, session_id("Pärnu", 3), "parnu-1", False)  # correction: the completion is revoked
+        mark(h, session_id("Pärnu", 3), "parnu-1", False)  # again: nothing new
+        h.tick()
+        assert h.relay() == len(h.published())
+        assert h.relay() == 0
+        events = listener()
+    finally:
+        h.close()
+    outcomes = [(e["event_type"], e["payload"]["participant_id"]) for e in events
+                if e["event_type"].startswith("attendance.participant.")]
+    assert outcomes == [
+        ("attendance.participant.completed", "parnu-1"),
+        ("attendance.participant.completed", "parnu-2"),
+        ("attendance.participant.completion_revoked", "parnu-1"),
+        ("attendance.participant.absent", "parnu-1"),
+    ]
+    completed = next(e for e in events if e["event_type"] == "attendance.participant.completed")
+    revoked = events[-2]
+    assert completed["payload"] == {"participant_id": "parnu-1", "application_id": "app-parnu",
+                                    "group_id": "2019-parnu"}
+    assert revoked["payload"] == {"participant_id": "parnu-1", "application_id": "app-parnu",
+                                  "group_id": "2019-parnu", "day_number": 3, "reason": "correction"}
+    assert revoked["producer"] == "attendance" and revoked["schema_version"] == 1
+    # The correction's record, the revocation and the absence were one request: one correlation id.
+    assert events[-3]["event_type"] == "attendance.attendance.recorded"
+    assert events[-3]["correlation_id"] == revoked["correlation_id"] == events[-1]["correlation_id"]
