@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from .builders import at, attend, count, edition, member, outcomes, session_id, setup_2019, team
+from .builders import at, attend, count, edition, mark, member, outcomes, session_id, setup_2019, team
 
 
 def test_the_2019_schedule_is_projected(h):
@@ -195,3 +195,23 @@ def test_a_moved_session_reopens_a_window_and_reinstates(h):
     h.set_now(at("25.04", 17, 0))
     h.tick()
     assert count(h, "attendance.participant.dropped_out", participant_id="tallinn-1") == 2
+
+
+def test_a_moved_session_that_no_longer_makes_up_a_day_revokes_the_completion(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    h.set_now(at("11.04", 10, 30))
+    assert mark(h, session_id("Tartu", 1), "parnu-1", True).status_code == 200  # made up in Tartu
+    attend(h, "30.04", session_id("Pärnu", 2), {"parnu-1": True, "parnu-2": True})
+    attend(h, "22.05", session_id("Pärnu", 3), {"parnu-1": True, "parnu-2": True})
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1"), ("completed", "parnu-1")]
+    # Revision 2 has Tartu's day I on 08.04, before Pärnu's: it no longer makes up Pärnu's day I.
+    h.set_now(at("23.05", 9, 0))
+    h.deliver("enrolment.edition.published", edition(revision=2, moved={"2019-tartu-1": -timedelta(days=3)}))
+    assert outcomes(h, "parnu-1")[-2:] == [("completion_revoked", "parnu-1"), ("dropped_out", "parnu-1")]
+    [revoked] = h.payloads("attendance.participant.completion_revoked")
+    assert (revoked["day_number"], revoked["reason"]) == (1, "schedule_change")
+    h.deliver("enrolment.edition.published", edition(revision=2, moved={"2019-tartu-1": -timedelta(days=3)}))
+    assert count(h, "attendance.participant.completion_revoked") == 1
+    assert outcomes(h, "parnu-2") == [("completed", "parnu-2")]
