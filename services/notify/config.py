@@ -10,8 +10,8 @@ and multi-service hosts can configure notify alone. Without an SMTP host, mail g
     NOTIFY_CONTACT_NAME, NOTIFY_CONTACT_EMAIL    the coordinator named in every signature
     NOTIFY_DEADLINE_LEAD_DAYS=7,1                 application deadline reminders
     NOTIFY_SESSION_LEAD_DAYS=3                    session reminders
-    NOTIFY_ESF_LEAD_DAYS=3  NOTIFY_ESF_MIN_GAP_DAYS=3  NOTIFY_ESF_MIN_DAYS=7
-    NOTIFY_ESF_DAYS_BEFORE_FIRST_SESSION=1        the ESF data deadline
+    NOTIFY_ESF_LEAD_DAYS=3  NOTIFY_ESF_MIN_GAP_DAYS=3  the ESF data reminder: before reporting's
+                                                  deadline, not sooner than this after the request
     NOTIFY_CLAIM_CAP=768.00                       quoted in the confirmation request, which restates
                                                   the conditions enrolment shows (its text says €768
                                                   in code); the dropout notice quotes billing's cap
@@ -57,8 +57,6 @@ class NotifyConfig:
     smtp: SmtpConfig | None
     mail_dir: Path
     reminders: ReminderSettings
-    esf_days_before_first_session: int
-    esf_min_days: int
     claim_cap: Decimal
     tick_seconds: float
     send_lease: timedelta
@@ -116,9 +114,6 @@ class NotifyConfig:
             smtp=smtp,
             mail_dir=Path(value("mail_dir") or var_dir() / "mail"),
             reminders=reminders,
-            esf_days_before_first_session=_int(value("esf_days_before_first_session", "1"),
-                                               "NOTIFY_ESF_DAYS_BEFORE_FIRST_SESSION"),
-            esf_min_days=_int(value("esf_min_days", "7"), "NOTIFY_ESF_MIN_DAYS"),
             claim_cap=claim_cap,
             # E-mails leave within a tick of their event: every few seconds, or the platform's
             # TICK_INTERVAL when that is shorter (system tests run it at 0.5 s).

@@ -6,6 +6,7 @@ from pathlib import Path
 from services.reporting.adapters.models import Base, messaging
 from services.reporting.entrypoints import api, views
 from services.reporting.entrypoints.subscriptions import HANDLERS, TICKS
+from services.reporting.service_layer import deadlines
 from shared.config import Settings
 from shared.kit import ServiceKit
 from shared.web import create_service_app
@@ -16,7 +17,9 @@ HERE = Path(__file__).resolve().parent
 
 def bootstrap(settings: Settings | None = None) -> ServiceKit:
     settings = settings or Settings.from_env(SERVICE)
-    return ServiceKit(settings, Base.metadata, messaging, HERE / "migrations", HANDLERS, TICKS)
+    # Each projection change may move someone's ESF data deadline: re-derived and, if it
+    # changed, published for notify in the handler's own transaction.
+    return ServiceKit(settings, Base.metadata, messaging, HERE / "migrations", deadlines.publishing(HANDLERS), TICKS)
 
 
 def create_app(test_config: dict | None = None, kit: ServiceKit | None = None):

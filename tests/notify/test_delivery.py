@@ -1,7 +1,7 @@
 """Delivery: once per (cause, recipient, template), retries with backoff, failures recorded."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -146,11 +146,16 @@ def test_events_out_of_order_wait_for_the_schedule_then_send(notify, smtp):
 
     h.deliver("enrolment.edition.published", data.edition())
     h.tick()
+    # The ESF request waits for reporting's deadline, not for the schedule.
+    assert {e.template for e in emails_in(h) if e.status != "sent"} == {"esf_data_request"}
+    for n in range(1, 5):
+        h.deliver("reporting.esf_data.requested", {"participant_id": f"tori-p{n}", "deadline": date(2019, 4, 11)})
+    h.tick()
     assert {e.status for e in emails_in(h)} == {"sent"}
     contact, = smtp.to("kontakt@tori.ee", "application_accepted")
     assert "11.04.2019" in contact.text and "02.05.2019" in contact.text and "23.05.2019" in contact.text
     esf, = smtp.to("liige1@tori.ee", "esf_data_request")
-    assert "10.04.2019" in esf.subject
+    assert "11.04.2019" in esf.subject
 
     # An older revision of the schedule arriving late changes nothing.
     old = data.edition(revision=0, application_deadline=data.tallinn(2019, 2, 1, 23, 59, 59))

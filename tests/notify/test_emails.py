@@ -72,6 +72,8 @@ def test_accepted_team_gets_its_city_dates_hours_and_venue_and_each_member_the_e
     h.tick()
     smtp.clear()
     h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu", english=(4,)))
+    for n in range(1, 5):  # reporting's deadline: by the first session day (its default)
+        h.deliver("reporting.esf_data.requested", {"participant_id": f"tori-p{n}", "deadline": date(2019, 4, 9)})
     h.tick()
 
     accepted = smtp.of("application_accepted")
@@ -89,11 +91,11 @@ def test_accepted_team_gets_its_city_dates_hours_and_venue_and_each_member_the_e
     requests = smtp.of("esf_data_request")
     assert sorted(r for m in requests for r in m.rcpt_tos) == [f"liige{n}@tori.ee" for n in range(1, 5)]
     first, = smtp.to("liige1@tori.ee", "esf_data_request")
-    assert "08.04.2019" in first.subject  # the day before the group's first session
+    assert "09.04.2019" in first.subject  # reporting's deadline
     url = next(line for line in first.text.splitlines() if "/reporting/p/" in line).strip()
     assert links.read_token(h.settings.secret_key, "esf", token_of(url, "reporting"), 3600) == "tori-p1"
     english, = smtp.to("liige4@tori.ee", "esf_data_request")
-    assert english.subject == "Please provide your ESF participant data by 8 April 2019"
+    assert english.subject == "Please provide your ESF participant data by 9 April 2019"
 
 
 def test_waiting_list_and_rejection_go_to_the_team(notify, smtp):
@@ -229,6 +231,7 @@ def test_a_substitute_in_an_accepted_team_gets_the_dates_and_the_esf_request(not
         "application_id": "app-tori", "left_participant_id": "tori-p4",
         "member": {"participant_id": "tori-p5", "first_name": "Uus", "last_name": "Liige", "email": "uus@tori.ee",
                    "organisation_id": "tori-ngo", "language": "en"}})
+    h.deliver("reporting.esf_data.requested", {"participant_id": "tori-p5", "deadline": date(2019, 4, 11)})
     h.tick()
     assert sorted(m.template for m in smtp.received) == ["application_accepted", "esf_data_request"]
     accepted, = smtp.to("uus@tori.ee", "application_accepted")

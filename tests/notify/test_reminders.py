@@ -1,8 +1,11 @@
 """Scheduled e-mails while the clock moves through the 2019 calendar: each at its moment, once."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
+from sqlalchemy import select
+
+from services.notify.adapters.models import Email
 from shared import clock
 from tests.notify import data
 from tests.notify.data import at
@@ -180,33 +183,96 @@ def test_a_moved_session_is_reminded_of_again(notify, smtp):
     assert "10.04.2019" in smtp.to("liige1@tori.ee")[0].subject
 
 
-def test_esf_data_reminder_goes_to_accepted_participants_without_data_once(notify, smtp):
+def esf_deadline(h, participant_id: str, deadline: date) -> None:
+    """Reporting's ESF data deadline for the participant (reporting.esf_data.requested)."""
+    h.deliver("reporting.esf_data.requested", {"participant_id": participant_id, "deadline": deadline})
+
+
+def test_esf_data_reminder_goes_before_reportings_deadline_to_those_without_data_once(notify, smtp):
     at(2019, 3, 15, 12, 0)
     h = notify()
     h.deliver("enrolment.edition.published", data.edition())
     h.deliver("enrolment.application.submitted", data.submitted("tori", english=(3,)))
     h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu", english=(3,)))
+    for n in range(1, 5):
+        esf_deadline(h, f"tori-p{n}", date(2019, 4, 9))
     h.deliver("reporting.esf_data.completed", {"participant_id": "tori-p1"})
     h.tick()
     # p1 gave the data before the request went out: no request either
     assert recipients(smtp, "esf_data_request") == [f"liige{n}@tori.ee" for n in (2, 3, 4)]
+    assert "09.04.2019" in smtp.to("liige2@tori.ee", "esf_data_request")[0].subject
     h.deliver("reporting.esf_data.completed", {"participant_id": "tori-p2"})
     smtp.clear()
 
-    # ESF deadline 08.04.2019 (the day before day I); reminder 3 days before its end.
-    at(2019, 4, 5, 23, 59, 59)
+    # Reporting's deadline 09.04.2019; the reminder NOTIFY_ESF_LEAD_DAYS (3) before its end.
+    at(2019, 4, 6, 23, 59, 59)
     h.tick()
-    assert smtp.received == []
-    at(2019, 4, 6, 0, 0)
+    assert smtp.of("esf_data_reminder") == []  # (the session reminders of day I go from 06.04 10:00)
+    at(2019, 4, 7, 0, 0)
     h.tick()
     assert recipients(smtp, "esf_data_reminder") == ["liige3@tori.ee", "liige4@tori.ee"]
-    english, = smtp.to("liige3@tori.ee")
-    assert english.subject == "Reminder: your ESF participant data is still missing (deadline 8 April 2019)"
+    english, = smtp.to("liige3@tori.ee", "esf_data_reminder")
+    assert english.subject == "Reminder: your ESF participant data is still missing (deadline 9 April 2019)"
     assert "/reporting/p/" in english.text
     h.tick()
     clock.set_now(clock.now() + timedelta(days=1))
     h.tick()
     assert len(smtp.of("esf_data_reminder")) == 2
+
+
+def test_the_esf_lead_time_is_configurable_and_a_changed_deadline_moves_the_reminder(notify, smtp):
+    at(2019, 3, 15, 12, 0)
+    h = notify(esf_lead_days="5")
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu"))
+    at(2019, 3, 10, 12, 0)
+    stale = h.envelope("reporting.esf_data.requested", {"participant_id": "tori-p1", "deadline": date(2019, 4, 9)})
+    at(2019, 3, 15, 12, 0)
+    for n in range(1, 5):
+        esf_deadline(h, f"tori-p{n}", date(2019, 4, 9))
+    h.tick()
+    at(2019, 3, 20, 9, 0)  # the coordinator moved p1's deadline; an older event arriving late does not undo it
+    esf_deadline(h, "tori-p1", date(2019, 4, 30))
+    h.deliver(envelope=stale)
+    smtp.clear()
+
+    at(2019, 4, 5, 0, 0)  # five days before the end of 09.04
+    h.tick()
+    assert recipients(smtp, "esf_data_reminder") == [f"liige{n}@tori.ee" for n in (2, 3, 4)]
+    at(2019, 4, 25, 23, 59, 59)
+    h.tick()
+    assert len(smtp.of("esf_data_reminder")) == 3
+    at(2019, 4, 26, 0, 0)
+    h.tick()
+    reminder, = smtp.to("liige1@tori.ee", "esf_data_reminder")
+    assert "30.04.2019" in reminder.subject
+
+
+def test_the_esf_request_waits_for_reportings_deadline_whichever_event_comes_first(notify, smtp):
+    at(2019, 3, 15, 12, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    esf_deadline(h, "tori-p1", date(2019, 4, 9))  # reporting was quicker than enrolment's acceptance
+    h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu"))
+    h.tick()
+    assert recipients(smtp, "esf_data_request") == ["liige1@tori.ee"]
+    with h.kit.db.transaction() as session:
+        waiting = session.scalars(select(Email).where(Email.template == "esf_data_request",
+                                                      Email.status == "waiting")).all()
+        assert sorted(e.recipient for e in waiting) == [f"liige{n}@tori.ee" for n in (2, 3, 4)]
+        assert all("ESF data deadline" in e.last_error for e in waiting)
+
+    at(2019, 4, 8, 9, 0)  # no deadline, no reminder: only p1 is reminded
+    h.tick()
+    assert recipients(smtp, "esf_data_reminder") == ["liige1@tori.ee"]
+    for n in (2, 3, 4):  # the deadline arrives the day before: the request goes, no reminder with it
+        esf_deadline(h, f"tori-p{n}", date(2019, 4, 9))
+    h.tick()
+    assert recipients(smtp, "esf_data_request") == [f"liige{n}@tori.ee" for n in range(1, 5)]
+    assert "09.04.2019" in smtp.to("liige2@tori.ee", "esf_data_request")[0].subject
+    assert recipients(smtp, "esf_data_reminder") == ["liige1@tori.ee"]
 
 
 def test_confirmations_arriving_before_their_application_still_count(notify, smtp):

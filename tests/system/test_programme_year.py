@@ -316,7 +316,9 @@ def the_twelve_sessions(year: Year) -> None:
     remind(year, y.tallinn(4, 8, 11), 56, 1)     # Pärnu and Tartu day I; (5, 3) has no ESF data
     hold(year, "Pärnu", 1, lines=28, absent=[A])
     hold(year, "Tartu", 1, lines=28, make_ups=[A])
-    remind(year, y.tallinn(4, 14, 11), 112, 3)   # Rakvere and Tallinn day I; (19, 2) and (27, 0)
+    # Rakvere and Tallinn day I; (19, 2). (27, 0)'s ESF deadline is Tallinn's day I (17.04, reporting's
+    # default: by the entry day), so its reminder goes from 15.04, during Rakvere's day I below.
+    remind(year, y.tallinn(4, 14, 11), 112, 2)
     hold(year, "Rakvere", 1, lines=28)
     hold(year, "Tallinn", 1, lines=28, absent=[B])
     at_risk = year.staff.ok(year.staff.get("attendance", "/api/at-risk"))

@@ -32,6 +32,7 @@ HANDLERS: dict = {
     "billing.claim.proposed": notifications.on_claim_terms,
     "billing.claim.waived": notifications.on_claim_terms,
     "reporting.esf_data.completed": notifications.on_esf_data_completed,
+    "reporting.esf_data.requested": notifications.on_esf_data_requested,
 }
 # Periodic jobs run by the worker's tick (idempotent, catching up after downtime). The tick
 # runs every few seconds (NOTIFY_TICK_SECONDS), so an e-mail leaves soon after its event;

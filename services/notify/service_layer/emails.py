@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
@@ -137,10 +137,7 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
         context["sessions"] = [{"day_number": d.day_number, "starts_at": d.starts_at, "ends_at": d.ends_at,
                                 "venue": d.venue} for d in days]
     if template in ("esf_data_request", "esf_data_reminder") and "deadline" not in params:
-        days = group_sessions(session, params.get("group_id"))
-        if not days:
-            raise Pending(f"the sessions of group {params.get('group_id')!r}")
-        context["deadline"] = esf_deadline(config, days[0].starts_at, datetime.fromisoformat(params["requested_at"]))
+        context["deadline"] = esf_deadline(session, params.get("participant_id"))
     if template == "dropout_notice" and "claim_cap" not in params:
         # The cap billing applied to this dropout's claim: notify keeps no copy of billing's setting.
         member = session.get(Participant, params.get("participant_id")) if params.get("participant_id") else None
@@ -155,11 +152,14 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
     return context
 
 
-def esf_deadline(config: NotifyConfig, first_session_starts_at: datetime, requested_at: datetime) -> date:
-    """ESF data is due at entry: the day before the group's first session (policy), but
-    never sooner than ``esf_min_days`` after the request (a team promoted late)."""
-    before_start = tallinn_date(first_session_starts_at) - timedelta(days=config.esf_days_before_first_session)
-    return max(before_start, tallinn_date(requested_at) + timedelta(days=config.esf_min_days))
+def esf_deadline(session: Session, participant_id: str | None) -> date:
+    """The ESF data deadline is reporting's (``reporting.esf_data.requested``), the date its
+    completeness page shows; notify never derives its own. Until it has arrived, the request
+    waits (the outbox page says so) rather than go out without a date or with another one."""
+    member = session.get(Participant, participant_id) if participant_id else None
+    if member is None or member.esf_deadline is None:
+        raise Pending(f"the ESF data deadline of participant {participant_id!r} from reporting")
+    return member.esf_deadline
 
 
 def group_sessions(session: Session, group_id: str | None) -> list[WorkshopDay]:

@@ -6,7 +6,7 @@ published twice (a replay, a producer's retry) still makes one e-mail per recipi
 
     submitted:<application>           application_received, member_confirmation_request
     accepted:<application>:<group>     application_accepted (moved to another group: new e-mail)
-    esf:<participant>                  esf_data_request
+    esf:<participant>                  esf_data_request (sent once reporting's deadline is known)
     waitlisted:<application>:<city>    rejected:<application>
     absent:<participant>:<missed session>   dropout:<participant>   completed:<participant>
     invoice:<invoice>:issued           invoice:<invoice>:<reminder stage>
@@ -85,17 +85,20 @@ def on_application_accepted(uow, event, config: NotifyConfig) -> None:
 
 
 def request_esf_data(uow, config: NotifyConfig, member: Participant) -> None:
-    """The ESF data request with the participant's personal link, once per participant."""
+    """The ESF data request with the participant's personal link, once per participant.
+
+    It names reporting's deadline: created at acceptance, it waits until
+    ``reporting.esf_data.requested`` has brought that date (whichever arrives first)."""
     if member.esf_completed or not member.email:
         return
     url = links.personal_url(config.base_url, config.secret_key, "esf", member.participant_id)
-    if member.esf_requested_at is None:
-        member.esf_requested_at = clock.now()
+    if member.esf_requested_at is None and member.esf_deadline is not None:
+        member.esf_requested_at = clock.now()  # it goes now: the reminder's minimum gap counts from here
     emails.queue(uow, config, template="esf_data_request", recipient=member.email,
                  recipient_name=member.full_name, language=member.language,
                  cause_key=f"esf:{member.participant_id}", link=url,
                  params={"first_name": member.first_name, "esf_url": url, "group_id": member.group_id,
-                         "requested_at": member.esf_requested_at})
+                         "participant_id": member.participant_id})
 
 
 def on_application_waitlisted(uow, event, config: NotifyConfig) -> None:
@@ -264,6 +267,23 @@ def on_invoice_overdue(uow, event, config: NotifyConfig) -> None:
                          "amount_gross": amount, "due_date": data["due_date"],
                          "reference_number": data["reference_number"], "stage": reminder_stage(data["stage"]),
                          "pdf_url": url})
+
+
+def on_esf_data_requested(uow, event, config: NotifyConfig) -> None:
+    """Reporting's ESF data deadline, new or changed: the waiting request can go now (if the
+    acceptance came first; otherwise the acceptance sends it), the reminder counts from it."""
+    data = event.data
+    member = contacts.participant(uow.session, data["participant_id"])
+    if member.esf_deadline_as_of is not None and event.occurred_at < member.esf_deadline_as_of:
+        return  # an older deadline arriving late
+    member.esf_deadline, member.esf_deadline_as_of = data["deadline"], event.occurred_at
+    waiting = list(uow.session.scalars(select(Email.id).where(
+        Email.cause_key == f"esf:{member.participant_id}", Email.status == "waiting")))
+    if waiting and member.esf_requested_at is None:
+        member.esf_requested_at = clock.now()
+    uow.session.flush()
+    for email_id in waiting:
+        emails.compose(uow, config, email_id)
 
 
 def on_invoice_credited(uow, event, config: NotifyConfig) -> None:

@@ -11,7 +11,8 @@ trying, so a tick every few seconds costs one query per kind):
                                         is skipped (applying 3 days before: 1-day one only)
     session:<session>:<date>            to each participant of the session's group
                                         (a session moved to another date reminds again)
-    esf_reminder:<participant>          to an accepted participant still without ESF data
+    esf_reminder:<participant>          to an accepted participant still without ESF data,
+                                        NOTIFY_ESF_LEAD_DAYS before reporting's deadline
 """
 from __future__ import annotations
 
@@ -122,22 +123,12 @@ def _session_reminders(session, config, now) -> list[dict]:
 
 
 def _esf_reminders(session, config, now) -> list[dict]:
+    # Counted back from reporting's deadline (reporting.esf_data.requested); without it, none.
     members = session.scalars(select(Participant).where(
         Participant.status == "accepted", Participant.esf_completed.is_(False),
-        Participant.esf_requested_at.is_not(None), Participant.email.is_not(None))).all()
-    first_sessions = {}
-    for member in members:
-        if member.group_id and member.group_id not in first_sessions:
-            days = emails.group_sessions(session, member.group_id)
-            first_sessions[member.group_id] = days[0].starts_at if days else None
-    requests, deadlines = [], {}
-    for member in members:
-        first = first_sessions.get(member.group_id)
-        if first is None:
-            continue  # no schedule yet: no deadline to remind of
-        deadlines[member.participant_id] = emails.esf_deadline(config, first, member.esf_requested_at)
-        requests.append((member.participant_id, member.esf_requested_at,
-                         schedule.end_of_day(deadlines[member.participant_id])))
+        Participant.esf_requested_at.is_not(None), Participant.esf_deadline.is_not(None),
+        Participant.email.is_not(None))).all()
+    requests = [(m.participant_id, m.esf_requested_at, schedule.end_of_day(m.esf_deadline)) for m in members]
     due = {r.key for r in schedule.due_reminders(now, config.reminders, esf_requests=requests)}
     wanted = []
     for member in members:
@@ -148,6 +139,5 @@ def _esf_reminders(session, config, now) -> list[dict]:
             "template": "esf_data_reminder", "recipient": member.email, "language": member.language,
             "recipient_name": member.full_name, "cause_key": f"esf_reminder:{member.participant_id}",
             "link": url,
-            "params": {"first_name": member.first_name, "esf_url": url,
-                       "deadline": deadlines[member.participant_id]}})
+            "params": {"first_name": member.first_name, "esf_url": url, "deadline": member.esf_deadline}})
     return wanted

@@ -20,7 +20,8 @@ Base = declarative_base()
 messaging = MessagingTables(Base.metadata)
 
 DEFAULT_INDICATOR_SET = "esf_plus_2021_2027"
-DEFAULT_DEADLINE_WEEKS = 4
+# The ESF data is due at entry (DOMAIN.md): by the participant's first session day.
+DEFAULT_DEADLINE_WEEKS = 0
 
 # Participant status in the roster (an exit is recorded apart, from attendance's outcomes).
 ACTIVE, SUBSTITUTED, WITHDRAWN = "active", "substituted", "withdrawn"
@@ -40,7 +41,8 @@ class Edition(Base):
     name: Mapped[str] = mapped_column(String(_NAME), default="")
     revision: Mapped[int] = mapped_column(Integer, default=0)
     indicator_set: Mapped[str] = mapped_column(String(60), default=DEFAULT_INDICATOR_SET)
-    # The ESF data deadline: a fixed date wins; otherwise this many weeks after each entry.
+    # The ESF data deadline: a fixed date wins; otherwise this many weeks after each entry
+    # (before it, after the group's first day). Notify reminds of it (reporting.esf_data.requested).
     deadline_weeks: Mapped[int | None] = mapped_column(Integer, default=DEFAULT_DEADLINE_WEEKS)
     deadline_date: Mapped[date | None] = mapped_column(Date)
     last_payment_date: Mapped[date | None] = mapped_column(Date)
@@ -150,6 +152,16 @@ class EsfRecord(Base):
     submissions: Mapped[int] = mapped_column(Integer, default=0)
     # Set with the outbox row of reporting.esf_data.completed: that event goes out once.
     completed_published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class EsfDeadline(Base):
+    """The ESF data deadline last published for a participant (``reporting.esf_data.requested``):
+    a deadline goes on the bus when it is new or has changed, once."""
+
+    __tablename__ = "esf_deadlines"
+    participant_id: Mapped[str] = mapped_column(String(_ID), primary_key=True)
+    deadline: Mapped[date] = mapped_column(Date)
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ExportLog(Base):

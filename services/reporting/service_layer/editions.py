@@ -18,6 +18,7 @@ from services.reporting.adapters.models import (
     AnonymisedRecord,
     AttendanceDay,
     Edition,
+    EsfDeadline,
     EsfRecord,
     ForgottenParticipant,
     Group,
@@ -27,7 +28,7 @@ from services.reporting.adapters.models import (
 from services.reporting.domain import retention
 from services.reporting.domain.indicator_sets import IndicatorSet, available_sets, load_indicator_set
 from services.reporting.domain.indicators import IndicatorRow, compute_indicators
-from services.reporting.service_layer import records
+from services.reporting.service_layer import deadlines, records
 from services.reporting.service_layer.errors import Refused, not_found
 from services.reporting.service_layer.projection import participant_digest
 from shared import clock
@@ -104,7 +105,8 @@ def update_settings(kit, edition_id: str, settings: Settings, actor: str) -> Edi
     errors = _settings_errors(settings)
     if errors:
         raise InvalidSettings(errors)
-    with kit.db.transaction() as db:
+    with kit.unit_of_work() as uow:
+        db = uow.session
         edition = records.edition_of(db, edition_id)
         if edition.anonymised_at is not None:
             raise Refused(409, "anonymised", "Lend on anonüümitud.", "The edition has been anonymised.")
@@ -114,6 +116,8 @@ def update_settings(kit, edition_id: str, settings: Settings, actor: str) -> Edi
         for name, value in asdict(settings).items():
             setattr(edition, name, value)
         edition.settings_changed_at, edition.settings_changed_by = clock.now(), actor
+        # A new deadline setting moves the deadlines notify reminds of: told in this transaction.
+        deadlines.sync(uow, edition_id=edition_id)
         log.info("edition settings changed", extra={"edition_id": edition_id, "actor": actor})
         return edition
 
@@ -249,7 +253,7 @@ def anonymise(kit, edition_id: str, actor: str, on: date | None = None) -> int:
         now = clock.now()
         for participant_id in ids:
             db.merge(ForgottenParticipant(digest=participant_digest(participant_id), at=now))
-        for table in (EsfRecord, AttendanceDay, Participant):
+        for table in (EsfRecord, EsfDeadline, AttendanceDay, Participant):
             db.execute(delete(table).where(table.participant_id.in_(ids)))
         edition.anonymised_at, edition.anonymised_by = now, actor
         log.info("edition anonymised", extra={"edition_id": edition_id, "actor": actor,

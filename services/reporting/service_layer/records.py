@@ -61,14 +61,21 @@ def isced_value(stored: str | None) -> int | str | None:
     return int(stored)
 
 
-def deadline_for(edition: Edition | None, entry_date: date | None) -> date | None:
-    """The edition's fixed date, else N weeks after the participant's entry (None before entry)."""
+def deadline_for(edition: Edition | None, entry_date: date | None, first_day: date | None = None) -> date | None:
+    """The ESF data deadline: the edition's fixed date, else N weeks (default 0: the data is due
+    at entry) after the participant's entry — or, before they entered, after their group's first
+    day, so that it is known from acceptance on. None while neither is known (no schedule yet).
+
+    The one definition: the completeness page shows it and notify's request and reminder name
+    it (``deadlines`` publishes it as ``reporting.esf_data.requested``).
+    """
     if edition is None:
         return None
     if edition.deadline_date is not None:
         return edition.deadline_date
-    if edition.deadline_weeks is not None and entry_date is not None:
-        return entry_date + timedelta(weeks=edition.deadline_weeks)
+    start = entry_date or first_day
+    if edition.deadline_weeks is not None and start is not None:
+        return start + timedelta(weeks=edition.deadline_weeks)
     return None
 
 
@@ -135,7 +142,7 @@ def rows(db: DbSession, edition: Edition, today: date, group_id: str | None = No
         if not in_scope(p):
             continue
         found.append(Row(p, esf, group, org, to_domain(p, esf, group, org, today),
-                         deadline_for(edition, p.entry_date)))
+                         deadline_for(edition, p.entry_date, group.first_day)))
     return found
 
 
@@ -148,7 +155,7 @@ def one(db: DbSession, participant_id: str, today: date) -> tuple[Row, Edition |
     org = db.get(Organisation, p.organisation_id) if p.organisation_id else None
     edition = db.get(Edition, group.edition_id) if group and group.edition_id else None
     return Row(p, esf, group, org, to_domain(p, esf, group, org, today),
-               deadline_for(edition, p.entry_date)), edition
+               deadline_for(edition, p.entry_date, group.first_day if group else None)), edition
 
 
 def groups_of(db: DbSession, edition_id: str) -> list[Group]:
