@@ -5,6 +5,7 @@ worker   consumer + outbox relay + periodic tick, in one process
 consume | relay | tick   each on its own (scale them separately)
 migrate  apply the service's Alembic migrations
 makemigration -m MESSAGE   autogenerate the next migration from the models
+(a service may add its own, e.g. reporting's ``anonymise-due``)
 """
 from __future__ import annotations
 
@@ -15,15 +16,22 @@ import threading
 from shared.observability import configure_logging
 
 
-def main(bootstrap, create_app, argv=None) -> None:
+def main(bootstrap, create_app, argv=None, extra_commands: dict | None = None) -> None:
+    """``extra_commands``: a service's own one-off commands, ``{name: run(kit, argv) -> exit code}``;
+    ``run`` parses the arguments after the name itself."""
+    extra_commands = extra_commands or {}
     parser = argparse.ArgumentParser()
     parser.add_argument("command", choices=["web", "worker", "consume", "relay", "tick", "migrate",
-                                                       "makemigration"])
+                                            "makemigration", *extra_commands])
     parser.add_argument("-m", "--message", default="change")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--once", action="store_true", help="tick: run the jobs once and exit")
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command not in extra_commands and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     configure_logging()
+    if args.command in extra_commands:
+        raise SystemExit(extra_commands[args.command](bootstrap(), rest))
     if args.command == "makemigration":
         make_migration(bootstrap, args.message)
         return

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from datetime import date, datetime
+from pathlib import Path
 
-from sqlalchemy import inspect, select, text
+from sqlalchemy import insert, inspect, select, text
 
 from services.reporting.adapters.models import EsfRecord, Participant
 from services.reporting.service_layer import editions
 from shared import clock
 from shared.clock import TALLINN
+from shared.events.registry import encode
 
-from .builders import attend, form_path, hand_built_edition
+from .builders import attend, form_path, hand_built_edition, member
 
+ROOT = Path(__file__).resolve().parents[2]
 P1_CODE = "60104180178"
 ALL_CODES = ["60104180178", "50104170126", "48904170154", "36404180217", "46404170102", "38703120227",
              "46805280103", "49602290124"]
@@ -104,14 +110,33 @@ def _text_in_database(h) -> str:
     chunks = []
     with h.kit.db.engine.connect() as conn:
         for table in inspect(conn).get_table_names():
-            if table.startswith("alembic_") or table in ("outbox", "inbox", "dead_letters"):
+            if table.startswith("alembic_"):
                 continue
             chunks += [repr(tuple(row)) for row in conn.execute(text(f'SELECT * FROM "{table}"'))]
     return "\n".join(chunks)
 
 
+def dead_letter(h, participant_id: str, first_name: str, last_name: str) -> None:
+    """A message about the participant that reporting could not handle (its body names them)."""
+    body = encode(h.envelope("enrolment.application.accepted", {
+        "application_id": f"app-{participant_id}", "group_id": "2019-tallinn", "city": "Tallinn",
+        "members": [member(participant_id, first_name, last_name, "L1")]}))
+    with h.kit.db.transaction() as db:
+        db.execute(insert(h.kit.tables.dead_letters).values(
+            message_id=participant_id, event_type="enrolment.application.accepted", body=body.decode(),
+            error=f"boom about {first_name} {last_name}", reason="handler_failed", attempts=5,
+            dead_at=clock.now(), status="dead"))
+
+
+def dead_letter_ids(h) -> list[str]:
+    with h.kit.db.transaction() as db:
+        return sorted(db.scalars(select(h.kit.tables.dead_letters.c.message_id)))
+
+
 def test_anonymisation_past_retention_keeps_the_indicators_and_removes_names_and_codes(h):
     hand_built_edition(h)
+    dead_letter(h, "P1", "Mari", "Maasikas")
+    dead_letter(h, "X1", "Kalle", "Kaugel")  # someone of no edition here: stays
     h.login("coordinator")
     clock.set_now(datetime(2020, 3, 1, 12, tzinfo=TALLINN))
     before_edition = h.client.get("/api/editions/edition-2019/indicators").get_json()["rows"]
@@ -148,6 +173,7 @@ def test_anonymisation_past_retention_keeps_the_indicators_and_removes_names_and
         assert gone not in stored, gone
     with h.kit.db.transaction() as db:
         assert db.scalars(select(EsfRecord)).all() == [] and db.scalars(select(Participant)).all() == []
+    assert dead_letter_ids(h) == ["X1"] and "Kaugel" in stored
 
     # A late or replayed event about someone anonymised does not bring them back.
     attend(h, "P1", "Tallinn", 2)
@@ -168,3 +194,50 @@ def test_anonymise_due_takes_every_edition_past_its_retention_date(h):
     assert editions.anonymise_due(h.kit, on=date(2022, 1, 1)) == ["edition-2019"]
     assert editions.anonymise_due(h.kit, on=date(2022, 1, 2)) == []
     assert h.client.get("/api/editions/edition-2019").get_json()["anonymised_at"] is not None
+
+
+def run_command(h, tmp_path, moment: datetime, *args: str) -> subprocess.CompletedProcess:
+    """``python -m services.reporting …`` in its own process, on the test's database and clock."""
+    clock_file = tmp_path / "clock"
+    clock.write_clock_file(str(clock_file), moment)
+    env = {**os.environ, "DATABASE_URL_REPORTING": h.settings.database_url, "BUS_URL": h.settings.bus_url,
+           "CLOCK_FILE": str(clock_file)}
+    return subprocess.run([sys.executable, "-m", "services.reporting", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_anonymise_due_command_takes_only_the_editions_past_retention(h, tmp_path):
+    hand_built_edition(h)
+    clock.set_now(datetime(2020, 3, 1, 12, tzinfo=TALLINN))
+    h.deliver("enrolment.edition.published", {
+        "edition_id": "edition-2020", "year": 2020, "name": "Arenguprogramm 2020", "revision": 1,
+        "application_deadline": datetime(2020, 3, 1, 23, 59, 59, tzinfo=TALLINN),
+        "groups": [{"group_id": "2020-tartu", "city": "Tartu", "capacity_teams": 7, "sessions": [
+            {"session_id": "2020-tartu-1", "day_number": 1, "starts_at": datetime(2020, 4, 14, 10, tzinfo=TALLINN),
+             "ends_at": datetime(2020, 4, 14, 17, tzinfo=TALLINN), "venue": "Tartu"}]}]})
+    h.deliver("enrolment.application.accepted", {
+        "application_id": "app-2020", "edition_id": "edition-2020", "group_id": "2020-tartu", "city": "Tartu",
+        "members": [member("Q1", "Kalle", "Kaugel", "L1")]})
+    h.login("coordinator")
+    for edition_id, last_payment in (("edition-2019", "2020-02-14"), ("edition-2020", "2021-02-14")):
+        assert h.client.put(f"/api/editions/{edition_id}/settings", json={
+            "indicator_set": "esf_plus_2021_2027", "deadline_weeks": 0, "last_payment_date": last_payment,
+            "retention_years": 1}).status_code == 200  # kept until 31.12.2021 and 31.12.2022
+
+    dry = run_command(h, tmp_path, datetime(2022, 6, 1, 9, tzinfo=TALLINN), "anonymise-due", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "due edition-2019 (kept until 31.12.2021)" in dry.stdout and "edition-2020" not in dry.stdout
+    assert h.client.get("/api/participants/P1").status_code == 200  # nothing changed
+
+    done = run_command(h, tmp_path, datetime(2022, 6, 1, 9, tzinfo=TALLINN), "anonymise-due")
+    assert done.returncode == 0, done.stderr
+    assert "anonymised edition-2019" in done.stdout and "1 edition(s) anonymised" in done.stdout
+    assert h.client.get("/api/editions/edition-2019").get_json()["anonymised_at"] is not None
+    assert h.client.get("/api/editions/edition-2020").get_json()["anonymised_at"] is None
+    assert h.client.get("/api/participants/P1").status_code == 404
+    assert h.client.get("/api/participants/Q1").get_json()["last_name"] == "Kaugel"
+
+    again = run_command(h, tmp_path, datetime(2022, 6, 1, 9, tzinfo=TALLINN), "anonymise-due")
+    assert again.returncode == 0 and "0 edition(s) anonymised" in again.stdout
+    wrong = run_command(h, tmp_path, datetime(2022, 6, 1, 9, tzinfo=TALLINN), "anonymise-due", "--force")
+    assert wrong.returncode == 2 and "--force" in wrong.stderr

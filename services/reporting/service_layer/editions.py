@@ -4,15 +4,17 @@ retention period, anonymising it.
 Anonymisation keeps what the indicators need (the domain's ``AnonymisedRecord``: sex, age band,
 entry/exit month, statuses, answers, organisation kind and a batch-local alias) plus a snapshot
 of each group's indicator table, and deletes names, e-mails, personal codes, birth dates,
-residence and attendance. It refuses to commit if the edition's indicators would change.
+residence and attendance, and the dead letters and published events that name the edition's
+participants. It refuses to commit if the edition's indicators would change.
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 
 from services.reporting.adapters.models import (
     AnonymisedRecord,
@@ -255,18 +257,35 @@ def anonymise(kit, edition_id: str, actor: str, on: date | None = None) -> int:
             db.merge(ForgottenParticipant(digest=participant_digest(participant_id), at=now))
         for table in (EsfRecord, EsfDeadline, AttendanceDay, Participant):
             db.execute(delete(table).where(table.participant_id.in_(ids)))
+        _purge_messages(kit, db, ids)
         edition.anonymised_at, edition.anonymised_by = now, actor
         log.info("edition anonymised", extra={"edition_id": edition_id, "actor": actor,
                                               "participants": len(ids)})
         return len(ids)
 
 
+def _purge_messages(kit, db, ids: list[str]) -> None:
+    """Event bodies that name the edition's participants go too: dead letters (names, e-mails)
+    and published outbox rows (ids). The inbox keeps only event ids and types."""
+    tables = kit.tables
+    for start in range(0, len(ids), 200):
+        chunk = ids[start:start + 200]
+        for table, only in ((tables.dead_letters, None), (tables.outbox, tables.outbox.c.published_at.is_not(None))):
+            # Ids are quoted JSON strings in a body: '"P1"' does not match "P10".
+            named = or_(*(table.c.body.contains(json.dumps(pid), autoescape=True) for pid in chunk))
+            db.execute(delete(table).where(named if only is None else and_(named, only)))
+
+
+def due(kit, on: date | None = None) -> list[Edition]:
+    """The editions past their retention date, not anonymised yet."""
+    return [edition for edition in list_editions(kit) if is_due(edition, on)]
+
+
 def anonymise_due(kit, actor: str = "retention", on: date | None = None) -> list[str]:
-    """Anonymise every edition past its retention date, one transaction each (no CLI needed:
-    call it from a shell, a job or a test)."""
+    """Anonymise every edition past its retention date, one transaction each
+    (``python -m services.reporting anonymise-due``)."""
     done = []
-    for edition in list_editions(kit):
-        if is_due(edition, on):
-            anonymise(kit, edition.edition_id, actor, on)
-            done.append(edition.edition_id)
+    for edition in due(kit, on):
+        anonymise(kit, edition.edition_id, actor, on)
+        done.append(edition.edition_id)
     return done
