@@ -29,7 +29,7 @@ from shared.events.registry import EventRejected, decode
 from shared.messaging import topology
 from shared.messaging.connection import connect, is_rabbitmq
 from shared.messaging.outbox import UnitOfWork, attach, discard_pending, pending_mark, write_pending
-from shared.messaging.tables import MessagingTables, insert_ignoring_duplicates
+from shared.messaging.tables import MessagingTables, claim_inbox, insert_ignoring_duplicates
 from shared.observability import correlation
 
 log = logging.getLogger(__name__)
@@ -211,10 +211,8 @@ class ConsumerWorker:
         now = clock.now()
         with self.db.transaction() as session:
             # One statement claims the whole batch in the inbox; RETURNING says which are new.
-            fresh = {row[0] for row in session.execute(
-                insert_ignoring_duplicates(inbox, self.db.dialect).returning(inbox.c.event_id),
-                [{"event_id": e.event_id, "event_type": e.event_type, "processed_at": now}
-                 for _, e in decoded])}
+            fresh = claim_inbox(session, inbox, self.db.dialect,
+                                [(e.event_id, e.event_type) for _, e in decoded], now)
             for message, envelope in decoded:
                 if envelope.event_id not in fresh:
                     outcomes.append(_Outcome(message, "duplicate", event_type=envelope.event_type))

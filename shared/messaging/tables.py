@@ -1,7 +1,7 @@
 """The outbox, inbox and dead-letter tables every service keeps in its own database."""
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared.db import UtcDateTime
@@ -51,3 +51,24 @@ def insert_ignoring_duplicates(table: Table, dialect: str):
     """INSERT … ON CONFLICT DO NOTHING on both dialects we run on."""
     ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     return ins.on_conflict_do_nothing()
+
+
+def claim_inbox(session, inbox: Table, dialect: str, events: list[tuple[str, str]], now) -> set[str]:
+    """Insert (event_id, event_type) rows into the inbox, skipping those there; return the new ids.
+
+    On PostgreSQL the batch travels as two arrays in one short statement (``unnest``): a
+    multi-row VALUES of 100 rows is a new 300-parameter text for the driver to parse each
+    time, ~1 ms a batch; this one is parsed and planned once (a prepared statement).
+    """
+    if dialect == "postgresql":
+        statement = text(
+            f"INSERT INTO {inbox.name} (event_id, event_type, processed_at) "  # nosec B608 # our table's name
+            "SELECT e, t, :now FROM unnest(CAST(:ids AS varchar[]), CAST(:types AS varchar[])) AS u(e, t) "
+            "ON CONFLICT DO NOTHING RETURNING event_id").bindparams(
+                bindparam("now", type_=inbox.c.processed_at.type))
+        rows = session.execute(statement, {"now": now, "ids": [e for e, _t in events],
+                                           "types": [t for _e, t in events]})
+    else:
+        rows = session.execute(insert_ignoring_duplicates(inbox, dialect).returning(inbox.c.event_id),
+                               [{"event_id": e, "event_type": t, "processed_at": now} for e, t in events])
+    return {row[0] for row in rows}
