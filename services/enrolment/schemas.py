@@ -207,7 +207,10 @@ class GroupTeamsOut(Schema):
     capacity_teams = fields.Integer()
     free = fields.Integer()
     accepted = fields.List(fields.Nested(ApplicationSummaryOut))
-    waiting = fields.List(fields.Nested(WaitingTeamOut), metadata={"description": "in order, first is next"})
+    waiting = fields.List(fields.Nested(WaitingTeamOut), metadata={"description": "in waiting order"})
+    next_on_waiting_list = fields.Nested(NextTeamOut, allow_none=True, metadata={
+        "description": "who a freed place goes to: the longest waiting team whose members have all "
+                       "confirmed (else the first in line)"})
 
 
 # -- decisions and changes --------------------------------------------------------------------------

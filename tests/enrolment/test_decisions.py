@@ -169,3 +169,44 @@ def test_the_staff_list_filters_by_status_city_and_completeness_and_counts_per_c
     assert counts["Tallinn"]["undecided_first_choice"] == 1
     assert counts["Rakvere"]["waiting"] == 1 and counts["Rakvere"]["next_on_waiting_list"]["application_id"] == waiting
     assert counts["Pärnu"] | {} == {**counts["Pärnu"], "capacity_teams": 7, "accepted": 0, "free": 7}
+
+
+def test_a_team_still_waiting_for_confirmations_keeps_its_place_but_does_not_hold_up_the_next(coordinator):
+    h = coordinator
+    set_capacity(h, "Tartu", 1)
+    placed = complete_application(h, 1)
+    r = submit(h, 2)
+    unconfirmed = r.get_json()["application_id"]  # nobody in it has confirmed yet
+    ready = complete_application(h, 3)
+    assert h.client.post(f"/api/applications/{placed}/accept", json={"city": "Tartu"}).status_code == 200
+    for application_id in (unconfirmed, ready):
+        assert h.client.post(f"/api/applications/{application_id}/waitlist", json={"city": "Tartu"}).status_code == 200
+
+    r = h.client.post(f"/api/applications/{placed}/withdraw", json={"reason": "vald loobus"})
+    assert r.get_json()["next_on_waiting_list"] == {"application_id": ready, "team_name": "Meeskond 3",
+                                                    "complete": True}
+    group = h.client.get("/api/groups/2019-tartu").get_json()
+    assert group["next_on_waiting_list"]["application_id"] == ready
+    assert "Meeskond 3" in h.client.get("/groups/2019-tartu").get_data(as_text=True).split("Järgmine")[1][:300]
+    assert h.client.post(f"/api/applications/{unconfirmed}/accept", json={"city": "Tartu"}).get_json()["reason"] \
+        == "application_incomplete"
+
+    r = h.client.post("/api/groups/2019-tartu/promote", json={})
+    assert r.status_code == 200 and r.get_json()["application_id"] == ready
+    group = h.client.get("/api/groups/2019-tartu").get_json()
+    assert [(w["application_id"], w["position"]) for w in group["waiting"]] == [(unconfirmed, 1)]
+    assert group["next_on_waiting_list"] == {"application_id": unconfirmed, "team_name": "Meeskond 2",
+                                             "complete": False}
+
+
+def test_with_nobody_ready_on_the_list_promoting_says_why(coordinator):
+    h = coordinator
+    set_capacity(h, "Tartu", 1)
+    placed = complete_application(h, 1)
+    unconfirmed = submit(h, 2).get_json()["application_id"]
+    h.client.post(f"/api/applications/{placed}/accept", json={"city": "Tartu"})
+    h.client.post(f"/api/applications/{unconfirmed}/waitlist", json={"city": "Tartu"})
+    h.client.post(f"/api/applications/{placed}/withdraw", json={"reason": "vald loobus"})
+    r = h.client.post("/api/groups/2019-tartu/promote", json={})
+    assert r.status_code == 409 and r.get_json()["reason"] == "application_incomplete"
+    assert h.payloads("enrolment.application.accepted")[-1]["application_id"] == placed

@@ -11,7 +11,7 @@ group row) as the change it makes, or two coordinators could both take the last 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -93,10 +93,12 @@ def waiting_positions(entries: Iterable[Waiting]) -> dict[str, int]:
     }
 
 
-def next_on_waiting_list(entries: Iterable[W]) -> W | None:
-    """Who gets a freed place: the team waiting longest, or None if nobody waits."""
+def next_on_waiting_list(entries: Iterable[W], ready: Callable[[W], bool] = lambda entry: True) -> W | None:
+    """Who gets a freed place: the team waiting longest among those ``ready`` to be accepted
+    (policy: a team whose members have not all confirmed keeps its position but does not
+    hold up the teams behind it); if none is ready, the first in line; None if nobody waits."""
     ordered = ordered_waiting_list(entries)
-    return ordered[0] if ordered else None
+    return next((entry for entry in ordered if ready(entry)), ordered[0] if ordered else None)
 
 
 def position_changes(before: Iterable[Waiting], after: Iterable[Waiting]) -> dict[str, int]:

@@ -6,11 +6,13 @@ serialises writers) and only then the application row, always in that order, so 
 coordinators never both take the last place and never deadlock each other. The count of
 accepted teams is read inside the same transaction, after the lock.
 
-Policies (decided here, see the report of issue 3):
+Policies (decided here; README.md, "Enrolment policies"):
 - a team is accepted (or promoted) only when all its members have confirmed: the
   confirmation is what makes the dropout claim to their employer possible;
-- the waiting list is first come, first served: a waiting team is accepted into its own
-  group only when it is the next one (``promote``), never past the others;
+- the waiting list is first come, first served among the teams ready to be accepted: a
+  waiting team gets a freed place of its own group only when it is the next one
+  (``promote``), never past the others; a team whose members have not all confirmed keeps
+  its position but does not hold up those behind it;
 - a member's withdrawal is never refused for breaking the composition rule (nobody can
   be kept in against their will): it is recorded and the problems are returned as a warning;
 - a substitution must keep the rule and happen before the group's first day;
@@ -53,7 +55,15 @@ from services.enrolment.service_layer.applications import (
     refresh_completeness,
 )
 from services.enrolment.service_layer.errors import Invalid, Refused, not_found
-from services.enrolment.service_layer.queries import Cities, check_group, concerns, only_theirs, other_city
+from services.enrolment.service_layer.queries import (
+    Cities,
+    check_group,
+    concerns,
+    next_ready,
+    next_team,
+    only_theirs,
+    other_city,
+)
 from shared import clock
 from shared.kit import ServiceKit
 from shared.messaging.outbox import UnitOfWork
@@ -200,10 +210,10 @@ def _accept_locked(uow: UnitOfWork, app: Application, group: Group, groups: dict
         raise _final(app)
     if not app.complete:
         raise _incomplete()
-    waiting_before = _frozen(_waiting(db, group.group_id))
-    if app.status == WAITLISTED and app.group_id == group.group_id \
-            and waiting_before[0].application_id != app.application_id:
-        first = db.get(Application, waiting_before[0].application_id)
+    waiting = _waiting(db, group.group_id)
+    waiting_before = _frozen(waiting)
+    first = next_ready(waiting)
+    if app.status == WAITLISTED and app.group_id == group.group_id and first.application_id != app.application_id:
         raise Refused(Problem(
             "not_next_on_waiting_list",
             f"Ootenimekirjas on eespool meeskond „{first.team_name}“: järjekorda ei saa vahele jätta.",
@@ -311,7 +321,7 @@ def promote(kit: ServiceKit, group_id: str, actor: str, cities: Cities = None) -
             raise Refused(Problem("waiting_list_empty", f"{group.city}: ootenimekiri on tühi.",
                                   f"{group.city}: nobody is on the waiting list."))
         # Same order as everywhere: the group first, then the application.
-        app = db.scalar(select(Application).where(Application.application_id == waiting[0].application_id)
+        app = db.scalar(select(Application).where(Application.application_id == next_ready(waiting).application_id)
                         .with_for_update().execution_options(populate_existing=True))
         return _accept_locked(uow, app, group, {group_id: group}, actor)
 
@@ -350,11 +360,8 @@ def withdraw_application(kit: ServiceKit, application_id: str, reason: str, acto
             _tell_moved_up(uow, group, before, _waiting(db, group.group_id))
         if group is not None and was == ACCEPTED:
             # A place is free: the coordinator sees who is next and decides to promote.
-            nxt = placement.next_on_waiting_list(_waiting(db, group.group_id))
             result["freed_group_id"] = group.group_id
-            if nxt is not None:
-                result["next_on_waiting_list"] = {"application_id": nxt.application_id,
-                                                  "team_name": nxt.team_name, "complete": nxt.complete}
+            result["next_on_waiting_list"] = next_team(_waiting(db, group.group_id))
         return result
 
 

@@ -149,15 +149,14 @@ def city_counts(kit: ServiceKit, edition_id: str | None = None, cities: Cities =
             waiting = placement.ordered_waiting_list(
                 [a for a in apps if a.group_id == group.group_id and a.status == WAITLISTED])
             undecided = [a for a in apps if a.status == SUBMITTED]
-            nxt = waiting[0] if waiting else None
+            nxt = next_team(waiting)
             rows.append({
                 "group_id": group.group_id, "city": group.city, "capacity_teams": group.capacity_teams,
                 "accepted": len(accepted), "free": placement.free_places(len(accepted), group.capacity_teams),
                 "waiting": len(waiting),
                 "undecided_first_choice": sum(1 for a in undecided if a.preferred_cities[:1] == [group.city]),
                 "undecided_any_choice": sum(1 for a in undecided if group.city in a.preferred_cities),
-                "next_on_waiting_list": {"application_id": nxt.application_id, "team_name": nxt.team_name,
-                                         "complete": nxt.complete} if nxt else None,
+                "next_on_waiting_list": nxt,
             })
         return rows
 
@@ -179,7 +178,19 @@ def waiting_list(kit: ServiceKit, group_id: str, cities: Cities = None) -> dict:
             "free": placement.free_places(len(accepted), group.capacity_teams),
             "accepted": [_summary(a, positions) for a in accepted],
             "waiting": [{**_summary(a, positions), "waitlisted_at": a.waitlisted_at} for a in waiting],
+            "next_on_waiting_list": next_team(waiting),
         }
+
+
+def next_ready(waiting: list[Application]) -> Application | None:
+    """Who a freed place goes to: the longest waiting team whose members have all confirmed."""
+    return placement.next_on_waiting_list(waiting, ready=lambda a: a.complete)
+
+
+def next_team(waiting: list[Application]) -> dict | None:
+    nxt = next_ready(waiting)
+    return {"application_id": nxt.application_id, "team_name": nxt.team_name, "complete": nxt.complete} \
+        if nxt else None
 
 
 def application_detail(kit: ServiceKit, application_id: str, cities: Cities = None) -> dict:
