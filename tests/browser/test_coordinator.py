@@ -55,7 +55,7 @@ def test_coordinator_accepts_records_attendance_decides_the_claims_and_exports(
     page = new_context().new_page()
     flows.sign_in(page, office)
     expect(page.get_by_role("heading", level=1)).to_have_text("Ülevaade")
-    undecided = page.locator("tr", has=page.get_by_role("link", name="Otsustamata taotlusi"))
+    undecided = page.locator("tr", has=page.get_by_role("link", name="Otsustamata taotlusi", exact=True))
     expect(undecided.locator("td")).to_have_text("1")
     undecided.locator("td a").click()
     expect(page).to_have_url(re.compile(r"/enrolment/applications\?status=submitted$"))
@@ -171,6 +171,24 @@ def test_coordinator_accepts_records_attendance_decides_the_claims_and_exports(
     sheet_rows = list(workbook["Osalejad"].iter_rows(values_only=True))
     assert list(sheet_rows[0]) == headings  # the same columns as the CSV
     assert len(sheet_rows) == 1 + len(attended)
+
+    # Back on the dashboard, the spring at a glance; each figure leads to the page behind it.
+    page.get_by_role("link", name="Ülevaade", exact=True).click()
+
+    def figure(label: str):
+        return page.locator("tr", has=page.get_by_role("link", name=label, exact=True)).locator("td")
+
+    expect(figure("Tartu: meeskondi (ootel)")).to_have_text("1/7 (0)")
+    expect(figure("Tartu: otsustamata taotlusi")).to_have_text("0")
+    expect(figure("Tartu: lõpetanud / katkestanud / riskis")).to_contain_text("0 / 2 / 0")
+    expect(figure("Otsustamata nõudeid")).to_have_text("0")
+    expect(figure("Tasumata arveid")).to_have_text("1")
+    expect(figure("Tasumata summa")).to_have_text("256,00 €")
+    expect(figure("ESF andmed puudu")).to_have_text(str(len(attended)))
+    page.screenshot(path=screenshots / "dashboard-after-spring.png", full_page=True)
+    figure("Tasumata arveid").locator("a").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Arved")
+    expect(row_of(page, team.organisations[1].name)).to_contain_text("256,00")
 
 
 MAIN_PAGES = [
