@@ -171,6 +171,7 @@ def test_a_self_check_in_shows_on_the_open_sheet_page_and_in_the_json_the_page_p
     # During the session the page polls its sheet's JSON and rewrites only that column.
     poll = re.search(r'data-poll="([^"]+)" data-every="20000" data-until="(\d+)"', page)
     assert poll and poll.group(1) == f"/api/sessions/{TARTU_1}" and "<script>" in page
+    assert page.count("<script>") == 1 and "<script" not in page.split("</title>")[0]  # once, in the body
     assert int(poll.group(2)) == (6 * 60 + 15) * 60 * 1000  # until 17:00
     sheet = h.client.get(poll.group(1)).get_json()
     [line] = [x for x in sheet["lines"] if x["participant_id"] == "tartu-1"]
