@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session as DbSession
 from services.attendance.adapters.models import (
     ACTIVE,
     Application,
+    Edition,
     Group,
     Organisation,
     Participant,
@@ -74,19 +76,56 @@ def to_domain(row: ScheduledSession) -> DaySession:
                       venue=row.venue or "", seats=row.seats)
 
 
+# An edition's schedule, per database and process, with the version it was read at. The
+# schedule changes only with enrolment.edition.published, which stores a new (revision,
+# updated_at) on the edition row in the same transaction: a use case reads that version (one
+# small row, or along with what it reads anyway) and takes the cached schedule only if it is
+# the version it sees -- never a stale one, whichever process applied the change.
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # engine -> {edition_id: (version, Schedule)}
+SCHEDULE_WRITTEN = "attendance_schedule_written"  # session.info: this transaction changed a schedule
+
+
+def _shared_cache(db: DbSession) -> dict | None:
+    """The process's cache for ``db``'s database; None while this transaction has changed a
+    schedule (what it reads is not committed and must not be shared)."""
+    if db.info.get(SCHEDULE_WRITTEN):
+        return None
+    bind = db.get_bind()
+    return _CACHE.setdefault(getattr(bind, "engine", bind), {})
+
+
 class Schedules:
-    """The schedule projection as domain ``Schedule``s, one per edition, cached for one use case."""
+    """The schedule projection as domain ``Schedule``s, one per edition, cached for one use
+    case (and across use cases by the edition's version, see above)."""
 
     def __init__(self, db: DbSession):
         self.db = db
         self._by_edition: dict[str, Schedule] = {}
         self._by_group: dict[str, Schedule | None] = {}  # settling a sheet asks once per participant
+        self._groups: dict[str, tuple[str | None, tuple | None]] = {}  # group -> (edition, version) read
 
-    def for_edition(self, edition_id: str) -> Schedule:
+    def note_group(self, group_id: str | None, edition_id: str | None, revision, updated_at) -> None:
+        """The caller read the group's edition and its version already (saves two reads)."""
+        if group_id is not None and group_id not in self._groups:
+            self._groups[group_id] = (edition_id, (revision, updated_at) if revision is not None else None)
+
+    def for_edition(self, edition_id: str, version: tuple | None = None) -> Schedule:
         if edition_id not in self._by_edition:
-            rows = self.db.scalars(select(ScheduledSession).where(
-                ScheduledSession.edition_id == edition_id, ScheduledSession.active.is_(True))).all()
-            self._by_edition[edition_id] = Schedule(to_domain(r) for r in rows)
+            cache = _shared_cache(self.db)
+            if cache is not None and version is None:
+                row = self.db.execute(select(Edition.revision, Edition.updated_at).where(
+                    Edition.edition_id == edition_id)).first()
+                version = tuple(row) if row is not None else None
+            cached = cache.get(edition_id) if cache is not None else None
+            if cached is not None and version is not None and cached[0] == version:
+                schedule = cached[1]
+            else:
+                rows = self.db.scalars(select(ScheduledSession).where(
+                    ScheduledSession.edition_id == edition_id, ScheduledSession.active.is_(True))).all()
+                schedule = Schedule(to_domain(r) for r in rows)
+                if cache is not None and version is not None:
+                    cache[edition_id] = (version, schedule)
+            self._by_edition[edition_id] = schedule
         return self._by_edition[edition_id]
 
     def for_group(self, group_id: str | None) -> Schedule | None:
@@ -98,10 +137,14 @@ class Schedules:
         return self._by_group[group_id]
 
     def _load_group(self, group_id: str) -> Schedule | None:
-        edition_id = self.db.scalar(select(Group.edition_id).where(Group.group_id == group_id))
+        if group_id not in self._groups:
+            row = self.db.execute(select(Group.edition_id, Edition.revision, Edition.updated_at).outerjoin(
+                Edition, Edition.edition_id == Group.edition_id).where(Group.group_id == group_id)).first()
+            self.note_group(group_id, *(row if row is not None else (None, None, None)))
+        edition_id, version = self._groups[group_id]
         if edition_id is None:
             return None
-        schedule = self.for_edition(edition_id)
+        schedule = self.for_edition(edition_id, version)
         if any(schedule.find_session_of(group_id, day) is None for day in DAY_NUMBERS):
             return None
         return schedule

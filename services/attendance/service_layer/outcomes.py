@@ -19,6 +19,8 @@ from services.attendance.adapters.models import (
     WITHDRAWN,
     Application,
     AttendanceRecord,
+    Edition,
+    Group,
     Participant,
     PublishedOutcome,
 )
@@ -105,7 +107,8 @@ def settle_many(uow: UnitOfWork, participants: Iterable[Participant], now: datet
     """``settle`` each participant, in the order given (the order their events are published).
 
     What settling reads is read for all of them at once (a sheet settles up to 30 people):
-    one query each for the applications, the attendance records and the published outcomes.
+    one query each for the applications (with their groups' editions), the attendance records
+    and the published outcomes.
     The records are read after the caller's marks, which autoflush writes first.
     """
     db = uow.session
@@ -114,8 +117,17 @@ def settle_many(uow: UnitOfWork, participants: Iterable[Participant], now: datet
     ids = [p.participant_id for p in participants]
     if not ids:
         return {}
-    applications = {a.application_id: a for a in db.scalars(select(Application).where(
-        Application.application_id.in_({p.application_id for p in participants})))}
+    applications = {}
+    # With each application its group's edition and that edition's version: the schedule
+    # then comes from the process's cache without another read (see ``Schedules``).
+    for application, edition_id, revision, updated_at in db.execute(
+            select(Application, Group.edition_id, Edition.revision, Edition.updated_at)
+            .outerjoin(Group, Group.group_id == Application.group_id)
+            .outerjoin(Edition, Edition.edition_id == Group.edition_id)
+            .where(Application.application_id.in_({p.application_id for p in participants}))):
+        applications[application.application_id] = application
+        if edition_id is not None:
+            schedules.note_group(application.group_id, edition_id, revision, updated_at)
     facts: dict[str, dict[str, bool]] = {pid: {} for pid in ids}
     for participant_id, session_id, present in db.execute(select(
             AttendanceRecord.participant_id, AttendanceRecord.session_id, AttendanceRecord.present).where(

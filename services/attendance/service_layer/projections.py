@@ -19,7 +19,7 @@ transaction.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
@@ -38,6 +38,7 @@ from services.attendance.adapters.models import (
 )
 from services.attendance.domain.schedule import Schedule
 from services.attendance.domain.schedule import Session as DaySession
+from services.attendance.service_layer.common import SCHEDULE_WRITTEN
 from services.attendance.service_layer.outcomes import settle_all
 from shared import clock
 from shared.events.envelope import Envelope
@@ -66,7 +67,13 @@ def on_edition_published(uow: UnitOfWork, event: Envelope) -> None:
         edition = Edition(edition_id=data["edition_id"])
         db.add(edition)
     edition.year, edition.name = data["year"], data.get("name") or ""
-    edition.revision, edition.updated_at = revision, clock.now()
+    # (revision, updated_at) is the version cached schedules are checked against: never the
+    # same twice, even when a revision is applied again at the same (test) clock time.
+    applied = clock.now()
+    if edition.updated_at is not None and applied <= edition.updated_at:
+        applied = edition.updated_at + timedelta(microseconds=1)
+    edition.revision, edition.updated_at = revision, applied
+    db.info[SCHEDULE_WRITTEN] = True  # nothing read from here on goes into the shared cache
 
     group_ids, session_ids = [], []
     for g in data["groups"]:
