@@ -1,5 +1,6 @@
 """The two write endpoints stay cheap: a sheet is settled with batched reads (not a few
-queries per participant), and the answer is the sheet as the write committed it."""
+queries per participant), a mark reads only its participant's line, and the answer is what
+the write committed (the sheet for a sheet, the one line for a mark)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -57,20 +58,30 @@ def test_a_sheet_reads_as_often_as_one_mark_however_long_it_is(h):
     assert h.client.get(f"/api/participants/{BIG[1]}").get_json()["days"][0]["recorded"] is True
 
 
-def test_the_answer_to_a_write_is_the_sheet_as_read_afterwards(h):
+def test_the_answer_to_a_write_is_what_a_read_shows_afterwards(h):
+    """A sheet answers with the whole sheet; a mark with its participant's line."""
     big_parnu_group(h)
     h.login("coordinator")
     h.set_now(at("09.04", 11, 0))
     saved = put_sheet(h, PARNU_1, {"parnu-1": False, BIG[0]: True}).get_json()
     assert saved["changed"] == ["parnu-1", BIG[0]]
     assert {**saved, "changed": []} == h.client.get(f"/api/sessions/{PARNU_1}").get_json()
-    # Marking someone of another group present books a make-up: the answer has the new line.
+    # A mark answers with its one line, as the sheet then shows it.
+    marked = mark(h, PARNU_1, BIG[1], False).get_json()
+    assert marked["changed"] == [BIG[1]] and marked["session_id"] == PARNU_1
+    assert (marked["line"]["present"], marked["line"]["source"]) == (False, "api")
+    assert [x for x in h.client.get(f"/api/sessions/{PARNU_1}").get_json()["lines"]
+            if x["participant_id"] == BIG[1]] == [marked["line"]]
+    again = mark(h, PARNU_1, BIG[1], False).get_json()
+    assert again == {**marked, "changed": []}
+    # Marking someone of another group present books a make-up: the answer is the new line.
     h.set_now(at("11.04", 10, 30))
     booked = mark(h, TARTU_1, "parnu-1", True).get_json()
     assert booked["changed"] == ["parnu-1"]
-    assert [(x["participant_id"], x["make_up"], x["city"], x["organisation"]) for x in booked["lines"]][-1] == (
-        "parnu-1", True, "Pärnu", "Häädemeeste Vallavalitsus")
-    assert {**booked, "changed": []} == h.client.get(f"/api/sessions/{TARTU_1}").get_json()
+    assert (booked["line"]["participant_id"], booked["line"]["make_up"], booked["line"]["city"],
+            booked["line"]["organisation"], booked["line"]["present"]) == (
+        "parnu-1", True, "Pärnu", "Häädemeeste Vallavalitsus", True)
+    assert h.client.get(f"/api/sessions/{TARTU_1}").get_json()["lines"][-1] == booked["line"]
 
 
 def test_a_trainer_of_another_city_changes_nothing(h):

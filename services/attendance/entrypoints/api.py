@@ -58,6 +58,16 @@ class SheetOut(Schema):
     changed = fields.List(fields.String(), metadata={"description": "participants whose mark this request changed"})
 
 
+class MarkOut(Schema):
+    """The answer to one mark: the participant's line only (the whole sheet is
+    ``GET /api/sessions/<id>``)."""
+    session_id = fields.String()
+    line = fields.Nested(SheetLineOut, metadata={"description": "the participant's line as this request "
+                                                                "committed it"})
+    changed = fields.List(fields.String(), metadata={"description": "[participant_id] if this request changed "
+                                                                    "the mark, else []"})
+
+
 class MarkIn(Schema):
     participant_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     present = fields.Boolean(required=True, truthy={True}, falsy={False})  # JSON true/false only
@@ -180,14 +190,18 @@ def _session_out(s) -> dict:
             "venue": s.venue, "seats": s.seats}
 
 
+def _line_out(line) -> dict:
+    record = line.record
+    return {"participant_id": line.participant_id, "first_name": line.participant.first_name,
+            "last_name": line.participant.last_name, "organisation": line.organisation,
+            "group_id": line.group_id, "city": line.city, "make_up": line.make_up,
+            "present": record.present if record else None, "source": record.source if record else None,
+            "recorded_at": record.recorded_at if record else None}
+
+
 def _sheet_out(view, changed=()) -> dict:
-    return {"session": _session_out(view.session), "changed": list(changed), "lines": [
-        {"participant_id": line.participant_id, "first_name": line.participant.first_name,
-         "last_name": line.participant.last_name, "organisation": view.organisation(line),
-         "group_id": line.group_id, "city": view.city_of(line), "make_up": line.make_up,
-         "present": line.record.present if line.record else None,
-         "source": line.record.source if line.record else None,
-         "recorded_at": line.record.recorded_at if line.record else None} for line in view.lines]}
+    return {"session": _session_out(view.session), "changed": list(changed),
+            "lines": [_line_out(line) for line in view.lines]}
 
 
 def _option(s) -> dict:
@@ -287,16 +301,16 @@ def put_sheet(body: dict, session_id: str):
 @auth.requires(*STAFF, scoped=True)
 @session_in_scope
 @blp.arguments(MarkIn)
-@blp.response(200, SheetOut)
+@blp.response(200, MarkOut)
 @refusals(404, 422)
 @blp.doc(security=SECURITY)
 def post_mark(body: dict, session_id: str):
-    """Mark one participant. Someone from another group marked present is booked as a
-    make-up first (the make-up rule and the seat limit apply)."""
+    """Mark one participant; the answer is their line. Someone from another group marked
+    present is booked as a make-up first (the make-up rule and the seat limit apply)."""
     try:
-        saved = attendance.mark(common.kit(), session_id, body["participant_id"], body["present"],
-                                common.actor("api"), authorize=_may_change)
-        return _sheet_out(saved.sheet, saved.changed)
+        marked = attendance.mark(common.kit(), session_id, body["participant_id"], body["present"],
+                                 common.actor("api"), authorize=_may_change)
+        return {"session_id": marked.session.session_id, "line": _line_out(marked.line), "changed": marked.changed}
     except Refused as exc:
         return refused(exc)
 

@@ -192,8 +192,42 @@ def _not_on_sheet() -> Refused:
                    "The participant is not on this session's list.", field="participant_id")
 
 
+def line_of(db: DbSession, target: ScheduledSession, participant_id: str) -> tuple[Participant | None,
+                                                                                SheetLine | None]:
+    """One participant, their row locked, and their line on the session's sheet (None: not on
+    it; the same rule as ``sheet_lines``) -- one query instead of reading the whole sheet."""
+    row = db.execute(
+        select(Participant, Application.group_id, Group.city, Organisation.name, AttendanceRecord,
+               MakeUp.participant_id)
+        .outerjoin(Application, Application.application_id == Participant.application_id)
+        .outerjoin(Group, Group.group_id == Application.group_id)
+        .outerjoin(Organisation, Organisation.organisation_id == Participant.organisation_id)
+        .outerjoin(AttendanceRecord, (AttendanceRecord.participant_id == Participant.participant_id)
+                   & (AttendanceRecord.session_id == target.session_id))
+        .outerjoin(MakeUp, (MakeUp.participant_id == Participant.participant_id)
+                   & (MakeUp.session_id == target.session_id))
+        .where(Participant.participant_id == participant_id)
+        .with_for_update(of=Participant)).first()
+    if row is None:
+        return None, None
+    participant, group_id, city, organisation, record, booked = row
+    own = group_id == target.group_id and participant.status == ACTIVE
+    if not (own or booked is not None or record is not None):
+        return participant, None
+    return participant, SheetLine(participant, group_id, group_id != target.group_id, booked is not None, record,
+                                  organisation or "", city or "")
+
+
+@dataclass(frozen=True)
+class Marked:
+    """What one mark left: whether it changed the record, and the participant's line as committed."""
+    changed: list[str]
+    session: ScheduledSession
+    line: SheetLine
+
+
 def mark(kit, session_id: str, participant_id: str, present: bool, actor: Actor,
-         authorize: Authorize | None = None) -> Saved:
+         authorize: Authorize | None = None) -> Marked:
     """One mark. A participant of another group marked present is booked as a make-up first
     (the make-up rule and the seat limit apply; a booking for the day elsewhere that has not
     taken place yet is given up). ``authorize`` sees the session first."""
@@ -204,21 +238,18 @@ def mark(kit, session_id: str, participant_id: str, present: bool, actor: Actor,
             authorize(target)
         if now < target.starts_at:
             raise _not_started(target)
-        sheet = sheet_lines(uow.session, target)  # read once: the participant's line and the answer
-        line = next((x for x in sheet if x.participant_id == participant_id), None)
-        participants = lock_participants(uow.session, [participant_id])
-        if participant_id not in participants:
+        participant, line = line_of(uow.session, target, participant_id)  # locks the participant
+        if participant is None:
             raise NotFound("Osalejat", "Participant")
         if line is None:
             if not present:
                 raise _not_on_sheet()
-            _book(uow.session, target, participants[participant_id], actor, now, replace_open=True)
-            sheet = sheet_lines(uow.session, target)
-            line = next(x for x in sheet if x.participant_id == participant_id)
+            _book(uow.session, target, participant, actor, now, replace_open=True)
+            _, line = line_of(uow.session, target, participant_id)
         changed = _write(uow, target, line, present, actor, now)
         if changed:
-            _settle_changed(uow, participants, [participant_id], now)
-        return Saved([participant_id] if changed else [], SheetView(target, sheet))
+            settle_many(uow, [participant], now)
+        return Marked([participant_id] if changed else [], target, line)
 
 
 # -- make-up ------------------------------------------------------------------------------------
