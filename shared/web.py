@@ -62,6 +62,9 @@ def create_service_app(kit: ServiceKit, import_name: str, *, title: str, root: P
         # Served over HTTPS (BASE_URL says so): the cookie never travels in clear text.
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=settings.session_max_age,
+        # The login's expiry is fixed at sign-in ("exp" in the cookie), so re-signing the
+        # cookie on every answer would extend nothing; a session that changes is still saved.
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=None,
         # Forms are checked in _install_request_hooks; the JSON API is guarded differently.
         WTF_CSRF_CHECK_DEFAULT=False,
@@ -241,6 +244,8 @@ def install_rate_limits(app: Flask, settings: Settings, applies) -> Limiter:
         swallow_errors=True,
     )
     limiter.init_app(app)
+    # Most requests are exempt (staff routes, reads): let them skip resolving the limits.
+    limiter.request_filter(lambda: not applies())
     app.extensions["rate_limiter"] = limiter
     return limiter
 

@@ -4,10 +4,13 @@ the write committed (the sheet for a sheet, the one line for a mark)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 from sqlalchemy import event
 
-from .builders import accepted, at, mark, member, organisation, put_sheet, session_id, setup_2019
+from shared.testing.harness import ServiceHarness
+
+from .builders import accepted, at, edition, mark, member, organisation, put_sheet, session_id, setup_2019
 
 PARNU_1 = session_id("Pärnu", 1)
 TARTU_1 = session_id("Tartu", 1)
@@ -95,3 +98,23 @@ def test_a_trainer_of_another_city_changes_nothing(h):
     assert len(h.published()) == events
     h.login("coordinator")
     assert h.client.get(f"/api/sessions/{PARNU_1}/audit").get_json() == []
+
+
+def test_a_schedule_another_process_changed_is_used_at_once(h):
+    """The schedule is cached per process; a new revision applied by another process (its own
+    engine on the same database) is what this process judges the next mark by."""
+    setup_2019(h)
+    h.login("coordinator")
+    h.set_now(at("09.04", 10, 30))
+    assert mark(h, PARNU_1, "parnu-1", False).status_code == 200  # judged (and cached) by revision 1
+    assert mark(h, PARNU_1, "parnu-1", True).status_code == 200
+    other = ServiceHarness("attendance", h.settings.database_url, h.settings.bus_url)
+    try:
+        other.deliver("enrolment.edition.published", edition(revision=2, moved={TARTU_1: timedelta(days=1)}))
+    finally:
+        other.close()
+    assert mark(h, PARNU_1, "parnu-1", False).status_code == 200
+    first, second = [[(s["session_id"], s["date"]) for s in p["make_up_sessions"]]
+                     for p in h.payloads("attendance.participant.absent")]
+    assert (TARTU_1, "2019-04-11") in first
+    assert (TARTU_1, "2019-04-12") in second and (TARTU_1, "2019-04-11") not in second
