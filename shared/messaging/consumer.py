@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from amqp.transport import TCPTransport
 from kombu import Consumer, Exchange, Producer
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, update
@@ -47,6 +48,21 @@ class _Outcome:
 
 def _cut(value, length: int):
     return None if value is None else str(value)[:length]
+
+
+def read_ahead(conn) -> None:
+    """Let py-amqp's socket reads take what has arrived, up to 4 KiB, not one piece at a time.
+
+    py-amqp asks the socket for exactly each frame's 7-byte header, its body and its end
+    byte: nine ``recv`` calls a message, a sixth of a consumer's CPU. Its transport keeps
+    whatever a read brings beyond the asked size in its buffer for the next frame, so a
+    bigger read changes nothing but the number of system calls. (Only the plain TCP
+    transport: TLS reads go through their own path.)
+    """
+    transport = getattr(conn.connection, "_transport", None)
+    if type(transport) is TCPTransport and getattr(transport, "_quick_recv", None) is not None:
+        recv = transport.sock.recv
+        transport._quick_recv = lambda n: recv(n if n > 4096 else 4096)
 
 
 def database_away(exc: BaseException) -> bool:
@@ -116,6 +132,8 @@ class ConsumerWorker:
 
     def _consume(self, conn, stop: threading.Event) -> None:
         self.declare(conn)
+        if self.on_rabbitmq:
+            read_ahead(conn)
         work, dead = self.queues()
         work_channel, dead_channel = conn.channel(), conn.channel()
         work_channel.basic_qos(0, self.prefetch, False)
