@@ -5,7 +5,8 @@ import logging
 import threading
 import time
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from shared import clock
 from shared.db import Database
@@ -42,8 +43,13 @@ class OutboxRelay:
                 OutgoingMessage(r.id, r.event_id, r.event_type, r.correlation_id, r.body.encode())
                 for r in rows])
             if confirmed:
-                conn.execute(update(self.outbox).where(self.outbox.c.id.in_(confirmed))
-                             .values(published_at=clock.now()))
+                if self.db.dialect == "postgresql":
+                    # One array parameter, not an IN list of up to 500: the statement's text
+                    # stays the same, so the driver parses and prepares it once.
+                    sent = self.outbox.c.id == any_(bindparam("ids", confirmed, type_=ARRAY(BigInteger)))
+                else:
+                    sent = self.outbox.c.id.in_(confirmed)
+                conn.execute(update(self.outbox).where(sent).values(published_at=clock.now()))
         if self.metrics is not None:
             self.metrics.events_published.inc(len(confirmed))
         return len(confirmed)
