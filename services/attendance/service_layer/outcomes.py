@@ -11,8 +11,9 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, cast, column, select, update, values
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.attendance.adapters.models import (
     GONE_BEFORE_DAY_ONE,
@@ -65,16 +66,31 @@ def next_check(standing: ParticipantStanding) -> datetime | None:
 
 
 class _Published:
-    """The participant's rows of published outcomes, by (kind, day)."""
+    """The participant's rows of published outcomes, by (kind, day).
 
-    def __init__(self, db: DbSession, participant_id: str, rows: dict[tuple[str, int], PublishedOutcome]):
+    A change to a stored row is kept in ``changed`` (shared by a batch) and written with the
+    batch's other changes by one UPDATE (``_write_changes``); new rows are added to the session.
+    """
+
+    def __init__(self, db: DbSession, participant_id: str, rows: dict[tuple[str, int], PublishedOutcome],
+                 changed: dict[int, PublishedOutcome]):
         self.db = db
         self.participant_id = participant_id
         self.rows = rows
+        self.changed = changed
 
     def active(self, kind: str, day: int = 0) -> PublishedOutcome | None:
         row = self.rows.get((kind, day))
         return row if row is not None and row.cleared_at is None else None
+
+    def _set(self, row: PublishedOutcome, **values) -> None:
+        if row.id is None:  # new: inserted by the session's flush
+            for key, value in values.items():
+                setattr(row, key, value)
+            return
+        for key, value in values.items():  # stored: the object shows it, the UPDATE below writes it
+            set_committed_value(row, key, value)
+        self.changed[row.id] = row
 
     def record(self, kind: str, event_id: str, now: datetime, day: int = 0, reason: str | None = None) -> None:
         row = self.rows.get((kind, day))
@@ -82,10 +98,32 @@ class _Published:
             row = PublishedOutcome(participant_id=self.participant_id, kind=kind, day_number=day)
             self.db.add(row)
             self.rows[(kind, day)] = row
-        row.reason, row.event_id, row.published_at, row.cleared_at = reason, event_id, now, None
+        self._set(row, reason=reason, event_id=event_id, published_at=now, cleared_at=None)
 
     def clear(self, kind: str, now: datetime, day: int = 0) -> None:
-        self.rows[(kind, day)].cleared_at = now
+        self._set(self.rows[(kind, day)], cleared_at=now)
+
+
+_CHANGEABLE = ("reason", "event_id", "published_at", "cleared_at")
+
+
+def _write_changes(db: DbSession, changed: dict[int, PublishedOutcome]) -> None:
+    """One UPDATE for every stored published outcome a batch changed (a sheet: up to 30)."""
+    if not changed:
+        return
+    rows = [{"id": row_id, **{key: getattr(row, key) for key in _CHANGEABLE}} for row_id, row in changed.items()]
+    table = PublishedOutcome.__table__
+    if db.get_bind().dialect.name == "postgresql":
+        given = values(column("id", Integer), *(column(key, table.c[key].type) for key in _CHANGEABLE),
+                       name="changed").data([tuple(r.values()) for r in rows])
+        db.execute(update(table).where(table.c.id == given.c.id).values(
+            {key: cast(given.c[key], table.c[key].type) for key in _CHANGEABLE}))
+    else:  # SQLite (embedded): statements are calls into the same process
+        db.execute(update(table).where(table.c.id == bindparam("row_id")).values(
+            {key: bindparam(key) for key in _CHANGEABLE}), [{**r, "row_id": r["id"]} for r in rows])
+    # Written behind the ORM's back: a savepoint rolled back later must reload them.
+    for row in changed.values():
+        db.expire(row, list(_CHANGEABLE))
 
 
 def settle(uow: UnitOfWork, participant: Participant, now: datetime, schedules: Schedules | None = None,
@@ -137,12 +175,16 @@ def settle_many(uow: UnitOfWork, participants: Iterable[Participant], now: datet
     for row in db.scalars(select(PublishedOutcome).where(PublishedOutcome.participant_id.in_(ids))):
         published[row.participant_id][(row.kind, row.day_number)] = row
     standings = {}
-    # Everything settling compares is loaded: what it writes goes out in one flush at commit.
+    changed: dict[int, PublishedOutcome] = {}
+    # Everything settling compares is loaded: what it writes goes out in one flush at commit
+    # (and the stored published outcomes it changes in one UPDATE).
     with db.no_autoflush:
         for p in participants:
             standings[p.participant_id] = _settle(
                 uow, p, applications.get(p.application_id), facts[p.participant_id],
-                _Published(db, p.participant_id, published[p.participant_id]), now, schedules, reinstated_reason)
+                _Published(db, p.participant_id, published[p.participant_id], changed), now, schedules,
+                reinstated_reason)
+    _write_changes(db, changed)
     return standings
 
 
