@@ -7,7 +7,7 @@ only slow down a test about attendance's own stream of events.
 from __future__ import annotations
 
 from tests.faults import support
-from tests.faults.support import wait_until
+from tests.faults.support import claims_of, wait_until
 
 RECORDED = "attendance.attendance.recorded"
 
@@ -103,3 +103,27 @@ def test_disk_alarm_keeps_marks_answered_and_their_events_in_the_outbox_until_it
                what="every held-back event in reporting's inbox")
     assert _unpublished_of(db, tag) == 0
     assert db.count("reporting", "attendance_days WHERE participant_id LIKE %s", (f"{tag}%",)) == 40
+
+
+def test_dropouts_across_a_broker_stop_and_a_hard_kill_make_one_claim_and_one_email_each(programme, db, smtp, tag):
+    """The e-mail side of a broker outage: 100 withdrawals flow through attendance, billing
+    and notify while RabbitMQ is stopped once and killed once; every claim and every e-mail
+    exists once, and the SMTP server received each e-mail exactly once (nothing here kills
+    a worker or a database, so not even a resend with the same Message-ID is allowed)."""
+    participants = support.accepted_roster(programme, db, tag, teams=10, size=10)
+    n = len(participants)
+    with support.publisher(programme.bus_url) as publish:
+        support.withdraw_all(publish, participants)
+    try:
+        # At once: the withdrawals are in attendance's queue, its dropouts not yet out.
+        support.rabbitmqctl("stop_app")
+        stopped_at = claims_of(db, tag)
+        support.rabbitmqctl("start_app")
+        wait_until(lambda: claims_of(db, tag) > stopped_at, timeout=60, what="claims after start_app")
+        support.kill_broker_hard()
+        support.start_broker()
+    finally:
+        support.restore_broker()
+    assert stopped_at < n, "every dropout had taken effect before the broker was stopped"
+    support.await_dropouts_settled(db, tag, n, timeout=180)
+    support.assert_each_dropout_took_effect_once(db, smtp, tag, participants, 10, resends=False)

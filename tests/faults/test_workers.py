@@ -12,19 +12,6 @@ from tests.faults.support import claims_of, dropout_notices_of, wait_until
 TEAMS, SIZE = 25, 10  # 250 participants, who all withdraw
 
 
-def _accepted_roster(programme, db, tag: str, teams: int, size: int) -> list[str]:
-    """Edition and teams through programme.events to every service; wait until they are known."""
-    with support.publisher(programme.bus_url) as publish:
-        _, members_of = support.roster(publish, tag, groups=1, teams=teams, size=size)
-    participants = [p for members in members_of.values() for p in members]
-    n = len(participants)
-    wait_until(lambda: db.count("attendance", "participants WHERE participant_id LIKE %s", (f"{tag}%",)) == n
-               and db.count("billing", "employers WHERE organisation_id LIKE %s", (f"{tag}%",)) == teams
-               and db.count("notify", "participants WHERE participant_id LIKE %s AND email <> ''", (f"{tag}%",)) == n,
-               timeout=120, what="attendance, billing and notify to know the teams")
-    return participants
-
-
 def _kill_mid_batch(programme, worker: str, done, total: int) -> tuple[int, int]:
     """Start the worker on its backlog and SIGKILL it just after a batch committed, while
     it still holds delivered but unacked messages. Returns (effects, unacked) at the kill.
@@ -68,7 +55,8 @@ def test_consumer_workers_killed_mid_batch_make_one_claim_and_one_email_per_drop
                    timeout=120, what="attendance to know the teams")
         support.withdraw_all(publish, participants)
     wait_until(lambda: support.queue_depth(programme.bus_url, "billing.events") == TEAMS + n
-               and support.queue_depth(programme.bus_url, "notify.events") == 1 + TEAMS + 2 * n,
+               # the edition, the acceptances, reporting's ESF deadline for each, the withdrawals, the dropouts
+               and support.queue_depth(programme.bus_url, "notify.events") == 1 + TEAMS + 3 * n,
                timeout=120, what="the backlog of billing and notify (acceptances, withdrawals, dropouts)")
 
     _kill_mid_batch(programme, "billing", lambda: claims_of(db, tag), n)
@@ -81,7 +69,7 @@ def test_consumer_workers_killed_mid_batch_make_one_claim_and_one_email_per_drop
 
 
 def test_postgresql_restarted_while_dropouts_flow_loses_and_doubles_nothing(programme, db, smtp, tag):
-    participants = _accepted_roster(programme, db, tag, 10, SIZE)
+    participants = support.accepted_roster(programme, db, tag, 10, SIZE)
     n = len(participants)
     with ThreadPoolExecutor(1) as pool:
         publishing = pool.submit(_withdraw_steadily, programme.bus_url, participants)
