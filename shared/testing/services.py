@@ -29,10 +29,14 @@ def reachable(host: str, port: int) -> bool:
 
 def need(host: str, port: int, what: str) -> None:
     if not reachable(host, port):
-        message = f"{what} is not reachable at {host}:{port}"
-        if required():
-            pytest.fail(message + " (REQUIRE_SERVICES=1)")
-        pytest.skip(message)
+        missing(f"{what} is not reachable at {host}:{port}")
+
+
+def missing(message: str) -> None:
+    """Something a test needs is not there: skip, or with REQUIRE_SERVICES=1 (CI) fail."""
+    if required():
+        pytest.fail(message + " (REQUIRE_SERVICES=1)")
+    pytest.skip(message)
 
 
 def new_vhost() -> str:

@@ -24,6 +24,7 @@ from services.notify.mail.backends import (
     should_retry,
 )
 from services.notify.mail.message import build_message
+from shared.testing import services
 
 HOST = "127.0.0.1"
 PDF = b"%PDF-1.4\n% test\n"
@@ -227,7 +228,7 @@ def certificate(tmp_path_factory):
     """A throwaway self-signed certificate for 127.0.0.1 (needs the openssl command)."""
     openssl = shutil.which("openssl")
     if not openssl:
-        pytest.skip("openssl is not installed")
+        services.missing("openssl is not installed")
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(  # noqa: S603 - fixed arguments, test only
