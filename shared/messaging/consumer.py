@@ -8,6 +8,12 @@ database refuses (a unique key, a value too long) — is retried and dead-letter
 ``handler_attempts``, without disturbing the other messages of its batch. Only the
 database being away (a connection error) holds the whole batch back, retried until it is
 back.
+
+A worker process that crashes hands every message it had in flight back to the broker,
+which counts a delivery for each (x-delivery-limit): a message that crashes the worker
+every time would take its prefetched neighbours to the limit with it. So on RabbitMQ each
+(re)connection starts cautiously, one message in flight at a time, while the broker hands
+back redeliveries; the first fresh message restores the full prefetch.
 """
 from __future__ import annotations
 
@@ -48,6 +54,11 @@ class _Outcome:
 
 def _cut(value, length: int):
     return None if value is None else str(value)[:length]
+
+
+def _redelivered(message) -> bool:
+    """Handed back by the broker: maybe by a worker that crashed on it."""
+    return bool(message.delivery_info.get("redelivered") or (message.headers or {}).get("x-delivery-count"))
 
 
 def read_ahead(conn) -> None:
@@ -136,18 +147,27 @@ class ConsumerWorker:
             read_ahead(conn)
         work, dead = self.queues()
         work_channel, dead_channel = conn.channel(), conn.channel()
-        work_channel.basic_qos(0, self.prefetch, False)
+        cautious = self.on_rabbitmq  # quorum queues deliver returned messages first
+        work_channel.basic_qos(0, 1 if cautious else self.prefetch, False)
         dead_channel.basic_qos(0, 50, False)
         buffer: list = []
         dead_buffer: list = []
         self._dead_producer = Producer(conn.channel(), exchange=topology.dead_exchange())
         self._replay_producer = Producer(conn.channel(), exchange=Exchange(""))
-        with Consumer(work_channel, [work], on_message=buffer.append, no_ack=False), \
+        with Consumer(work_channel, [work], on_message=buffer.append, no_ack=False) as work_consumer, \
                 Consumer(dead_channel, [dead], on_message=dead_buffer.append, no_ack=False):
             self.ready.set()
             last_replay_check = 0.0
             while not stop.is_set():
                 self._fill(conn, buffer, stop)
+                if cautious and buffer and not _redelivered(buffer[0]):
+                    # Past what a crash left behind. The prefetch is fixed at basic.consume:
+                    # consume anew (the message in hand stays ours, unacked, meanwhile).
+                    work_consumer.cancel()
+                    work_channel.basic_qos(0, self.prefetch, False)
+                    work_consumer.consume()
+                    cautious = False
+                    self._fill(conn, buffer, stop, held=len(buffer))  # its batch forms as without the caution
                 if buffer:  # one drain can bring more than a batch: the rest waits its turn
                     batch, buffer[:] = buffer[:self.batch], buffer[self.batch:]
                     self._process_until_committed(batch, stop)
@@ -160,7 +180,7 @@ class ConsumerWorker:
                 if self.on_rabbitmq:
                     conn.heartbeat_check()
 
-    def _fill(self, conn, buffer: list, stop: threading.Event) -> None:
+    def _fill(self, conn, buffer: list, stop: threading.Event, held: int = 0) -> None:
         deadline = time.monotonic() + 0.05
         while len(buffer) < self.batch and not stop.is_set():
             remaining = deadline - time.monotonic()
@@ -169,7 +189,7 @@ class ConsumerWorker:
             try:
                 # Wait for a first message; after it, only take what has arrived already: a
                 # batch forms under load, and a lone event is not held back for the window.
-                conn.drain_events(timeout=min(remaining, 0.002) if buffer else remaining)
+                conn.drain_events(timeout=min(remaining, 0.002) if len(buffer) > held else remaining)
             except TimeoutError:
                 return
 
