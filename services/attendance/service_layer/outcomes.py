@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Integer, bindparam, cast, column, select, update, values
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -107,6 +107,14 @@ class _Published:
 _CHANGEABLE = ("reason", "event_id", "published_at", "cleared_at")
 
 
+_UPDATE_CHANGED = text(
+    "UPDATE published_outcomes AS p SET reason = c.reason, event_id = c.event_id, "
+    "published_at = c.published_at, cleared_at = c.cleared_at "
+    "FROM unnest(CAST(:ids AS integer[]), CAST(:reason AS varchar[]), CAST(:event_id AS varchar[]), "
+    "CAST(:published_at AS timestamptz[]), CAST(:cleared_at AS timestamptz[])) "
+    "AS c(id, reason, event_id, published_at, cleared_at) WHERE p.id = c.id")
+
+
 def _write_changes(db: DbSession, changed: dict[int, PublishedOutcome]) -> None:
     """One UPDATE for every stored published outcome a batch changed (a sheet: up to 30)."""
     if not changed:
@@ -114,10 +122,10 @@ def _write_changes(db: DbSession, changed: dict[int, PublishedOutcome]) -> None:
     rows = [{"id": row_id, **{key: getattr(row, key) for key in _CHANGEABLE}} for row_id, row in changed.items()]
     table = PublishedOutcome.__table__
     if db.get_bind().dialect.name == "postgresql":
-        given = values(column("id", Integer), *(column(key, table.c[key].type) for key in _CHANGEABLE),
-                       name="changed").data([tuple(r.values()) for r in rows])
-        db.execute(update(table).where(table.c.id == given.c.id).values(
-            {key: cast(given.c[key], table.c[key].type) for key in _CHANGEABLE}))
+        # The rows travel as arrays: the same short text every time, prepared once (a VALUES
+        # list is rendered with its literals, compiled anew for every sheet).
+        db.execute(_UPDATE_CHANGED, {"ids": [r["id"] for r in rows],
+                                     **{key: [r[key] for r in rows] for key in _CHANGEABLE}})
     else:  # SQLite (embedded): statements are calls into the same process
         db.execute(update(table).where(table.c.id == bindparam("row_id")).values(
             {key: bindparam(key) for key in _CHANGEABLE}), [{**r, "row_id": r["id"]} for r in rows])
