@@ -314,3 +314,54 @@ def test_a_queued_payment_reminder_is_cancelled_when_the_invoice_is_paid_or_cred
                                        "amount": "768.00", "currency": "EUR"})
     h.tick()
     assert {row.status for row in emails_in(h) if row.cause_key == "invoice:inv-open:overdue"} == {"sent"}
+
+
+def overdue_of(invoice_id: str, stage: str = "overdue") -> dict:
+    return {"invoice_id": invoice_id, "invoice_number": "PO-2019-0001", "stage": stage,
+            "due_date": date(2019, 6, 24), "amount_gross": "768.00", "employer": data.employer("tori"),
+            "reference_number": "20190013"}
+
+
+def payment_reminders(h) -> dict[str, str]:
+    return {row.cause_key: row.status for row in emails_in(h) if row.template == "payment_reminder"}
+
+
+def test_a_reminder_stage_handled_after_the_payment_sends_nothing(notify, smtp):
+    at(2019, 6, 10, 10, 0)
+    h = notify()
+    for invoice_id in ("inv-paid", "inv-open"):  # the same employer's two invoices
+        h.deliver("billing.invoice.issued", data.invoice_issued("tori", invoice_id))
+    h.tick()
+    assert len(smtp.of("invoice_issued")) == 2
+    at(2019, 6, 25, 9, 0)  # billing's tick publishes the stage...
+    late = h.envelope("billing.invoice.overdue", overdue_of("inv-paid"))
+    at(2019, 6, 25, 9, 5)  # ...the payment comes in, and the bus hands the stage over after it
+    h.deliver("billing.invoice.paid", {"invoice_id": "inv-paid", "paid_at": data.tallinn(2019, 6, 25, 9, 5),
+                                       "amount": "768.00", "currency": "EUR"})
+    h.deliver(envelope=late)
+    h.deliver("billing.invoice.overdue", overdue_of("inv-open"))
+    h.tick()
+    reminder, = smtp.of("payment_reminder")  # the unpaid invoice is still reminded of
+    assert reminder.rcpt_tos == ["arved@tori-vald.ee"]
+    assert payment_reminders(h) == {"invoice:inv-open:overdue": "sent"}
+    # A paid invoice is never reminded of, whenever its stage says it happened.
+    at(2019, 7, 8, 9, 0)
+    h.deliver("billing.invoice.overdue", overdue_of("inv-paid", "final_notice"))
+    h.tick()
+    assert len(smtp.of("payment_reminder")) == 1
+    assert payment_reminders(h) == {"invoice:inv-open:overdue": "sent"}
+    assert len(smtp.of("invoice_issued")) == 2 and smtp.of("credit_note") == []
+
+
+def test_a_reminder_stage_handled_after_the_credit_note_sends_nothing(notify, smtp):
+    at(2019, 6, 25, 9, 0)
+    h = notify()
+    late = h.envelope("billing.invoice.overdue", overdue_of("inv-credited"))
+    at(2019, 6, 25, 9, 5)
+    h.deliver("billing.invoice.credited", credited("inv-credited"))
+    h.deliver(envelope=late)
+    h.deliver("billing.invoice.overdue", overdue_of("inv-open"))
+    h.tick()
+    assert len(smtp.of("credit_note")) == 1  # the credit note itself still goes, once
+    assert [r for m in smtp.of("payment_reminder") for r in m.rcpt_tos] == ["arved@tori-vald.ee"]
+    assert payment_reminders(h) == {"invoice:inv-open:overdue": "sent"}

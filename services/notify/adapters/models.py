@@ -108,6 +108,16 @@ class Organisation(Base):
     address: Mapped[str] = mapped_column(String(500), default="")
 
 
+class SettledInvoice(Base):
+    """An invoice billing reported paid or credited. Events may arrive out of order: a reminder
+    stage (``billing.invoice.overdue``) handled after this queues no payment reminder."""
+    __tablename__ = "settled_invoices"
+    invoice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # paid | credited: the first of them notify heard of, and that event's time.
+    settled_by: Mapped[str] = mapped_column(String(10))
+    settled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 # -- e-mails -------------------------------------------------------------------------------
 class Email(Base):
     """One e-mail to one recipient, created at most once per (cause, recipient, template).

@@ -14,15 +14,22 @@ published twice (a replay, a producer's retry) still makes one e-mail per recipi
 
 The dropout notice quotes the cap billing applied to that participant's claim
 (``billing.claim.proposed``/``waived`` carry it), so it waits for billing's claim event.
+An invoice once paid or credited gets no payment reminder, even from a reminder stage
+arriving after that (``settled_invoices``).
 """
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import select
 
-from services.notify.adapters.models import Application, Email, Organisation, Participant
+from services.notify.adapters.models import Application, Email, Organisation, Participant, SettledInvoice
 from services.notify.config import NotifyConfig
 from services.notify.service_layer import contacts, emails
 from shared import clock, links
+from shared.messaging.tables import insert_ignoring_duplicates
+
+log = logging.getLogger(__name__)
 
 
 def _name(first: str | None, last: str | None) -> str:
@@ -258,6 +265,12 @@ def on_invoice_overdue(uow, event, config: NotifyConfig) -> None:
     data = event.data
     employer = data["employer"]
     contacts.upsert_organisation(uow.session, employer)
+    settled = uow.session.get(SettledInvoice, data["invoice_id"])
+    if settled is not None:
+        # Handled after the payment or credit note (no ordering on the bus): "you have not paid" would be wrong.
+        log.info("no payment reminder for a settled invoice", extra={
+            "invoice_id": data["invoice_id"], "stage": data["stage"], "settled_by": settled.settled_by})
+        return
     url = _invoice_link(config, data)
     amount = data.get("amount_due") if data.get("amount_due") is not None else data["amount_gross"]
     emails.queue(uow, config, template="payment_reminder", recipient=employer["billing_email"],
@@ -290,7 +303,7 @@ def on_invoice_credited(uow, event, config: NotifyConfig) -> None:
     """The credit note to the employer (with billing's signed PDF link); no reminder of the
     cancelled invoice goes out any more."""
     data = event.data
-    cancel_payment_reminders(uow, data["invoice_id"])
+    settle(uow, data["invoice_id"], "credited", event.occurred_at)
     employer = data.get("employer")
     if not employer:
         raise LookupError(f"billing.invoice.credited {data['invoice_id']} names no employer to send it to")
@@ -307,7 +320,17 @@ def on_invoice_credited(uow, event, config: NotifyConfig) -> None:
 
 
 def on_invoice_paid(uow, event, config: NotifyConfig) -> None:
-    cancel_payment_reminders(uow, event.data["invoice_id"])
+    settle(uow, event.data["invoice_id"], "paid", event.occurred_at)
+
+
+def settle(uow, invoice_id: str, settled_by: str, occurred_at) -> None:
+    """Remember the invoice as settled (a later reminder stage is refused) and cancel its reminders.
+
+    Billing never re-opens a paid or credited invoice (no event for it), so the mark stays."""
+    table = SettledInvoice.__table__
+    uow.session.execute(insert_ignoring_duplicates(table, uow.session.get_bind().dialect.name).values(
+        invoice_id=invoice_id, settled_by=settled_by, settled_at=occurred_at))
+    cancel_payment_reminders(uow, invoice_id)
 
 
 def cancel_payment_reminders(uow, invoice_id: str) -> int:
