@@ -8,7 +8,18 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import DateTime, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import (
+    DateTime,
+    MetaData,
+    Table,
+    TypeDecorator,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -60,6 +71,62 @@ def make_engine(url: str) -> Engine:
     # hide_parameters: a database error's text (logged with its traceback) must not carry the
     # values of the statement — personal codes, e-mail addresses, password hashes.
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+
+
+# -- many rows, one statement ----------------------------------------------------------------
+# An executemany is one execution per row on the server and, through the ORM, a unit of work
+# in Python; a sheet writes 30 records, 30 audit lines, 30 participants' next check. On
+# PostgreSQL the rows travel as one array per column instead: one short text, prepared once,
+# run once. (The outbox's rows, large JSON bodies, stay an executemany: as arrays they were
+# measured slower.)
+
+_BULK: dict[tuple, tuple] = {}
+
+
+def _bulk_statement(table: Table, columns: tuple[str, ...], key: str | None, dialect) -> tuple:
+    cached = _BULK.get((table, columns, key, dialect.name))
+    if cached is None:
+        cols = [table.c[name] for name in columns]
+        # bind processors: a TypeDecorator (UtcDateTime) still checks and converts each value
+        processors = tuple(col.type.bind_processor(dialect) for col in cols)
+        if dialect.name == "postgresql":
+            arrays = ", ".join(f"CAST(:c{i} AS {col.type.compile(dialect=dialect)}[])" for i, col in enumerate(cols))
+            names = ", ".join(columns)
+            if key is None:  # in the rows' order: outbox ids must follow publish order
+                sql = (f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays}) "  # nosec B608
+                       f"WITH ORDINALITY AS u({names}, row_number) ORDER BY row_number")
+            else:
+                sets = ", ".join(f"{name} = u.{name}" for name in columns if name != key)
+                sql = (f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS u({names}) "  # nosec B608
+                       f"WHERE {table.name}.{key} = u.{key}")
+            statement = text(sql)
+        elif key is None:
+            statement = insert(table)
+        else:
+            statement = update(table).where(table.c[key] == bindparam("_key")).values(
+                {name: bindparam(name) for name in columns if name != key})
+        cached = _BULK[(table, columns, key, dialect.name)] = (statement, processors)
+    return cached
+
+
+def write_rows(session: Session, table: Table, rows: list[dict], *, key: str | None = None) -> None:
+    """Insert ``rows`` (all with the same columns) into ``table``, in order; or, given ``key``,
+    update the rows it names. Written behind the ORM's back: callers keep their objects in step."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    dialect = session.get_bind().dialect
+    statement, processors = _bulk_statement(table, columns, key, dialect)
+    if dialect.name == "postgresql":
+        params = {}
+        for i, (name, process) in enumerate(zip(columns, processors, strict=True)):
+            values = [row[name] for row in rows]
+            params[f"c{i}"] = values if process is None else [process(v) for v in values]
+        session.execute(statement, params)
+    elif key is None:
+        session.execute(statement, rows)
+    else:
+        session.execute(statement, [{**row, "_key": row[key]} for row in rows])
 
 
 class Database:

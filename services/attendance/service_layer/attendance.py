@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services.attendance.adapters.models import (
     ACTIVE,
@@ -40,6 +41,7 @@ from services.attendance.service_layer.common import (
 )
 from services.attendance.service_layer.outcomes import settle, settle_many
 from shared import clock
+from shared.db import write_rows
 
 SELF_CHECK_IN = "self_check_in"
 
@@ -124,29 +126,52 @@ def _not_started(target: ScheduledSession) -> Refused:
                    "attendance can be recorded from then on.", field="session_id")
 
 
-def _write(uow, target: ScheduledSession, line: SheetLine, present: bool, actor: Actor, now: datetime) -> bool:
-    """Store one mark; False when it changes nothing (no record, no audit line, no event).
-    Runs no query: the session batches the records and audit lines of a sheet into one flush."""
-    record = line.record
-    if record is not None and record.present == present:
-        return False
-    old = record.present if record is not None else None
-    if record is None:
-        record = AttendanceRecord(participant_id=line.participant_id, session_id=target.session_id)
-        uow.session.add(record)
-        line.record = record
-    record.present, record.make_up = present, line.make_up
-    record.source, record.recorded_by, record.recorded_at = actor.source, actor.actor, now
-    uow.session.add(AuditEntry(participant_id=line.participant_id, session_id=target.session_id,
-                               old_present=old, new_present=present, source=actor.source,
-                               actor=actor.actor, actor_name=actor.name, at=now))
-    day = to_domain(target)
-    uow.publish("attendance.attendance.recorded", {
-        "participant_id": line.participant_id, "session_id": target.session_id, "city": target.city,
-        "day_number": target.day_number, "date": day.local_date, "present": present,
-        "make_up": line.make_up, "group_id": line.group_id or "", "source": actor.source,
-        "corrected": old is not None})
-    return True
+class _Marks:
+    """A use case's marks. New records go to the session (inserted at its next flush); changed
+    records and every audit line are written by one statement each in ``write`` -- before
+    settling reads the records -- instead of the ORM's statement per row (a sheet: 30 + 30)."""
+
+    def __init__(self, uow, target: ScheduledSession, actor: Actor, now: datetime):
+        self.uow, self.target, self.actor, self.now = uow, target, actor, now
+        self.updates: list[dict] = []
+        self.audit: list[dict] = []
+
+    def mark(self, line: SheetLine, present: bool) -> bool:
+        """Store one mark; False when it changes nothing (no record, no audit line, no event)."""
+        target, actor, now = self.target, self.actor, self.now
+        record = line.record
+        if record is not None and record.present == present:
+            return False
+        old = record.present if record is not None else None
+        changes = {"present": present, "make_up": line.make_up, "source": actor.source,
+                   "recorded_by": actor.actor, "recorded_at": now}
+        if record is None:
+            record = line.record = AttendanceRecord(participant_id=line.participant_id,
+                                                    session_id=target.session_id, **changes)
+            self.uow.session.add(record)
+        else:  # the object shows what ``write`` stores
+            for key, value in changes.items():
+                set_committed_value(record, key, value)
+            self.updates.append({"id": record.id, **changes})
+        self.audit.append({"participant_id": line.participant_id, "session_id": target.session_id,
+                           "old_present": old, "new_present": present, "source": actor.source,
+                           "actor": actor.actor, "actor_name": actor.name, "at": now})
+        day = to_domain(target)
+        self.uow.publish("attendance.attendance.recorded", {
+            "participant_id": line.participant_id, "session_id": target.session_id, "city": target.city,
+            "day_number": target.day_number, "date": day.local_date, "present": present,
+            "make_up": line.make_up, "group_id": line.group_id or "", "source": actor.source,
+            "corrected": old is not None})
+        return True
+
+    def write(self) -> None:
+        db = self.uow.session
+        write_rows(db, AttendanceRecord.__table__, self.updates, key="id")
+        write_rows(db, AuditEntry.__table__, self.audit)
+        if db.in_nested_transaction():  # a savepoint rolled back later must reload them
+            for line_record in self.updates:
+                db.expire(db.get(AttendanceRecord, line_record["id"]))
+        self.updates, self.audit = [], []
 
 
 def _settle_changed(uow, participants: dict[str, Participant], changed: Iterable[str], now: datetime) -> None:
@@ -180,8 +205,9 @@ def save_sheet(kit, session_id: str, marks: list[tuple[str, bool]], actor: Actor
         if errors:
             raise SheetInvalid(errors)
         participants = lock_participants(uow.session, seen)
-        changed = [pid for pid, present in marks
-                   if _write(uow, target, lines[pid], present, actor, now)]
+        writer = _Marks(uow, target, actor, now)
+        changed = [pid for pid, present in marks if writer.mark(lines[pid], present)]
+        writer.write()
         _settle_changed(uow, participants, changed, now)
         # The answer shows the sheet as committed here: no second read of it after the commit.
         return Saved(changed, SheetView(target, sheet))
@@ -246,7 +272,9 @@ def mark(kit, session_id: str, participant_id: str, present: bool, actor: Actor,
                 raise _not_on_sheet()
             _book(uow.session, target, participant, actor, now, replace_open=True)
             _, line = line_of(uow.session, target, participant_id)
-        changed = _write(uow, target, line, present, actor, now)
+        writer = _Marks(uow, target, actor, now)
+        changed = writer.mark(line, present)
+        writer.write()
         if changed:
             settle_many(uow, [participant], now)
         return Marked([participant_id] if changed else [], target, line)
@@ -389,7 +417,9 @@ def self_check_in(kit, session_id: str, code: str, participant_id: str) -> Check
                           "Koolitaja on teid juba puudujaks märkinud; palun pöörduge koolitaja poole.",
                           "The trainer has already marked you absent; please see the trainer.", status=409)
         actor = Actor(f"participant:{participant_id}", participant.name, SELF_CHECK_IN)
-        changed = _write(uow, target, line, True, actor, now)
+        writer = _Marks(uow, target, actor, now)
+        changed = writer.mark(line, True)
+        writer.write()
         if changed:
             _settle_changed(uow, participants, [participant_id], now)
         return CheckInResult(target, participant, changed)

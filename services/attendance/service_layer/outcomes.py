@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -34,6 +34,7 @@ from services.attendance.domain.outcomes import (
 )
 from services.attendance.service_layer.common import Schedules, employer_of, lock_participants
 from shared import clock
+from shared.db import write_rows
 from shared.messaging.outbox import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -107,31 +108,36 @@ class _Published:
 _CHANGEABLE = ("reason", "event_id", "published_at", "cleared_at")
 
 
-_UPDATE_CHANGED = text(
-    "UPDATE published_outcomes AS p SET reason = c.reason, event_id = c.event_id, "
-    "published_at = c.published_at, cleared_at = c.cleared_at "
-    "FROM unnest(CAST(:ids AS integer[]), CAST(:reason AS varchar[]), CAST(:event_id AS varchar[]), "
-    "CAST(:published_at AS timestamptz[]), CAST(:cleared_at AS timestamptz[])) "
-    "AS c(id, reason, event_id, published_at, cleared_at) WHERE p.id = c.id")
-
-
 def _write_changes(db: DbSession, changed: dict[int, PublishedOutcome]) -> None:
     """One UPDATE for every stored published outcome a batch changed (a sheet: up to 30)."""
-    if not changed:
-        return
-    rows = [{"id": row_id, **{key: getattr(row, key) for key in _CHANGEABLE}} for row_id, row in changed.items()]
-    table = PublishedOutcome.__table__
-    if db.get_bind().dialect.name == "postgresql":
-        # The rows travel as arrays: the same short text every time, prepared once (a VALUES
-        # list is rendered with its literals, compiled anew for every sheet).
-        db.execute(_UPDATE_CHANGED, {"ids": [r["id"] for r in rows],
-                                     **{key: [r[key] for r in rows] for key in _CHANGEABLE}})
-    else:  # SQLite (embedded): statements are calls into the same process
-        db.execute(update(table).where(table.c.id == bindparam("row_id")).values(
-            {key: bindparam(key) for key in _CHANGEABLE}), [{**r, "row_id": r["id"]} for r in rows])
+    write_rows(db, PublishedOutcome.__table__, [{"id": row_id, **{key: getattr(row, key) for key in _CHANGEABLE}}
+                                                for row_id, row in changed.items()], key="id")
     # Written behind the ORM's back: a savepoint rolled back later must reload them.
     for row in changed.values():
         db.expire(row, list(_CHANGEABLE))
+
+
+class _Checks:
+    """New ``check_at`` times of a batch's participants, written by one UPDATE (a sheet: up to 30)."""
+
+    def __init__(self):
+        self.changed: dict[str, Participant] = {}
+
+    def set(self, participant: Participant, when: datetime | None) -> None:
+        if participant.check_at == when:
+            return
+        if inspect(participant).persistent:  # stored: the object shows it, ``write`` stores it
+            set_committed_value(participant, "check_at", when)
+            self.changed[participant.participant_id] = participant
+        else:  # new: inserted by the session's flush
+            participant.check_at = when
+
+    def write(self, db: DbSession) -> None:
+        write_rows(db, Participant.__table__, [{"participant_id": pid, "check_at": p.check_at}
+                                               for pid, p in self.changed.items()], key="participant_id")
+        if db.in_nested_transaction():  # a savepoint rolled back later must reload them
+            for participant in self.changed.values():
+                db.expire(participant, ["check_at"])
 
 
 def settle(uow: UnitOfWork, participant: Participant, now: datetime, schedules: Schedules | None = None,
@@ -184,34 +190,36 @@ def settle_many(uow: UnitOfWork, participants: Iterable[Participant], now: datet
         published[row.participant_id][(row.kind, row.day_number)] = row
     standings = {}
     changed: dict[int, PublishedOutcome] = {}
+    checks = _Checks()
     # Everything settling compares is loaded: what it writes goes out in one flush at commit
     # (and the stored published outcomes it changes in one UPDATE).
     with db.no_autoflush:
         for p in participants:
             standings[p.participant_id] = _settle(
                 uow, p, applications.get(p.application_id), facts[p.participant_id],
-                _Published(db, p.participant_id, published[p.participant_id], changed), now, schedules,
+                _Published(db, p.participant_id, published[p.participant_id], changed), checks, now, schedules,
                 reinstated_reason)
     _write_changes(db, changed)
+    checks.write(db)
     return standings
 
 
 def _settle(uow: UnitOfWork, participant: Participant, application: Application | None, facts: dict[str, bool],
-            published: _Published, now: datetime, schedules: Schedules,
+            published: _Published, checks: _Checks, now: datetime, schedules: Schedules,
             reinstated_reason: str) -> ParticipantStanding | None:
     if participant.status in GONE_BEFORE_DAY_ONE or application is None or application.group_id is None:
-        participant.check_at = None
+        checks.set(participant, None)
         return None
     group_id = application.group_id
     schedule = schedules.for_group(group_id)
     if schedule is None:
-        participant.check_at = None  # settled again when the schedule arrives
+        checks.set(participant, None)  # settled again when the schedule arrives
         return None
     standing = participant_standing(schedule, group_id, facts, now)
     base = {"participant_id": participant.participant_id, "application_id": participant.application_id}
 
     if participant.status == WITHDRAWN:
-        participant.check_at = None
+        checks.set(participant, None)
         if standing.outcome is not Outcome.COMPLETED and published.active(COMPLETED):
             _revoke_completion(uow, participant, published, standing, now, group_id, reinstated_reason)
         # A withdrawal after completing or after dropping out for absence changes nothing.
@@ -256,7 +264,7 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
         envelope = uow.publish("attendance.participant.completed", {**base, "group_id": group_id})
         published.record(COMPLETED, envelope.event_id, now)
 
-    participant.check_at = None if published.active(DROPPED_OUT) else next_check(standing)
+    checks.set(participant, None if published.active(DROPPED_OUT) else next_check(standing))
     return standing
 
 
