@@ -1,12 +1,13 @@
 """Events in, e-mails out: what the SMTP server receives for each event (issue 6)."""
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from sqlalchemy import select
 
-from services.notify.adapters.models import Email
-from shared import links
+from services.notify.adapters.models import Email, SettledInvoice
+from shared import clock, links
 from tests.notify import data
 from tests.notify.data import at
 
@@ -352,6 +353,30 @@ def test_a_reminder_stage_handled_after_the_payment_sends_nothing(notify, smtp):
     assert payment_reminders(h) == {"invoice:inv-open:overdue": "sent"}
     assert len(smtp.of("invoice_issued")) == 2 and smtp.of("credit_note") == []
 
+
+def test_a_reminder_queued_while_the_payment_was_handled_is_cancelled_at_send_time(notify, smtp, caplog):
+    at(2019, 6, 25, 9, 0)
+    h = notify()
+    for invoice_id in ("inv-raced", "inv-open"):  # the same employer's two invoices, both reminded of
+        h.deliver("billing.invoice.overdue", overdue_of(invoice_id))
+    # The race: the paid handler ran in its own transaction at the same moment, so it saw (and
+    # cancelled) no reminder, and the overdue handler saw no mark. Only the mark is left of it.
+    at(2019, 6, 25, 9, 5)
+    with h.kit.db.transaction() as session:
+        session.add(SettledInvoice(invoice_id="inv-raced", settled_by="paid", settled_at=clock.now()))
+    assert payment_reminders(h) == {"invoice:inv-raced:overdue": "queued", "invoice:inv-open:overdue": "queued"}
+    with caplog.at_level(logging.INFO, logger="services.notify.service_layer.delivery"):
+        h.tick()
+    reminder, = smtp.of("payment_reminder")  # the unpaid invoice is still reminded of
+    rows = {row.cause_key: row for row in emails_in(h) if row.template == "payment_reminder"}
+    assert reminder.message["Message-ID"].startswith(f"<{rows['invoice:inv-open:overdue'].id}@")
+    assert payment_reminders(h) == {"invoice:inv-raced:overdue": "cancelled", "invoice:inv-open:overdue": "sent"}
+    assert rows["invoice:inv-raced:overdue"].sent_at is None and rows["invoice:inv-raced:overdue"].attempts == 0
+    assert [p["cause_key"] for p in h.payloads("notify.email.sent")] == ["invoice:inv-open:overdue"]
+    cancelled, = [r for r in caplog.records if r.getMessage().startswith("payment reminder of a settled invoice")]
+    assert cancelled.levelno == logging.INFO and cancelled.invoice_id == "inv-raced"
+    h.tick()  # and it stays unsent
+    assert len(smtp.of("payment_reminder")) == 1
 
 def test_a_reminder_stage_handled_after_the_credit_note_sends_nothing(notify, smtp):
     at(2019, 6, 25, 9, 0)

@@ -13,6 +13,12 @@ claimed again and sent a second time — at worst once more, with the same Messa
 row's id), so mail software can recognise the duplicate. Closing that gap needs the mail
 server to take part in the transaction, which SMTP cannot. The lease is longer than any
 SMTP session may take, so a slow send is never mistaken for a crash.
+
+A payment reminder of an invoice notify knows is settled (``settled_invoices``) is cancelled
+here instead of sent. The paid/credited handler cancels the queued reminders itself, but a
+reminder stage handled at the same moment in another transaction saw neither the mark nor
+was seen by the cancellation; checking once more just before sending (one query per batch)
+closes that, short of a mark committed while the batch is already being sent.
 """
 from __future__ import annotations
 
@@ -22,7 +28,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
 
-from services.notify.adapters.models import Email
+from services.notify.adapters.models import Email, SettledInvoice
 from services.notify.domain.rendering import RenderedEmail
 from services.notify.mail.backends import (
     DeliveryError,
@@ -47,22 +53,59 @@ def _due(now: datetime):
 def deliver_due(kit, limit: int = 200) -> dict[str, int]:
     """Tick job: compose waiting rows, then send what is due, oldest first, up to ``limit``."""
     emails.compose_waiting(kit)
-    outcome = {"sent": 0, "retry": 0, "failed": 0}
+    outcome = {"sent": 0, "retry": 0, "failed": 0, "cancelled": 0}
     backend = kit.backend
     done = 0
     with backend.session():  # one SMTP session for the run, not one per e-mail
         while done < limit:
             with kit.db.transaction() as session:
-                ids = list(session.scalars(select(Email.id).where(_due(clock.now()))
-                                           .order_by(Email.next_attempt_at, Email.created_at).limit(20)))
-            if not ids:
-                break
+                batch = session.execute(select(Email.id, Email.template, Email.cause_key).where(_due(clock.now()))
+                                        .order_by(Email.next_attempt_at, Email.created_at).limit(20)).all()
+                if not batch:
+                    break
+                cancelled = _cancel_settled_reminders(session, batch)
+            outcome["cancelled"] += len(cancelled)
+            done += len(cancelled)
+            ids = [row.id for row in batch if row.id not in cancelled]
             for email_id in ids:
                 result = deliver_one(kit, email_id, backend)
                 if result:
                     outcome[result] += 1
                 done += 1
     return outcome
+
+
+def invoice_of_reminder(cause_key: str) -> str | None:
+    """The invoice id in a payment reminder's cause key ``invoice:<invoice_id>:<stage>``."""
+    invoice_id, sep, stage = cause_key.removeprefix("invoice:").rpartition(":")
+    return invoice_id if cause_key.startswith("invoice:") and sep and invoice_id and stage else None
+
+
+def _cancel_settled_reminders(session, batch) -> set[str]:
+    """Cancel the batch's payment reminders whose invoice is settled; returns their ids.
+
+    One query for the whole batch (none without a payment reminder in it). The cancellation
+    takes a row only while it is still due, so never one another worker is sending."""
+    invoices = {row.id: invoice_of_reminder(row.cause_key) for row in batch if row.template == "payment_reminder"}
+    wanted = {invoice_id for invoice_id in invoices.values() if invoice_id}
+    if not wanted:
+        return set()
+    settled = dict(session.execute(select(SettledInvoice.invoice_id, SettledInvoice.settled_by)
+                                   .where(SettledInvoice.invoice_id.in_(wanted))).all())
+    doomed = [email_id for email_id, invoice_id in invoices.items() if invoice_id in settled]
+    if not doomed:
+        return set()
+    now = clock.now()
+    cancelled = set(session.scalars(
+        update(Email).where(Email.id.in_(doomed), _due(now))
+        .values(status="cancelled", updated_at=now, next_attempt_at=None, claim_token=None, claimed_until=None)
+        .returning(Email.id).execution_options(synchronize_session=False)))
+    for email_id in doomed:
+        if email_id in cancelled:
+            invoice_id = invoices[email_id]
+            log.info("payment reminder of a settled invoice cancelled, not sent", extra={
+                "email_id": email_id, "invoice_id": invoice_id, "settled_by": settled[invoice_id]})
+    return cancelled
 
 
 def deliver_one(kit, email_id: str, backend) -> str | None:
