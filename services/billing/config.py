@@ -1,14 +1,16 @@
 """Billing's own settings, from ``BILLING_*`` environment variables (``Settings.extra``).
 
 Defaults follow DOMAIN.md (Dropout cost recovery): €256.00 per day held, capped at €768.00
-incl. VAT, invoices due in 14 days, VAT applies. The seller details print on every invoice
-(VAT Act § 37), so production must set them; the defaults are placeholders that only make
+incl. VAT, invoices due in 14 days, VAT applies, a claim's invoice issued within 7 days of the
+supply (VAT Act § 37; the claim pages and the dashboard warn). The seller details print on every
+invoice (VAT Act § 37), so production must set them; the defaults are placeholders that only make
 embedded mode work. Running in production shape (PostgreSQL or RabbitMQ) with a placeholder
 seller name, registry code or VAT number, billing starts (claims are still proposed) but
 refuses to issue invoices, with a 409 naming the settings to set.
 
     BILLING_SELLER_NAME, _ADDRESS, _REGISTRY_CODE, _VAT_NUMBER, _IBAN, _BANK, _EMAIL
     BILLING_DAILY_RATE=256.00  BILLING_CAP=768.00  BILLING_DUE_DAYS=14  BILLING_VAT_APPLIES=true
+    BILLING_ISSUE_DAYS=7   (days from the supply to issue the invoice by)
     BILLING_VAT_RATES=2009-07-01=20,2024-01-01=22,2025-07-01=24
     BILLING_INVOICE_SERIES=PO  BILLING_CREDIT_NOTE_SERIES=KR
     BILLING_REMINDER_STAGES=due_soon:-3,overdue:1,final_notice:14   (days from the due date)
@@ -19,7 +21,7 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 
-from services.billing.domain.claims import CLAIM_CAP, DAILY_RATE
+from services.billing.domain.claims import CLAIM_CAP, DAILY_RATE, ISSUE_WITHIN_DAYS
 from services.billing.domain.vat import STANDARD_RATES, RatePeriod, rate_table_from_rows
 from shared.config import Settings
 
@@ -78,6 +80,7 @@ class BillingConfig:
     invoice_series: str
     credit_note_series: str
     reminder_stages: tuple[ReminderStage, ...]
+    issue_days: int = ISSUE_WITHIN_DAYS
     currency: str = "EUR"
 
     def placeholder_seller_settings(self) -> list[str]:
@@ -104,6 +107,7 @@ class BillingConfig:
             invoice_series=_series(text("invoice_series", "PO"), "BILLING_INVOICE_SERIES"),
             credit_note_series=_series(text("credit_note_series", "KR"), "BILLING_CREDIT_NOTE_SERIES"),
             reminder_stages=_stages(text("reminder_stages", "due_soon:-3,overdue:1,final_notice:14")),
+            issue_days=_int(text("issue_days", str(ISSUE_WITHIN_DAYS)), "BILLING_ISSUE_DAYS", minimum=0),
         )
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from services.billing.adapters.models import CLAIM_STATUSES
-from services.billing.service_layer.queries import INVOICE_FILTERS
+from services.billing.service_layer.queries import CLAIM_FILTERS, INVOICE_FILTERS
 
 
 def _as_string(kwargs: dict, example: str) -> dict:
@@ -60,7 +60,8 @@ class OrganisationSchema(Schema):
 
 
 class ClaimQuerySchema(Schema):
-    status = fields.String(validate=validate.OneOf(CLAIM_STATUSES))
+    status = fields.String(validate=validate.OneOf(CLAIM_FILTERS), metadata={
+        "description": "a claim status, or issue_overdue: not invoiced yet and past its issue-by date"})
 
 
 class ClaimDecisionSchema(Schema):
@@ -105,6 +106,9 @@ class ClaimSchema(Schema):
     proposed_at = fields.AwareDateTime()
     decided_at = fields.AwareDateTime(allow_none=True)
     decided_by = fields.String(allow_none=True)
+    issue_by = fields.Date(allow_none=True, metadata={
+        "description": "the last day to issue the invoice (VAT Act § 37): the date of supply (dropped_out_on) "
+                       "+ 7 days (BILLING_ISSUE_DAYS); null once invoiced, waived or withdrawn"})
 
 
 class ClaimDetailSchema(ClaimSchema):

@@ -7,6 +7,7 @@ from shared.summary import Figure
 
 def figures(kit, user) -> list[Figure]:
     from services.billing.service_layer import queries
+    from services.billing.service_layer.common import config
     result: list[Figure] = []
     if user.has("coordinator"):
         to_decide = len(queries.list_claims(kit, "proposed"))
@@ -19,10 +20,15 @@ def figures(kit, user) -> list[Figure]:
     if user.has("finance") or user.has("coordinator"):
         summary = queries.invoice_summary(kit)
         to_invoice = len(queries.list_claims(kit, "approved"))
+        # VAT Act § 37: undecided or approved claims whose invoice is late already.
+        late, days = len(queries.list_claims(kit, queries.ISSUE_OVERDUE)), config(kit).issue_days
         overdue = summary["overdue"]
         result += [
             Figure("billing.claims_to_invoice", "Arve esitamata nõudeid", "Claims to invoice", to_invoice,
                    "/billing/claims?status=approved", "warn" if to_invoice else "ok", "billing"),
+            Figure("billing.claims_past_issue_date", f"Nõudeid üle {days}-päevase väljastamistähtaja",
+                   f"Claims past the {days}-day issue date", late,
+                   f"/billing/claims?status={queries.ISSUE_OVERDUE}", "bad" if late else "ok", "billing"),
             Figure("billing.invoices_outstanding", "Tasumata arveid", "Outstanding invoices",
                    summary["outstanding"]["count"], "/billing/invoices?status=outstanding", "neutral", "billing"),
             Figure("billing.outstanding_amount", "Tasumata summa", "Amount outstanding",

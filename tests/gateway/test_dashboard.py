@@ -20,6 +20,7 @@ def test_a_coordinator_sees_every_service_with_links(tmp_path, monkeypatch):
     html = client.get("/").get_data(as_text=True)
     for service in ("enrolment", "attendance", "billing", "notify", "reporting"):
         assert f'href="/{service}/dead-letters"' in html, service
+    assert 'href="/billing/claims?status=issue_overdue"' in html  # VAT Act § 37 late claims, rendered generically
     assert "Teenus ei vasta" not in html
     english = client.get("/?lang=en").get_data(as_text=True)
     assert "Dashboard" in english and "Dead letters" in english

@@ -7,6 +7,7 @@ group's session days held up to the dropout.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
 from services.billing.domain.money import (
@@ -19,6 +20,9 @@ from services.billing.domain.money import (
 DAILY_RATE = Decimal("256.00")
 CLAIM_CAP = Decimal("768.00")
 SESSION_DAYS = 3
+# VAT Act (käibemaksuseadus) § 37: the invoice is issued within 7 days of the supply.
+ISSUE_WITHIN_DAYS = 7
+ISSUE_DUE_SOON_DAYS = 2  # warn this many days ahead, so finance can still make it
 
 
 class ClaimError(ValueError):
@@ -158,3 +162,21 @@ def check_approved_amount(amount: Decimal, cap: Decimal = CLAIM_CAP, proposed: D
             proposed=proposed,
         )
     return round_to_cent(amount)
+
+
+def issue_by(supply_date: date, within_days: int = ISSUE_WITHIN_DAYS) -> date:
+    """The last day the claim's invoice may be issued (§ 37): the date of supply + 7 days.
+
+    The supply date is the Tallinn day of the dropout (``Claim.dropped_out_on``), the
+    same date the invoice prints as its date of supply.
+    """
+    return supply_date + timedelta(days=within_days)
+
+
+def issue_urgency(deadline: date, today: date) -> str:
+    """``overdue`` once today is past the issue-by date, ``due_soon`` within 2 days of it, else ``ok``."""
+    if today > deadline:
+        return "overdue"
+    if (deadline - today).days <= ISSUE_DUE_SOON_DAYS:
+        return "due_soon"
+    return "ok"

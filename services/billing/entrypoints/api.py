@@ -82,7 +82,8 @@ def _invoice_links(invoice: dict) -> dict:
 @errors(401, 403, 422)
 @blp.doc(security=SECURITY)
 def list_claims(args):
-    """Claims, oldest first; ``status=proposed`` gives the ones to decide."""
+    """Claims, oldest first; ``status=proposed`` gives the ones to decide, ``status=issue_overdue`` the ones
+    not invoiced by their issue-by date (VAT Act § 37: 7 days from the supply)."""
     return queries.list_claims(_kit(), args.get("status"))
 
 

@@ -226,10 +226,11 @@ def index():
 @auth.requires(*READERS)
 def claim_list():
     status = request.args.get("status", "proposed")
-    if status not in (*CLAIM_STATUS, "all"):
+    if status not in (*CLAIM_STATUS, queries.ISSUE_OVERDUE, "all"):
         status = "proposed"
     rows = queries.list_claims(_kit(), None if status == "all" else status)
-    return render_template("billing/claims.html", claims=rows, status=status, statuses=CLAIM_STATUS)
+    return render_template("billing/claims.html", claims=rows, status=status, statuses=CLAIM_STATUS,
+                           issue_overdue=queries.ISSUE_OVERDUE)
 
 
 def _claim_page(claim_id: str, approve: ApproveForm | None = None, waive: WaiveForm | None = None,

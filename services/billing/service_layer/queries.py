@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from services.billing.adapters.models import (
+    CLAIM_STATUSES,
     BankEntry,
     Claim,
     ClaimDecision,
@@ -19,16 +20,28 @@ from services.billing.adapters.models import (
     Payment,
     StatementImport,
 )
-from services.billing.domain.claims import propose_amount
-from services.billing.service_layer.common import today
+from services.billing.domain.claims import issue_by, issue_urgency, propose_amount
+from services.billing.service_layer.common import config, today
 from shared.kit import ServiceKit
 
 ZERO = Decimal("0.00")
 INVOICE_FILTERS = ("outstanding", "overdue", "paid", "credited", "issued")
+# Claims whose invoice is still to be issued, so the § 37 issue-by date concerns them.
+AWAITING_INVOICE = ("proposed", "approved")
+ISSUE_OVERDUE = "issue_overdue"  # list filter: awaiting an invoice past the issue-by date
+CLAIM_FILTERS = (*CLAIM_STATUSES, ISSUE_OVERDUE)
 
 
-def _claim(claim: Claim, employer: Employer | None) -> dict:
+def _ever_invoiced():
+    # A credited claim is "approved" again for re-invoicing, but its supply has been invoiced
+    # once already: the § 37 deadline is behind it.
+    return exists().where(Invoice.claim_id == Claim.claim_id)
+
+
+def _claim(claim: Claim, employer: Employer | None, invoiced: bool, day: date, issue_days: int) -> dict:
     proposal = propose_amount(claim.days_held, claim.daily_rate, claim.cap)
+    awaiting = claim.status in AWAITING_INVOICE and not invoiced
+    deadline = issue_by(claim.dropped_out_on, issue_days) if awaiting else None
     return {
         "claim_id": claim.claim_id, "participant_id": claim.participant_id,
         "participant_name": claim.participant_name, "application_id": claim.application_id,
@@ -40,26 +53,38 @@ def _claim(claim: Claim, employer: Employer | None) -> dict:
         "explanation_en": proposal.explanation_en, "waive_reason": claim.waive_reason,
         "reinstated_at": claim.reinstated_at, "needs_attention": claim.reinstated_at is not None,
         "proposed_at": claim.proposed_at, "decided_at": claim.decided_at, "decided_by": claim.decided_by,
+        "issue_by": deadline, "issue_urgency": issue_urgency(deadline, day) if deadline else None,
         "employer": {"organisation_id": employer.organisation_id, "name": employer.name,
                      "registry_code": employer.registry_code, "kind": employer.kind,
                      "billing_email": employer.billing_email, "address": employer.address} if employer else None,
     }
 
 
-def list_claims(kit: ServiceKit, status: str | None = None) -> list[dict]:
-    query = select(Claim, Employer).join(Employer, Employer.organisation_id == Claim.employer_id)
-    if status:
-        query = query.where(Claim.status == status)
+def _claims(kit: ServiceKit, where, order_by) -> list[dict]:
+    day, issue_days = today(), config(kit).issue_days
+    query = (select(Claim, Employer, _ever_invoiced().label("invoiced"))
+             .join(Employer, Employer.organisation_id == Claim.employer_id))
+    if where is not None:
+        query = query.where(where)
     with kit.db.read_session() as session:
-        rows = session.execute(query.order_by(Claim.proposed_at, Claim.claim_id)).all()
-        return [_claim(claim, employer) for claim, employer in rows]
+        rows = session.execute(query.order_by(*order_by)).all()
+        return [_claim(claim, employer, invoiced, day, issue_days) for claim, employer, invoiced in rows]
+
+
+def list_claims(kit: ServiceKit, status: str | None = None) -> list[dict]:
+    """Claims, oldest first; ``status`` is a claim status or ``issue_overdue``."""
+    where = None
+    if status == ISSUE_OVERDUE:
+        # Past the issue-by date: dropped out more than issue_days days before today.
+        where = (Claim.status.in_(AWAITING_INVOICE) & ~_ever_invoiced()
+                 & (Claim.dropped_out_on < today() - timedelta(days=config(kit).issue_days)))
+    elif status:
+        where = Claim.status == status
+    return _claims(kit, where, (Claim.proposed_at, Claim.claim_id))
 
 
 def claims_needing_attention(kit: ServiceKit) -> list[dict]:
-    with kit.db.read_session() as session:
-        rows = session.execute(select(Claim, Employer).join(Employer, Employer.organisation_id == Claim.employer_id)
-                               .where(Claim.reinstated_at.is_not(None)).order_by(Claim.proposed_at)).all()
-        return [_claim(claim, employer) for claim, employer in rows]
+    return _claims(kit, Claim.reinstated_at.is_not(None), (Claim.proposed_at,))
 
 
 def get_claim(kit: ServiceKit, claim_id: str) -> dict | None:
@@ -67,7 +92,9 @@ def get_claim(kit: ServiceKit, claim_id: str) -> dict | None:
         claim = session.get(Claim, claim_id)
         if claim is None:
             return None
-        result = _claim(claim, session.get(Employer, claim.employer_id))
+        invoices = list(session.scalars(select(Invoice).where(Invoice.claim_id == claim_id).order_by(Invoice.seq)))
+        result = _claim(claim, session.get(Employer, claim.employer_id), bool(invoices), today(),
+                        config(kit).issue_days)
         result["decisions"] = [
             {"action": d.action, "amount": d.amount, "reason": d.reason, "actor": d.actor, "decided_at": d.decided_at}
             for d in session.scalars(select(ClaimDecision).where(ClaimDecision.claim_id == claim_id)
@@ -75,7 +102,7 @@ def get_claim(kit: ServiceKit, claim_id: str) -> dict | None:
         result["invoices"] = [
             {"invoice_id": i.invoice_id, "number": i.number, "status": i.status, "amount_gross": i.amount_gross,
              "issue_date": i.issue_date}
-            for i in session.scalars(select(Invoice).where(Invoice.claim_id == claim_id).order_by(Invoice.seq))]
+            for i in invoices]
         return result
 
 
