@@ -97,8 +97,11 @@ def _bulk_statement(table: Table, columns: tuple[str, ...], key: str | None, dia
                        f"WITH ORDINALITY AS u({names}, row_number) ORDER BY row_number")
             else:
                 sets = ", ".join(f"{name} = u.{name}" for name in columns if name != key)
+                # "= ANY": the rows are found by the key's index, whatever the planner guesses of
+                # the join (a generic plan of a join alone chose a scan of the whole table)
+                keys = f"CAST(:c{columns.index(key)} AS {table.c[key].type.compile(dialect=dialect)}[])"
                 sql = (f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS u({names}) "  # nosec B608
-                       f"WHERE {table.name}.{key} = u.{key}")
+                       f"WHERE {table.name}.{key} = ANY({keys}) AND {table.name}.{key} = u.{key}")
             statement = text(sql)
         elif key is None:
             statement = insert(table)
