@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools  # the venv's own setuptools is old (known advisories)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -38,6 +38,7 @@ lint: install
 ## Known vulnerabilities in the installed packages, and bandit over our code (docs/SECURITY.md)
 audit: install
 	$(BIN)/pip-audit --skip-editable --progress-spinner off
+	$(BIN)/python .ci/advisories.py  # where pip-audit's per-release API is not served (docs/SECURITY.md)
 	$(BIN)/bandit -q -r shared services gateway -c pyproject.toml
 
 clean:

@@ -92,15 +92,15 @@ def _bulk_statement(table: Table, columns: tuple[str, ...], key: str | None, dia
         if dialect.name == "postgresql":
             arrays = ", ".join(f"CAST(:c{i} AS {col.type.compile(dialect=dialect)}[])" for i, col in enumerate(cols))
             names = ", ".join(columns)
-            if key is None:  # in the rows' order: outbox ids must follow publish order
-                sql = (f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays}) "  # nosec B608
+            if key is None:  # in the rows' order: their ids follow the list
+                sql = (f"INSERT INTO {table.name} ({names}) SELECT {names} FROM unnest({arrays}) "  # nosec B608 # our own Table metadata
                        f"WITH ORDINALITY AS u({names}, row_number) ORDER BY row_number")
             else:
                 sets = ", ".join(f"{name} = u.{name}" for name in columns if name != key)
                 # "= ANY": the rows are found by the key's index, whatever the planner guesses of
                 # the join (a generic plan of a join alone chose a scan of the whole table)
                 keys = f"CAST(:c{columns.index(key)} AS {table.c[key].type.compile(dialect=dialect)}[])"
-                sql = (f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS u({names}) "  # nosec B608
+                sql = (f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS u({names}) "  # nosec B608 # our own Table metadata
                        f"WHERE {table.name}.{key} = ANY({keys}) AND {table.name}.{key} = u.{key}")
             statement = text(sql)
         elif key is None:
