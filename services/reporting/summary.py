@@ -3,11 +3,17 @@ from __future__ import annotations
 
 from shared.summary import Figure
 
+# A coordinator of some cities gets the ESF counts of their cities' groups only, by the rule the
+# completeness page and API apply (queries.completeness with their cities); its link, without a
+# group, lists just those participants for them.
+HONOURS_CITY_SCOPE = True
+
 
 def figures(kit, user) -> list[Figure]:
     from services.reporting.service_layer import editions, queries
     if not user.has("coordinator"):
         return []
+    cities = user.cities_for("coordinator")  # as entrypoints.views.cities(): None is every city
     missing = overdue = due = 0
     link = "/reporting/"
     for edition in editions.list_editions(kit):
@@ -15,15 +21,20 @@ def figures(kit, user) -> list[Figure]:
             due += 1
         if edition.anonymised_at is not None:
             continue
-        counts = queries.completeness(kit, edition.edition_id).counts
+        counts = queries.completeness(kit, edition.edition_id, cities=cities).counts
         missing, overdue = missing + counts["missing"], overdue + counts["overdue"]
         if counts["missing"] and link == "/reporting/":
             link = f"/reporting/editions/{edition.edition_id}/completeness?missing=1"
-    return [
+    result = [
         Figure("reporting.esf_missing", "ESF andmed puudu", "ESF data missing", missing, link,
                "warn" if missing else "ok", "reporting"),
         Figure("reporting.esf_overdue", "ESF andmete tähtaeg ületatud", "ESF data overdue", overdue, link,
                "bad" if overdue else "ok", "reporting"),
-        Figure("reporting.anonymisation_due", "Anonüümimist ootavad lennud", "Editions due for anonymisation", due,
-               "/reporting/", "warn" if due else "ok", "reporting"),
     ]
+    # Anonymisation is an edition's, of no city, and only a coordinator of the whole edition may
+    # do it: a coordinator of some cities is not shown the figure at all.
+    if cities is None:
+        result.append(Figure("reporting.anonymisation_due", "Anonüümimist ootavad lennud",
+                             "Editions due for anonymisation", due, "/reporting/", "warn" if due else "ok",
+                             "reporting"))
+    return result

@@ -67,8 +67,9 @@ def test_a_tartu_coordinator_sees_and_decides_only_what_concerns_tartu(h):
 
     assert h.client.get("/api/summary").get_json()["figures"]
     h.login("coordinator:Tartu", email="tiia@example.ee")
-    # The dashboard's figures are the whole edition's counts: none for a Tartu coordinator.
-    assert h.client.get("/api/summary").get_json()["figures"] == []
+    # The dashboard counts what the list shows them (more in the test below).
+    figures = {f["key"]: f["value"] for f in h.client.get("/api/summary").get_json()["figures"]}
+    assert figures["enrolment.undecided"] == 2
     listed = {a["application_id"] for a in h.client.get("/api/applications").get_json()}
     assert listed == {both, tartu}  # not Pärnu's, nor one waiting in Pärnu although it named Tartu
     assert [c["city"] for c in h.client.get("/api/cities").get_json()] == ["Tartu"]
@@ -105,3 +106,78 @@ def test_a_tartu_coordinator_sees_and_decides_only_what_concerns_tartu(h):
     for application_id, status in ((both, "withdrawn"), (tartu, "rejected")):
         detail = h.client.get(f"/api/applications/{application_id}").get_json()
         assert detail["status"] == status and {d["actor"] for d in detail["decisions"]} == {"tiia@example.ee"}
+
+
+def test_a_tartu_coordinators_dashboard_counts_only_tartu(h):
+    """The dashboard's enrolment figures for a coordinator:Tartu count what concerns Tartu
+    (the list's own rule), and each figure's link opens for them and lists those rows; a
+    coordinator of the whole edition sees every city's, as before."""
+    import re
+    from urllib.parse import quote
+
+    from tests.enrolment.helpers import complete_application
+    complete_application(h, 1, preferred_cities=["Pärnu"])
+    complete_application(h, 2, preferred_cities=["Pärnu"])
+    submit(h, 3, preferred_cities=["Pärnu"])                       # members not confirmed yet
+    complete_application(h, 4, preferred_cities=["Tartu"])
+    submit(h, 5, preferred_cities=["Tartu"])
+    rejected_parnu = submit(h, 6, preferred_cities=["Pärnu"]).get_json()["application_id"]
+    rejected_tartu = submit(h, 7, preferred_cities=["Tartu"]).get_json()["application_id"]
+    accepted_tartu = complete_application(h, 8, preferred_cities=["Tartu"])
+    waiting_parnu = complete_application(h, 9, preferred_cities=["Pärnu", "Tartu"])
+    h.login("coordinator")
+    for path, body in ((f"/api/applications/{rejected_parnu}/reject", {"reason": "Ei sobi"}),
+                       (f"/api/applications/{rejected_tartu}/reject", {"reason": "Ei sobi"}),
+                       (f"/api/applications/{accepted_tartu}/accept", {"city": "Tartu"}),
+                       (f"/api/applications/{waiting_parnu}/waitlist", {"city": "Pärnu"})):
+        assert h.client.post(path, json=body).status_code == 200, path
+
+    def figures():
+        return {f["key"]: (f["value"], f["link"]) for f in h.client.get("/api/summary").get_json()["figures"]}
+
+    def teams(link: str) -> set[int]:
+        page = h.client.get(link.removeprefix("/enrolment"))
+        assert page.status_code == 200, link
+        html = page.get_data(as_text=True)
+        if "<tbody>" in html:  # the list's rows, not the counts above them
+            html = html.split("<tbody>")[-1].split("</tbody>")[0]
+        return {int(n) for n in re.findall(r"Meeskond (\d)", html)}
+
+    whole = figures()
+    assert whole["enrolment.undecided"] == (5, "/enrolment/applications?status=submitted")
+    assert whole["enrolment.incomplete"] == (2, "/enrolment/applications?status=submitted&complete=no")
+    assert whole["enrolment.rejected"] == (2, "/enrolment/applications?status=rejected")
+    listed = "/enrolment/applications?status=submitted&city="
+    assert whole["enrolment.undecided.2019-parnu"] == (3, listed + quote("Pärnu"))
+    assert whole["enrolment.undecided.2019-tartu"] == (2, listed + "Tartu")
+    assert whole["enrolment.group.2019-parnu"] == ("0/7 (1)", "/enrolment/groups/2019-parnu")
+    assert whole["enrolment.group.2019-tartu"] == ("1/7 (0)", "/enrolment/groups/2019-tartu")
+    assert {k for k in whole if k.startswith("enrolment.group.")} == {
+        "enrolment.group.2019-parnu", "enrolment.group.2019-tartu", "enrolment.group.2019-rakvere",
+        "enrolment.group.2019-tallinn"}
+    assert "enrolment.dead_letters" in whole
+    assert teams(whole["enrolment.undecided"][1]) == {1, 2, 3, 4, 5}
+    assert teams(whole["enrolment.rejected"][1]) == {6, 7}
+
+    h.login("coordinator:Tartu", email="tiia@example.ee")
+    tartu = figures()
+    assert tartu == {
+        "enrolment.undecided": (2, "/enrolment/applications?status=submitted&city=Tartu"),
+        "enrolment.incomplete": (1, "/enrolment/applications?status=submitted&complete=no&city=Tartu"),
+        "enrolment.undecided.2019-tartu": (2, "/enrolment/applications?status=submitted&city=Tartu"),
+        "enrolment.group.2019-tartu": ("1/7 (0)", "/enrolment/groups/2019-tartu"),
+        "enrolment.rejected": (1, "/enrolment/applications?status=rejected&city=Tartu"),
+    }  # no other city's figures, nor the whole edition's dead letters
+    assert teams(tartu["enrolment.undecided"][1]) == {4, 5}
+    assert teams(tartu["enrolment.incomplete"][1]) == {5}
+    assert teams(tartu["enrolment.rejected"][1]) == {7}
+    assert teams(tartu["enrolment.group.2019-tartu"][1]) == {8}
+    # The same rows without the city filter: the page keeps to the scope on its own.
+    assert teams("/applications?status=submitted") == {4, 5}
+
+    h.login("coordinator:Tartu,Pärnu", email="tiia@example.ee")
+    both = figures()
+    # No one city to name in the links: the list keeps to both cities on its own.
+    assert both["enrolment.undecided"] == (5, "/enrolment/applications?status=submitted")
+    assert teams(both["enrolment.undecided"][1]) == {1, 2, 3, 4, 5}
+    assert both["enrolment.rejected"][0] == 2 and "enrolment.group.2019-tallinn" not in both

@@ -54,3 +54,24 @@ def test_each_groups_fill_against_capacity_is_on_the_dashboard(tmp_path, monkeyp
     for city in ("Pärnu", "Tartu", "Rakvere", "Tallinn"):
         assert f"{city}: teams (waiting)" in html
     assert html.count("0/7 (0)") == 4
+
+
+def test_a_city_coordinators_dashboard_shows_their_citys_enrolment_and_esf_figures(tmp_path, monkeypatch):
+    """coordinator:Tartu: enrolment's and reporting's figures are there, Tartu's only, with
+    links into Tartu's lists (the counts themselves: tests/enrolment/test_access.py and
+    tests/reporting/test_completeness.py); the whole edition's figures are not."""
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    app, _, _ = build(demo=True)  # the 2019 edition: Pärnu, Tartu, Rakvere, Tallinn
+    client = Client(app)
+    from gateway.accounts import parse_grants
+    user = auth.StaffUser("u2", "Tiia", "tiia@example.ee", parse_grants(["coordinator:Tartu"]))
+    client.set_cookie(auth.SESSION_COOKIE, session_cookie(next(iter(app.mounts.values())), user), path="/")
+    html = client.get("/?lang=en").get_data(as_text=True)
+    assert "Tartu: teams (waiting)" in html and "Tartu: applications to decide" in html
+    for city in ("Pärnu", "Rakvere", "Tallinn"):
+        assert f"{city}: teams (waiting)" not in html, city
+    assert 'href="/enrolment/applications?status=submitted&amp;city=Tartu"' in html
+    assert 'href="/enrolment/groups/2019-tartu"' in html
+    assert "ESF data missing" in html and "ESF data overdue" in html
+    assert "Editions due for anonymisation" not in html and "Dead letters" not in html
+    assert "The service is not answering" not in html

@@ -146,6 +146,40 @@ def test_the_dashboard_gets_the_missing_and_overdue_counts(h):
     assert (figures["reporting.esf_missing"]["value"], figures["reporting.esf_overdue"]["value"]) == (1, 1)
     assert figures["reporting.esf_missing"]["link"] == "/reporting/editions/edition-2019/completeness?missing=1"
     assert figures["reporting.anonymisation_due"]["value"] == 0
+
+
+def test_a_tartu_coordinators_dashboard_counts_only_tartus_esf_data(h):
+    """coordinator:Tartu: the ESF figures count Tartu's group only (completeness' own scope),
+    and their link opens for them listing just those; the whole edition's figures are unchanged."""
+    import re
+
+    publish_edition(h)
+    accept(h, "app-R1", "Tartu", [member(f"T{n}", "Tiina", f"Tartlane{n}", "L1") for n in (1, 2, 3)],
+           [organisation("L1")])
+    accept(h, "app-P1", "Pärnu", [member(f"R{n}", "Rein", f"Pärnakas{n}", "L2") for n in (1, 2, 3, 4)],
+           [organisation("L2")])
+    assert fill(h, "T1").status_code == 303  # the others never filled the form
+    clock.set_now(datetime(2019, 5, 20, 9, tzinfo=TALLINN))  # past both groups' first day: overdue
+
+    def figures():
+        return {f["key"]: (f["value"], f["link"]) for f in h.client.get("/api/summary").get_json()["figures"]}
+
+    def listed(link: str) -> set[str]:
+        page = h.client.get(link.removeprefix("/reporting"))
+        assert page.status_code == 200, link
+        return set(re.findall(r'/participants/(\w+)"', page.get_data(as_text=True)))
+
+    link = "/reporting/editions/edition-2019/completeness?missing=1"
+    h.login("coordinator")
+    whole = figures()
+    assert whole["reporting.esf_missing"] == (6, link) and whole["reporting.esf_overdue"] == (6, link)
+    assert whole["reporting.anonymisation_due"] == (0, "/reporting/")
+    assert listed(link) == {"T2", "T3", "R1", "R2", "R3", "R4"}
+
+    h.login("coordinator:Tartu", email="tiia@example.ee")
+    tartu = figures()
+    assert tartu == {"reporting.esf_missing": (2, link), "reporting.esf_overdue": (2, link)}
+    assert listed(link) == {"T2", "T3"}
 def carry(reporting, notify, done: int) -> int:
     """Hand reporting's ESF events to notify as the bus would (the wire form, in order)."""
     events = [e for e in reporting.published() if e["event_type"].startswith("reporting.esf_data.")]
