@@ -47,6 +47,32 @@ class MessagingTables:
         )
 
 
+# PostgreSQL: a commit that wrote outbox rows wakes the relays LISTENing on this channel
+# (OutboxRelay), whichever process committed it. One per database, and each service has its
+# own database, so a fixed name. A statement-level trigger costs the request no round trip;
+# the server sends the notification at commit and folds identical ones of one transaction.
+OUTBOX_CHANNEL = "outbox"
+
+
+def create_outbox_notify_trigger(op) -> None:
+    """In a migration: every statement inserting into the outbox notifies OUTBOX_CHANNEL.
+
+    PostgreSQL only: on SQLite (embedded mode) the web and the worker are one process."""
+    if op.get_context().dialect.name != "postgresql":
+        return
+    op.execute("CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$ "
+               f"BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $$")
+    op.execute("CREATE TRIGGER outbox_notify AFTER INSERT ON outbox "
+               "FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()")
+
+
+def drop_outbox_notify_trigger(op) -> None:
+    if op.get_context().dialect.name != "postgresql":
+        return
+    op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
+    op.execute("DROP FUNCTION IF EXISTS outbox_notify()")
+
+
 def insert_ignoring_duplicates(table: Table, dialect: str):
     """INSERT … ON CONFLICT DO NOTHING on both dialects we run on."""
     ins = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
