@@ -64,11 +64,17 @@ def check_application(kit: ServiceKit, application_id: str, cities: Cities) -> N
     if cities is None:
         return
     with kit.db.read_session() as db:
-        app = db.get(Application, application_id)
-        if app is None:
-            raise not_found("Taotlust", "Application")
-        if not concerns(app, cities):
-            raise other_city()
+        _visible_application(db, application_id, cities)
+
+
+def _visible_application(db, application_id: str, cities: Cities) -> Application:
+    """The application, 404 if there is none, 403 unless it concerns ``cities``."""
+    app = db.get(Application, application_id)
+    if app is None:
+        raise not_found("Taotlust", "Application")
+    if not concerns(app, cities):
+        raise other_city()
+    return app
 
 
 def check_group(group: Group, cities: Cities) -> None:
@@ -195,11 +201,7 @@ def next_team(waiting: list[Application]) -> dict | None:
 
 def application_detail(kit: ServiceKit, application_id: str, cities: Cities = None) -> dict:
     with kit.db.read_session() as db:
-        app = db.get(Application, application_id)
-        if app is None:
-            raise not_found("Taotlust", "Application")
-        if not concerns(app, cities):
-            raise other_city()
+        app = _visible_application(db, application_id, cities)
         positions = _positions(db, {app.group_id} if app.status == WAITLISTED else set())
         edition = db.get(Edition, app.edition_id)
         decisions = db.scalars(select(Decision).where(Decision.application_id == application_id)
