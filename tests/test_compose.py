@@ -87,3 +87,32 @@ def test_every_queue_is_declared_by_a_one_shot_step_before_any_web_or_worker_sta
     from services.__main__ import subscriptions
     assert set(subscriptions()) == set(SERVICES)
     assert "attendance.participant.dropped_out" in subscriptions()["billing"]
+
+
+class _Reads(dict):
+    """Settings.extra that notes every key read (non-empty: the config falls back on ``or {}``)."""
+
+    def __init__(self, values: dict):
+        super().__init__(values or {"_": None})
+        self.read: list[str] = []
+
+    def get(self, key, default=None):
+        self.read.append(key)
+        return super().get(key, default)
+
+
+def test_compose_passes_every_billing_setting_with_the_codes_default():
+    from types import SimpleNamespace
+
+    from services.billing.config import BillingConfig
+
+    defaults = _Reads({})
+    in_code = BillingConfig.from_settings(SimpleNamespace(extra=defaults))
+    for container in ("billing-web", "billing-worker"):
+        variables = env(container)
+        passed = {f"BILLING_{key.upper()}" for key in defaults.read}
+        assert passed <= set(variables), passed - set(variables)
+        # "${BILLING_CAP:-768.00}": what the container gets when the operator sets nothing
+        unset = {name[len("BILLING_"):].lower(): re.fullmatch(r"\$\{\w+:-(.*)\}", str(value)).group(1)
+                 for name, value in variables.items() if name.startswith("BILLING_")}
+        assert BillingConfig.from_settings(SimpleNamespace(extra=_Reads(unset))) == in_code
