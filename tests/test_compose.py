@@ -116,3 +116,11 @@ def test_compose_passes_every_billing_setting_with_the_codes_default():
         unset = {name[len("BILLING_"):].lower(): re.fullmatch(r"\$\{\w+:-(.*)\}", str(value)).group(1)
                  for name, value in variables.items() if name.startswith("BILLING_")}
         assert BillingConfig.from_settings(SimpleNamespace(extra=_Reads(unset))) == in_code
+
+
+def test_one_claim_cap_setting_feeds_the_billing_claim_and_the_conditions_members_confirm():
+    for container in ("enrolment-web", "enrolment-worker", "billing-web", "billing-worker", "notify-web",
+                      "notify-worker"):
+        variables = env(container)
+        assert {variables[name] for name in ("BILLING_CAP", "ENROLMENT_CLAIM_CAP", "NOTIFY_CLAIM_CAP")} == {
+            "${CLAIM_CAP:-768.00}"}, container

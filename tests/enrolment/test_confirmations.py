@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from services.enrolment.data import EDITION_2019
+from services.enrolment.service_layer.editions import load_edition_file
 from shared import clock
-from tests.enrolment.helpers import path_of, submit, submitted, token_of
+from tests.enrolment.helpers import BEFORE_DEADLINE, path_of, submit, submitted, token_of
 
 
 def _members(h):
@@ -19,7 +23,7 @@ def test_a_member_confirms_once_and_the_last_one_completes_the_application(h, co
     page = h.client.get(first)
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Mari Maasikas" in text and "768,00 €" in text and "kolmel koolituspäeval" in text
+    assert "Mari Maasikas" in text and "768,00\xa0€" in text and "kolmel koolituspäeval" in text
     assert "10.00–17.00" in text and 'name="csrf_token"' in text and "Kinnitan" in text
 
     r = h.client.post(first, data={"csrf_token": h.csrf_token(first)})
@@ -96,3 +100,30 @@ def test_an_english_applicant_sees_the_page_in_english(h):
     page = h.client.get(path_of(member["confirm_url"]))
     assert page.status_code == 302 and "lang=en" in page.headers["Location"]
     assert "I confirm" in h.client.get(page.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_conditions_state_the_claim_cap_this_deployment_is_configured_with(stack):
+    """Next year's cap (ENROLMENT_CLAIM_CAP, set with BILLING_CAP) is what members confirm."""
+    clock.set_now(BEFORE_DEADLINE)
+    harness = stack.harness("enrolment", extra={"claim_cap": "900.00"})
+    try:
+        load_edition_file(harness.kit, EDITION_2019)
+        _, members = _members(harness)
+        token = token_of(members[1]["confirm_url"])
+        english = harness.client.get(f"/api/confirmations/{token}?lang=en").get_json()["conditions"]
+        assert any("€900.00" in c and "employer" in c for c in english)
+        estonian = harness.client.get(f"/api/confirmations/{token}?lang=et").get_json()["conditions"]
+        assert any("900,00\xa0€" in c and "tööandjalt" in c for c in estonian)
+        page = harness.client.get(path_of(members[1]["confirm_url"])).get_data(as_text=True)
+        assert "900,00" in page and "768" not in page
+    finally:
+        harness.close()
+
+
+@pytest.mark.parametrize("value", ["seitsesada", "0", "-768", "768.005", "NaN"])
+def test_a_claim_cap_enrolment_cannot_state_stops_it_at_start_up(value):
+    from services.enrolment.app import bootstrap
+    from services.enrolment.config import ConfigError
+    from shared.config import Settings
+    with pytest.raises(ConfigError, match="ENROLMENT_CLAIM_CAP"):
+        bootstrap(Settings.from_env("enrolment", database_url="sqlite://", extra={"claim_cap": value}))

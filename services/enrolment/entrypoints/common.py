@@ -4,41 +4,49 @@ from __future__ import annotations
 from datetime import datetime
 from http import HTTPStatus
 
+from babel.numbers import format_currency
 from flask import current_app, jsonify, render_template
 
+from services.enrolment.config import claim_cap
 from services.enrolment.domain.problems import Errors, Problem, errors_as_json
 from services.enrolment.service_layer.errors import Refused
 from shared import auth, clock, i18n
 from shared.kit import ServiceKit
 from shared.links import LinkInvalid, read_token
 
-# What a member confirms (the brochure's "Mida me Sinult ootame?"), in both languages.
-CLAIM_CAP = "768,00"
-CONDITIONS = {
-    "et": [
+
+def claim_cap_text(language: str) -> str:
+    """This deployment's claim cap (``ENROLMENT_CLAIM_CAP``) as the language writes it."""
+    return format_currency(claim_cap(kit().settings), "EUR", locale=language)
+
+
+def conditions(language: str) -> list[str]:
+    """What a member confirms (the brochure's "Mida me Sinult ootame?")."""
+    cap = claim_cap_text(language)
+    if language == "en":
+        return [
+            "The programme consists of three training days (workshops) in the team's group city, each "
+            "10:00–17:00; the workshops require active participation and team work on the service idea "
+            "between the days as well.",
+            "To complete the programme you must attend all three days. A missed day can be made up by "
+            "attending the same day in another city's group, if it takes place before your own group's "
+            "next day.",
+            f"If a team member drops out, the organisers may claim up to {cap} (incl. VAT) from their "
+            "employer for the training costs incurred, trainers' fees included.",
+            "Participation is free for those who attend all three days. The European Social Fund requires "
+            "participant data to be provided.",
+        ]
+    return [
         "Arenguprogramm koosneb kolmest koolituspäevast (töötoast) meeskonna rühma linnas, "
         "igaüks kell 10.00–17.00; töötoad eeldavad aktiivset osalemist ja meeskonnatööd teenuse "
         "ideega ka päevade vahel.",
         "Programmi läbimiseks tuleb osaleda kõigil kolmel koolituspäeval. Vahele jäänud päeva saab "
         "korvata sama päevaga teise linna rühmas, kui see toimub enne oma rühma järgmist päeva.",
         f"Kui meeskonnaliige programmi katkestab, on korraldajatel õigus nõuda tema tööandjalt kuni "
-        f"{CLAIM_CAP} € (koos käibemaksuga) tehtud koolituskulude eest, sh koolitajate tasud.",
+        f"{cap} (koos käibemaksuga) tehtud koolituskulude eest, sh koolitajate tasud.",
         "Osalemine on tasuta neile, kes osalevad kõigil kolmel päeval. Euroopa Sotsiaalfondi nõuete "
         "tõttu tuleb esitada osaleja andmed.",
-    ],
-    "en": [
-        "The programme consists of three training days (workshops) in the team's group city, each "
-        "10:00–17:00; the workshops require active participation and team work on the service idea "
-        "between the days as well.",
-        "To complete the programme you must attend all three days. A missed day can be made up by "
-        "attending the same day in another city's group, if it takes place before your own group's "
-        "next day.",
-        f"If a team member drops out, the organisers may claim up to €{CLAIM_CAP.replace(',', '.')} "
-        f"(incl. VAT) from their employer for the training costs incurred, trainers' fees included.",
-        "Participation is free for those who attend all three days. The European Social Fund requires "
-        "participant data to be provided.",
-    ],
-}
+    ]
 
 
 def kit() -> ServiceKit:

@@ -14,7 +14,7 @@ from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.problems import Errors
 from services.enrolment.entrypoints import common, forms
 from services.enrolment.entrypoints.api import IDEMPOTENCY_KEY, cities
-from services.enrolment.entrypoints.common import CONDITIONS, actor, kit, lang
+from services.enrolment.entrypoints.common import actor, claim_cap_text, conditions, kit, lang
 from services.enrolment.service_layer import applications, decisions, editions, queries
 from services.enrolment.service_layer.errors import Invalid, Refused
 from shared import auth, clock, i18n
@@ -158,7 +158,8 @@ def confirm(token: str):
             and i18n.COOKIE not in request.cookies:
         # The member chose English on the application: show it unless they chose otherwise here.
         return redirect(url_for(".confirm", token=token, lang=view["language"]))
-    return render_template("enrolment/confirm.html", view=view, conditions=CONDITIONS[lang()],
+    return render_template("enrolment/confirm.html", view=view, conditions=conditions(lang()),
+                           claim_cap_et=claim_cap_text("et"), claim_cap_en=claim_cap_text("en"),
                            just_confirmed=request.method == "POST")
 
 
