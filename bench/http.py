@@ -20,7 +20,9 @@ worker running (its relay publishes the outbox) as in production.
 Load: 8 closed-loop clients (2 processes, one connection each; gunicorn's sync workers
 close it after every answer) for throughput and latency at saturation, then an open loop of
 50 sheets/s over 16 connections, one per session, latency counted from when a sheet was due
-(``bench/loadgen.py``). The baseline is ``bench/hello.py`` under the same gunicorn options.
+(``bench/loadgen.py``). The baseline is ``bench/hello.py`` under the same gunicorn options;
+beside it, the issue's reference point (a simple ORM insert with an outbox row, its own
+database), so the mark's ratio can be read against what a minimal write costs here.
 Settings: BENCH_HTTP_WORKERS (2, as in docker-compose), BENCH_HTTP_CLIENTS (8),
 BENCH_HTTP_SECONDS (10 s measured after 2 s of warm-up).
 
@@ -116,13 +118,13 @@ class Stack:
                 proc.kill()
                 proc.wait()
 
-    def wait_ok(self, key: str, url: str, timeout: float = 90, method: str = "GET") -> None:
+    def wait_ok(self, key: str, url: str, timeout: float = 90, method: str = "GET", body: dict | None = None) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.procs[key].poll() is not None:
                 raise RuntimeError(f"{key} exited; see {self.tmp / (key + '.log')}")
             try:
-                req = urllib.request.Request(url, method=method, data=b"{}" if method == "POST" else None,
+                req = urllib.request.Request(url, method=method, data=json.dumps(body or {}).encode() if method == "POST" else None,
                                              headers={"Content-Type": "application/json"})
                 with urllib.request.urlopen(req, timeout=5) as r:
                     if r.status == 200:
@@ -410,10 +412,17 @@ def run(stack: Stack) -> None:
         stack.web(f"{name}-web", f"services.{name}.app:create_app()", stack.env(bus, f"/{name}"))
         stack.start(f"{name}-worker", ["-m", f"services.{name}", "worker"], stack.env(bus))
     hello = stack.web("hello-web", "bench.hello:app", stack.env(bus_others, "/hello"))
+    reference_db = stack.databases["reference"] = services.create_database("bench_http_reference")
+    from bench.hello import create_reference_tables
+    create_reference_tables(reference_db)
+    reference = stack.web("reference-web", "bench.hello:create_insert_app()",
+                          {**stack.env(bus_others, "/reference"), "BENCH_REFERENCE_DATABASE_URL": reference_db})
     for name in SERVICES:
         for _ in range(2 * GUNICORN_WORKERS):
             stack.wait_ok(f"{name}-web", f"http://127.0.0.1:{stack.ports[name + '-web']}/{name}/healthz")
     stack.wait_ok("hello-web", f"http://127.0.0.1:{hello}/hello/", method="POST")
+    stack.wait_ok("reference-web", f"http://127.0.0.1:{reference}/reference/", method="POST",
+                  body={"participant_id": "x", "present": True})
     progress("every service is up")
     cookie, in_process = seed(stack.databases["attendance"], bus_attendance)
     progress("attendance seeded")
@@ -432,6 +441,11 @@ def run(stack: Stack) -> None:
     load_before = os.getloadavg()[0]
     progress("measuring hello-world")
     hello_r = loadgen.saturate(hello, hello_scripts, CLIENT_PROCESSES, WARMUP, DURATION)
+    progress("measuring the reference: an ORM insert with an outbox row")
+    reference_scripts = [[loadgen.Job(tuple(loadgen.request("POST", "/reference/", {"participant_id": f"p-{c}",
+                                                                                  "present": v}) for v in (True, False)),
+                                      1)] for c in range(CLIENTS)]
+    reference_r = loadgen.saturate(reference, reference_scripts, CLIENT_PROCESSES, WARMUP, DURATION)
     progress("measuring marks")
     with PeakMemory(web_pid) as web_mem, PeakMemory(worker_pid) as worker_mem:
         mark_r = loadgen.saturate(port, mark_scripts(port, cookie, CLIENTS), CLIENT_PROCESSES, WARMUP, DURATION)
@@ -447,8 +461,13 @@ def run(stack: Stack) -> None:
           f"RabbitMQ; {os.cpu_count()} cores, load average {load_before:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after", flush=True)
     print(line("hello-world", hello_r), flush=True)
+    reference_ratio = reference_r.rate / hello_r.rate if hello_r.rate else 0.0
+    print(line("ORM insert + outbox row", reference_r,
+               f"  ratio {reference_ratio:.3f} (the issue's reference point: 0.13 on its machine)"), flush=True)
     ratio = mark_r.rate / hello_r.rate if hello_r.rate else 0.0
-    print(line("mark one", mark_r, f"  ratio {ratio:.3f} (goal ≥ 0.25: {met(ratio >= 0.25)})"), flush=True)
+    print(line("mark one", mark_r, f"  ratio {ratio:.3f} (goal ≥ 0.25: {met(ratio >= 0.25)}); "
+                                   f"{mark_r.rate / reference_r.rate if reference_r.rate else 0:.2f}× the reference"),
+          flush=True)
     sheet_ratio = sheet_r.rate / hello_r.rate if hello_r.rate else 0.0
     print(line(f"save {SHEET_SIZE}-line sheet", sheet_r,
                f"  ratio {sheet_ratio:.4f}; {sheet_r.rate * SHEET_SIZE:,.0f} marks/s"), flush=True)
