@@ -5,10 +5,14 @@ service they are compared with.
 - ``create_insert_app()``: the issue's reference point, "a simple ORM insert with an outbox
   row": one SQLAlchemy ORM row and one outbox row committed together on PostgreSQL
   (``BENCH_REFERENCE_DATABASE_URL``) -- no validation, no sign-in, no rules, no relay.
+- ``create_raw_insert_app()``: the same two rows with raw psycopg (prepared statements, one
+  connection per worker): the floor of any request that commits a row and its event.
 """
+import json
 import os
 from datetime import UTC, datetime
 
+import psycopg
 from flask import Flask, jsonify, request
 from sqlalchemy import JSON, DateTime, String, create_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -61,3 +65,25 @@ def create_insert_app() -> Flask:
         return jsonify({"changed": [body["participant_id"]]})
 
     return insert
+
+
+def create_raw_insert_app() -> Flask:
+    url = os.environ["BENCH_REFERENCE_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
+    raw = Flask(__name__)
+    connection: list[psycopg.Connection] = []  # opened in the worker, after gunicorn's fork
+
+    @raw.post("/")
+    def insert_mark():
+        body = request.get_json()
+        now = datetime.now(UTC)
+        if not connection:
+            connection.append(psycopg.connect(url))
+        db = connection[0]
+        with db.transaction():
+            db.execute("INSERT INTO marks (participant_id, present, at) VALUES (%s, %s, %s)",
+                       (body["participant_id"], body["present"], now), prepare=True)
+            db.execute("INSERT INTO outbox (event_type, body, created_at) VALUES (%s, %s, %s)",
+                       ("attendance.attendance.recorded", json.dumps(body), now), prepare=True)
+        return jsonify({"changed": [body["participant_id"]]})
+
+    return raw

@@ -22,7 +22,9 @@ close it after every answer) for throughput and latency at saturation, then an o
 50 sheets/s over 16 connections, one per session, latency counted from when a sheet was due
 (``bench/loadgen.py``). The baseline is ``bench/hello.py`` under the same gunicorn options;
 beside it, the issue's reference point (a simple ORM insert with an outbox row, its own
-database), so the mark's ratio can be read against what a minimal write costs here.
+database) and the same two rows written with raw psycopg (the floor of any request that
+commits a row and its event), so the mark's ratio can be read against what a minimal write
+costs here.
 Settings: BENCH_HTTP_WORKERS (2, as in docker-compose), BENCH_HTTP_CLIENTS (8),
 BENCH_HTTP_SECONDS (10 s measured after 2 s of warm-up).
 
@@ -415,14 +417,16 @@ def run(stack: Stack) -> None:
     reference_db = stack.databases["reference"] = services.create_database("bench_http_reference")
     from bench.hello import create_reference_tables
     create_reference_tables(reference_db)
-    reference = stack.web("reference-web", "bench.hello:create_insert_app()",
-                          {**stack.env(bus_others, "/reference"), "BENCH_REFERENCE_DATABASE_URL": reference_db})
+    reference_env = {**stack.env(bus_others, "/reference"), "BENCH_REFERENCE_DATABASE_URL": reference_db}
+    reference = stack.web("reference-web", "bench.hello:create_insert_app()", reference_env)
+    floor = stack.web("floor-web", "bench.hello:create_raw_insert_app()", reference_env)
     for name in SERVICES:
         for _ in range(2 * GUNICORN_WORKERS):
             stack.wait_ok(f"{name}-web", f"http://127.0.0.1:{stack.ports[name + '-web']}/{name}/healthz")
     stack.wait_ok("hello-web", f"http://127.0.0.1:{hello}/hello/", method="POST")
-    stack.wait_ok("reference-web", f"http://127.0.0.1:{reference}/reference/", method="POST",
-                  body={"participant_id": "x", "present": True})
+    for key, port in (("reference-web", reference), ("floor-web", floor)):
+        stack.wait_ok(key, f"http://127.0.0.1:{port}/reference/", method="POST",
+                      body={"participant_id": "x", "present": True})
     progress("every service is up")
     cookie, in_process = seed(stack.databases["attendance"], bus_attendance)
     progress("attendance seeded")
@@ -446,6 +450,8 @@ def run(stack: Stack) -> None:
                                                                                   "present": v}) for v in (True, False)),
                                       1)] for c in range(CLIENTS)]
     reference_r = loadgen.saturate(reference, reference_scripts, CLIENT_PROCESSES, WARMUP, DURATION)
+    progress("measuring the floor: the same rows with raw psycopg")
+    floor_r = loadgen.saturate(floor, reference_scripts, CLIENT_PROCESSES, WARMUP, DURATION)
     progress("measuring marks")
     with PeakMemory(web_pid) as web_mem, PeakMemory(worker_pid) as worker_mem:
         mark_r = loadgen.saturate(port, mark_scripts(port, cookie, CLIENTS), CLIENT_PROCESSES, WARMUP, DURATION)
@@ -464,6 +470,9 @@ def run(stack: Stack) -> None:
     reference_ratio = reference_r.rate / hello_r.rate if hello_r.rate else 0.0
     print(line("ORM insert + outbox row", reference_r,
                f"  ratio {reference_ratio:.3f} (the issue's reference point: 0.13 on its machine)"), flush=True)
+    floor_ratio = floor_r.rate / hello_r.rate if hello_r.rate else 0.0
+    print(line("raw psycopg, same rows", floor_r,
+               f"  ratio {floor_ratio:.3f} (the floor of a request committing a row and its event)"), flush=True)
     ratio = mark_r.rate / hello_r.rate if hello_r.rate else 0.0
     print(line("mark one", mark_r, f"  ratio {ratio:.3f} (goal ≥ 0.25: {met(ratio >= 0.25)}); "
                                    f"{mark_r.rate / reference_r.rate if reference_r.rate else 0:.2f}× the reference"),
