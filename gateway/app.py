@@ -1,17 +1,18 @@
-"""The gateway app: sign-in and sign-out for every service, and the landing page at ``/``."""
+"""The gateway app: sign-in and sign-out for every service, the landing page at ``/``, the
+staff accounts page, and the front door's session check (gateway/front_door.py)."""
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
-from flask import Flask, flash, redirect, render_template, request
+from flask import Flask, flash, g, jsonify, redirect, render_template, request, session
 from flask_babel import Babel
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from gateway import accounts, dashboard
+from gateway import accounts, dashboard, staff
 from shared import auth, i18n
 from shared.config import SERVICES, Settings
 from shared.observability import configure_logging
@@ -64,13 +65,45 @@ def create_app(test_config: dict | None = None, db=None, summaries=None) -> Flas
 
     app.context_processor(lambda: layout_context("gateway"))
 
+    def revoked() -> bool:
+        """A staff session whose account is gone or disabled, or whose epoch has moved on (a
+        new password or new grants). An expired or unsigned session is no staff session."""
+        user = auth.current_user()
+        return user is not None and not accounts.session_valid(
+            app.extensions["accounts_db"], user.user_id, auth.session_epoch())
+
+    @app.before_request
+    def end_a_revoked_session():
+        # The gateway's own pages treat a revoked session as signed out (the cookie's staff
+        # keys go with this answer); the check and the refusal answer for it instead.
+        if request.endpoint not in ("check", "refused") and revoked():
+            auth.forget_staff()
+
+    @app.get("/auth/check")
+    def check():
+        """The front door's question (nginx auth_request, embedded and local modes): 204 for
+        no staff session (public pages, personal links) or a valid one, 401 for a revoked one."""
+        return ("", 401) if revoked() else ("", 204)
+
+    @app.get("/auth/refused")
+    def refused():
+        """The front door's answer to a revoked session at X-Original-URI: an /api/ path gets
+        401 JSON, a page is sent to sign-in; either way the session cookie is cleared."""
+        original = _safe_next(request.headers.get("X-Original-URI"))
+        session.clear()  # empty and changed: Flask deletes the cookie
+        g.staff_user = None
+        if "/api/" in urlparse(original).path or request.accept_mimetypes.best == "application/json":
+            return jsonify(code=401, status="unauthorized", reason="session_ended", message=t(
+                "Sessioon on lõppenud. Logige uuesti sisse.", "The session has ended. Sign in again.")), 401
+        return redirect(f"/auth/login?next={quote(original)}")
+
     @app.route("/auth/login", methods=["GET", "POST"])
     def login():
         form = LoginForm()
         if form.validate_on_submit():
             result = accounts.authenticate(app.extensions["accounts_db"], form.email.data, form.password.data)
             if result.user is not None:
-                auth.sign_in(result.user, app.config["SESSION_MAX_AGE"])
+                auth.sign_in(result.user, app.config["SESSION_MAX_AGE"], result.epoch)
                 log.info("signed in", extra={"user_id": result.user.user_id})
                 return redirect(_safe_next(request.args.get("next")))
             # An audit trail of failed attempts (never the password that was tried).
@@ -97,6 +130,8 @@ def create_app(test_config: dict | None = None, db=None, summaries=None) -> Flas
             return render_template("gateway/public.html")
         summaries = dashboard.collect(app.extensions["summaries"], request.headers.get("Cookie", ""))
         return render_template("gateway/home.html", summaries=summaries, services=SERVICES)
+
+    app.register_blueprint(staff.blueprint())
 
     @app.get("/healthz")
     def healthz():

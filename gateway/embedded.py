@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 from gateway import accounts, demo_clock
 from gateway.app import create_app as create_gateway
 from gateway.dashboard import InProcessSource
+from gateway.front_door import FrontDoor
 from shared import clock
 from shared.config import SERVICES, var_dir
 from shared.messaging.connection import connect
@@ -56,7 +57,9 @@ def build(demo: bool = True):
     summaries = InProcessSource()
     gateway_app = create_gateway(db=accounts_db, summaries=summaries)
     gateway_app.register_blueprint(demo_clock.blueprint())
-    dispatcher = DispatcherMiddleware(gateway_app, apps)
+    # Each service behind the front door: a revoked session is refused before it gets there.
+    dispatcher = DispatcherMiddleware(gateway_app, {prefix: FrontDoor(app, gateway_app)
+                                                    for prefix, app in apps.items()})
     summaries.wsgi_app = dispatcher
     return dispatcher, kits, accounts_db
 

@@ -4,7 +4,7 @@ First every service's queues are declared (``python -m services topology``); the
 service: gunicorn serving its app (with SCRIPT_NAME=/<service>) and one worker process
 (consumer + outbox relay + tick). The gateway (sign-in, landing page) listens on
 the given port and forwards /<service>/… to the service's own port, so the browser sees
-one origin.
+one origin — after the front door's session check (gateway/front_door.py).
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ import time
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
+from gateway.front_door import refusal
 from shared.config import SERVICES
 
 PG_ADMIN = os.environ.get("LOCAL_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -47,6 +48,9 @@ def proxy(routes: dict[str, int], gateway_app):
         port = routes.get(prefix)
         if port is None:
             return gateway_app
+        refused = refusal(gateway_app, request.environ)
+        if refused is not None:
+            return refused
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         conn.request(request.method, request.full_path if request.query_string else request.path,

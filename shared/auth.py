@@ -1,8 +1,10 @@
 """Staff identity: one signed session cookie that every service verifies on its own.
 
 The gateway signs the user in and writes the session (user, roles with optional city
-scopes, expiry) into a cookie signed with the shared SECRET_KEY; each service reads it
-with the same key and never calls another service to check it.
+scopes, expiry, the account's session epoch) into a cookie signed with the shared
+SECRET_KEY; each service reads it with the same key and never calls another service to
+check it. Revocation (a disabled account, a new password or new grants bump the epoch) is
+enforced at the front door, before a request reaches a service: see gateway/front_door.py.
 """
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from shared import clock
 
 ROLES = ("coordinator", "trainer", "finance")
 SESSION_COOKIE = "po_session"
+# What sign_in writes; the rest of the session (the CSRF token, flashes) is not the login.
+STAFF_KEYS = ("uid", "name", "email", "grants", "exp", "epoch")
 
 
 @dataclass(frozen=True)
@@ -62,18 +66,33 @@ class StaffUser:
         return sorted({g.role for g in self.grants})
 
 
-def sign_in(user: StaffUser, max_age: int) -> None:
+def sign_in(user: StaffUser, max_age: int, epoch: int = 0) -> None:
+    """``epoch``: the account's session_epoch now; the front door refuses the session once it moved."""
     session.clear()
     session["uid"] = user.user_id
     session["name"] = user.name
     session["email"] = user.email
     session["grants"] = [[g.role, list(g.cities) if g.cities is not None else None] for g in user.grants]
     session["exp"] = int(clock.now().timestamp()) + max_age
+    session["epoch"] = epoch
     session.permanent = True
 
 
 def sign_out() -> None:
     session.clear()
+
+
+def forget_staff() -> None:
+    """Treat this request as signed out (a revoked session), keeping its CSRF token."""
+    for key in STAFF_KEYS:
+        session.pop(key, None)
+    g.staff_user = None
+
+
+def session_epoch() -> int:
+    """The epoch the session was signed in with. A cookie signed before epochs existed has
+    none and counts as 0, the epoch every account started from: any later bump ends it."""
+    return int(session.get("epoch", 0))
 
 
 def current_user() -> StaffUser | None:

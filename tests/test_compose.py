@@ -52,7 +52,9 @@ def test_every_service_has_a_web_and_a_worker_wired_to_its_own_database_and_the_
 def test_the_gateway_routes_every_service_and_the_mail_catcher_is_the_smtp_server():
     conf = (ROOT / "deploy/nginx/default.conf").read_text()
     for service in SERVICES:
-        assert f"location /{service}/ {{ proxy_pass http://{service}; }}" in re.sub(r"\s+", " ", conf)
+        # every service behind the front door's session check (tests/gateway/test_nginx.py runs it)
+        assert (f"location /{service}/ {{ auth_request /_auth/check; error_page 401 = @session_ended; "
+                f"proxy_pass http://{service}; }}") in re.sub(r"\s+", " ", conf)
         assert f"server {service}-web:8000;" in conf
         assert SERVICES_BLOCK["gateway"]["depends_on"][f"{service}-web"]["condition"] == "service_healthy"
     assert env("enrolment-web")["SMTP_HOST"] == "mailpit"

@@ -124,8 +124,9 @@ class ServiceHarness:
         self.kit.db.engine.dispose()
 
 
-def session_cookie(app, user: auth.StaffUser) -> str:
+def session_cookie(app, user: auth.StaffUser, epoch: int = 0) -> str:
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
     grants = [[g.role, list(g.cities) if g.cities is not None else None] for g in user.grants]
     return serializer.dumps({"uid": user.user_id, "name": user.name, "email": user.email, "grants": grants,
-                             "exp": int(clock.now().timestamp()) + 3600 * 24 * 365 * 20, "_permanent": True})
+                             "exp": int(clock.now().timestamp()) + 3600 * 24 * 365 * 20, "epoch": epoch,
+                             "_permanent": True})

@@ -6,17 +6,14 @@ from werkzeug.test import Client
 from gateway import dashboard
 from gateway.embedded import build
 from shared import auth
-from shared.testing.harness import session_cookie
+from tests.gateway.helpers import staff_cookie
 
 
 def test_a_coordinator_sees_every_service_with_links(tmp_path, monkeypatch):
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
-    app, kits, _ = build(demo=False)
+    app, kits, db = build(demo=False)
     client = Client(app)
-    from gateway.accounts import parse_grants
-    user = auth.StaffUser("u1", "Mari", "mari@example.ee", parse_grants(["coordinator"]))
-    some_app = next(iter(app.mounts.values()))
-    client.set_cookie(auth.SESSION_COOKIE, session_cookie(some_app, user), path="/")
+    client.set_cookie(auth.SESSION_COOKIE, staff_cookie(app.app, db, "coordinator"), path="/")
     html = client.get("/").get_data(as_text=True)
     for service in ("enrolment", "attendance", "billing", "notify", "reporting"):
         assert f'href="/{service}/dead-letters"' in html, service
@@ -45,11 +42,9 @@ def test_signed_out_visitors_get_the_public_page(tmp_path, monkeypatch):
 
 def test_each_groups_fill_against_capacity_is_on_the_dashboard(tmp_path, monkeypatch):
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
-    app, _, _ = build(demo=True)  # the 2019 edition: four groups of 7
+    app, _, db = build(demo=True)  # the 2019 edition: four groups of 7
     client = Client(app)
-    from gateway.accounts import parse_grants
-    user = auth.StaffUser("u1", "Mari", "mari@example.ee", parse_grants(["coordinator"]))
-    client.set_cookie(auth.SESSION_COOKIE, session_cookie(next(iter(app.mounts.values())), user), path="/")
+    client.set_cookie(auth.SESSION_COOKIE, staff_cookie(app.app, db, "coordinator"), path="/")
     html = client.get("/?lang=en").get_data(as_text=True)
     for city in ("Pärnu", "Tartu", "Rakvere", "Tallinn"):
         assert f"{city}: teams (waiting)" in html
@@ -61,11 +56,10 @@ def test_a_city_coordinators_dashboard_shows_their_citys_enrolment_and_esf_figur
     links into Tartu's lists (the counts themselves: tests/enrolment/test_access.py and
     tests/reporting/test_completeness.py); the whole edition's figures are not."""
     monkeypatch.setenv("VAR_DIR", str(tmp_path))
-    app, _, _ = build(demo=True)  # the 2019 edition: Pärnu, Tartu, Rakvere, Tallinn
+    app, _, db = build(demo=True)  # the 2019 edition: Pärnu, Tartu, Rakvere, Tallinn
     client = Client(app)
-    from gateway.accounts import parse_grants
-    user = auth.StaffUser("u2", "Tiia", "tiia@example.ee", parse_grants(["coordinator:Tartu"]))
-    client.set_cookie(auth.SESSION_COOKIE, session_cookie(next(iter(app.mounts.values())), user), path="/")
+    client.set_cookie(auth.SESSION_COOKIE, staff_cookie(app.app, db, "coordinator:Tartu", email="tiia@example.ee",
+                                                        name="Tiia"), path="/")
     html = client.get("/?lang=en").get_data(as_text=True)
     assert "Tartu: teams (waiting)" in html and "Tartu: applications to decide" in html
     for city in ("Pärnu", "Rakvere", "Tallinn"):

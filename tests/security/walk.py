@@ -23,8 +23,10 @@ PUBLIC = re.compile(
 ROLES = ("coordinator", "trainer", "finance")
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 # The gateway's own routes: sign-in and sign-out (CSRF-protected forms), the landing page
-# (the public page, or the dashboard whose figures each service guards), health.
-GATEWAY_PUBLIC = re.compile(r"^(GET|POST) /auth/login$|^POST /auth/logout$|^GET /$|^GET /healthz$")
+# (the public page, or the dashboard whose figures each service guards), health, and the
+# front door's session check and its refusal (they answer for any visitor's own cookie).
+GATEWAY_PUBLIC = re.compile(r"^(GET|POST) /auth/login$|^POST /auth/logout$|^GET /$|^GET /healthz$"
+                            r"|^GET /auth/(check|refused)$")
 
 # Grants that may be scoped, each scoped to Tartu and walked against Pärnu's objects.
 WRONG_CITY = ("trainer:Tartu", "coordinator:Tartu")
