@@ -219,6 +219,21 @@ def test_seat_limit_refuses_a_make_up_into_a_full_session(h):
     assert "2 kohta" in full.get_json()["message"]
 
 
+def test_a_make_up_guest_who_withdrew_no_longer_holds_the_last_seat(h):
+    # Rakvere's day I has two seats; its own group has one member: one seat for a make-up.
+    setup_2019(h, seats={"2019-rakvere-1": 2})
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": False})
+    h.set_now(at("12.04", 9, 0))
+    assert h.client.post("/api/sessions/2019-rakvere-1/make-ups", json={"participant_id": "parnu-1"}).status_code == 201
+    full = h.client.post("/api/sessions/2019-rakvere-1/make-ups", json={"participant_id": "parnu-2"})
+    assert full.status_code == 422 and full.get_json()["reason"] == "session_full"
+    # parnu-1 leaves the programme: nobody will sit in the seat her booking held.
+    h.deliver("enrolment.member.withdrawn", {"application_id": "app-parnu", "participant_id": "parnu-1",
+                                             "reason": "changed jobs"})
+    assert h.client.post("/api/sessions/2019-rakvere-1/make-ups", json={"participant_id": "parnu-2"}).status_code == 201
+
+
 def test_withdrawal_drops_out_once_with_days_held_by_then(h):
     setup_2019(h)
     h.login("coordinator")

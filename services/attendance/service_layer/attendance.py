@@ -373,8 +373,11 @@ def _taken_seats(db: DbSession, target: ScheduledSession, excluding: str) -> int
     own = db.scalar(select(func.count()).select_from(Participant).join(
         Application, Application.application_id == Participant.application_id).where(
         Application.group_id == target.group_id, Participant.status == ACTIVE))
-    make_ups = db.scalar(select(func.count()).select_from(MakeUp).where(
-        MakeUp.session_id == target.session_id, MakeUp.participant_id != excluding))
+    # A guest who has left the programme since booking will not come: their seat is free.
+    make_ups = db.scalar(select(func.count()).select_from(MakeUp).join(
+        Participant, Participant.participant_id == MakeUp.participant_id).where(
+        MakeUp.session_id == target.session_id, MakeUp.participant_id != excluding,
+        Participant.status == ACTIVE))
     return int(own or 0) + int(make_ups or 0)
 
 
