@@ -72,6 +72,16 @@ def test_the_rate_is_the_one_on_the_date_of_supply_not_of_issue(billing):
     assert (invoice["vat_rate"], invoice["vat_amount"], invoice["amount_net"]) == ("22.00", "92.33", "419.67")
 
 
+def test_the_date_of_supply_is_the_tallinn_day_so_a_dropout_just_after_midnight_on_1_july_2025_is_24_percent(billing):
+    h = billing
+    set_day(2025, 7, 3)
+    # 00:30 in Tallinn on 1 July is still 30 June (21:30) in UTC, when 22 % was in force.
+    invoice = issued_invoice(h, days_held=3, reason="withdrawal", at=datetime(2025, 7, 1, 0, 30, tzinfo=TALLINN))
+    assert invoice["supply_date"] == "2025-07-01"
+    assert (invoice["amount_net"], invoice["vat_rate"], invoice["vat_amount"], invoice["amount_gross"]) == (
+        "619.35", "24.00", "148.65", "768.00")
+
+
 def test_without_vat_the_whole_amount_is_net(stack):
     h = billing_harness(stack, vat_applies="false")
     try:
