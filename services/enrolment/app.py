@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.enrolment.adapters.models import Base, messaging
-from services.enrolment.config import claim_cap
+from services.enrolment.config import claim_daily_rate
 from services.enrolment.entrypoints import api, views
 from services.enrolment.entrypoints.common import refused_response
 from services.enrolment.entrypoints.subscriptions import HANDLERS, TICKS
@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 
 def bootstrap(settings: Settings | None = None) -> ServiceKit:
     settings = settings or Settings.from_env(SERVICE)
-    claim_cap(settings)  # a bad ENROLMENT_* setting fails here, at start-up
+    claim_daily_rate(settings)  # a bad ENROLMENT_* setting (cap or rate) fails here, at start-up
     return ServiceKit(settings, Base.metadata, messaging, HERE / "migrations", HANDLERS, TICKS)
 
 

@@ -264,11 +264,21 @@ class GroupIn(Schema):
     sessions = fields.List(fields.Nested(SessionIn), required=True, validate=validate.Length(max=10))
 
 
+def _amount_in(description: str) -> fields.Raw:
+    # Raw: the domain judges the text (positive, cents, rate <= cap) in both languages.
+    return fields.Raw(load_default=None, allow_none=True, metadata={
+        "type": "string", "example": "768.00",
+        "description": f"{description}, gross EUR as a decimal string; omitted: a new edition takes the "
+                       "service's setting, an edit keeps the edition's. Fixed once a member has confirmed."})
+
+
 class EditionIn(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
     application_deadline = fields.AwareDateTime(required=True)
     groups = fields.List(fields.Nested(GroupIn), required=True, validate=validate.Length(min=1, max=30))
+    claim_cap = _amount_in("the most a dropout's employer may be claimed (the conditions state it)")
+    claim_daily_rate = _amount_in("the proposed claim per session day held, never above claim_cap")
 
 
 class SessionOut(Schema):
@@ -288,6 +298,10 @@ class GroupOut(Schema):
     sessions = fields.List(fields.Nested(SessionOut))
 
 
+def _amount_out(description: str) -> fields.Decimal:
+    return fields.Decimal(places=2, as_string=True, metadata={"description": description})
+
+
 class EditionOut(Schema):
     edition_id = fields.String()
     year = fields.Integer()
@@ -295,6 +309,8 @@ class EditionOut(Schema):
     timezone = fields.String()
     application_deadline = fields.AwareDateTime()
     revision = fields.Integer()
+    claim_cap = _amount_out("the dropout claim's cap, gross EUR")
+    claim_daily_rate = _amount_out("the dropout claim per session day held, gross EUR")
     updated_at = fields.AwareDateTime()
     updated_by = fields.String()
     groups = fields.List(fields.Nested(GroupOut))
@@ -306,6 +322,7 @@ class PublicEditionOut(Schema):
     name = fields.String()
     application_deadline = fields.AwareDateTime()
     open = fields.Boolean(metadata={"description": "applications are accepted now"})
+    claim_cap = _amount_out("the most a dropout's employer may be claimed, gross EUR (the conditions state it)")
     cities = fields.List(fields.String(), metadata={"description": "the choices for preferred_cities"})
     groups = fields.List(fields.Nested(GroupOut))
 
@@ -321,3 +338,5 @@ class ConfirmationOut(Schema):
     confirmed_at = fields.AwareDateTime(allow_none=True)
     all_confirmed = fields.Boolean(metadata={"description": "every member of the team has confirmed"})
     conditions = fields.List(fields.String(), metadata={"description": "what the member confirms"})
+    claim_cap = fields.Decimal(places=2, as_string=True, metadata={
+        "description": "the member's edition's claim cap, gross EUR, as the conditions state it"})

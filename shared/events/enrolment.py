@@ -1,7 +1,7 @@
 """Events enrolment publishes."""
 from marshmallow import Schema, fields, validate
 
-from shared.events.common import MemberSchema, OrganisationSchema
+from shared.events.common import MemberSchema, Money, OrganisationSchema
 from shared.events.registry import event
 
 
@@ -30,6 +30,10 @@ class EditionPublished(Schema):
     application_deadline = fields.AwareDateTime(required=True)
     groups = fields.List(fields.Nested(GroupSchema), required=True)
     revision = fields.Integer(load_default=1)
+    # The edition's dropout claim policy (gross EUR). No default: an event from before they
+    # existed lacks them, and its consumers then use their own settings.
+    claim_cap = Money(validate=validate.Range(min=0, min_inclusive=False))
+    claim_daily_rate = Money(validate=validate.Range(min=0, min_inclusive=False))
 
 
 class ApplicationMemberSchema(MemberSchema):

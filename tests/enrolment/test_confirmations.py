@@ -102,8 +102,8 @@ def test_an_english_applicant_sees_the_page_in_english(h):
     assert "I confirm" in h.client.get(page.headers["Location"]).get_data(as_text=True)
 
 
-def test_the_conditions_state_the_claim_cap_this_deployment_is_configured_with(stack):
-    """Next year's cap (ENROLMENT_CLAIM_CAP, set with BILLING_CAP) is what members confirm."""
+def test_the_conditions_state_the_editions_cap_not_the_setting(stack):
+    """ENROLMENT_CLAIM_CAP is only a new edition's default: 2019's file states its own 768.00."""
     clock.set_now(BEFORE_DEADLINE)
     harness = stack.harness("enrolment", extra={"claim_cap": "900.00"})
     try:
@@ -111,11 +111,11 @@ def test_the_conditions_state_the_claim_cap_this_deployment_is_configured_with(s
         _, members = _members(harness)
         token = token_of(members[1]["confirm_url"])
         english = harness.client.get(f"/api/confirmations/{token}?lang=en").get_json()["conditions"]
-        assert any("€900.00" in c and "employer" in c for c in english)
+        assert any("€768.00" in c and "employer" in c for c in english)
         estonian = harness.client.get(f"/api/confirmations/{token}?lang=et").get_json()["conditions"]
-        assert any("900,00\xa0€" in c and "tööandjalt" in c for c in estonian)
+        assert any("768,00\xa0€" in c and "tööandjalt" in c for c in estonian)
         page = harness.client.get(path_of(members[1]["confirm_url"])).get_data(as_text=True)
-        assert "900,00" in page and "768" not in page
+        assert "768,00" in page and "900" not in page
     finally:
         harness.close()
 

@@ -8,12 +8,14 @@ applications, organisations and participants UUIDs.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
     ForeignKey,
     Index,
     Integer,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -39,7 +41,8 @@ MEMBER_STATUSES = (ACTIVE, SUBSTITUTED, WITHDRAWN)
 
 
 class Edition(Base):
-    """One yearly edition; ``revision`` grows with every published change of its schedule."""
+    """One yearly edition; ``revision`` grows with every published change of its schedule or
+    of its dropout claim policy (gross EUR, fixed once a member has confirmed the conditions)."""
     __tablename__ = "editions"
     edition_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, unique=True)
@@ -47,6 +50,8 @@ class Edition(Base):
     timezone: Mapped[str] = mapped_column(String(60), default="Europe/Tallinn")
     application_deadline: Mapped[datetime] = mapped_column(UtcDateTime())
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    claim_cap: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    claim_daily_rate: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(254), default="")
@@ -119,6 +124,7 @@ class Application(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     group: Mapped[Group | None] = relationship()
+    edition: Mapped[Edition] = relationship(viewonly=True)
     preferences: Mapped[list[CityPreference]] = relationship(
         order_by="CityPreference.rank", cascade="all, delete-orphan")
     organisations: Mapped[list[Organisation]] = relationship(

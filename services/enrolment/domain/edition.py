@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from services.enrolment.domain.problems import Errors, Problem
+
 #: Every group has the same three workshop days.
 DAY_NUMBERS: tuple[int, ...] = (1, 2, 3)
 DEFAULT_TIMEZONE = "Europe/Tallinn"
 
 _KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_CENT = Decimal("0.01")
+# Above any real claim, below what Numeric(12, 2) holds: a typo, not a policy.
+_MAX_AMOUNT = Decimal("100000.00")
+CLAIM_FIELDS = ("claim_cap", "claim_daily_rate")
 
 
 class EditionError(ValueError):
@@ -90,6 +97,10 @@ class EditionSpec:
     application_deadline: datetime
     groups: tuple[GroupSpec, ...]
     timezone: str = DEFAULT_TIMEZONE
+    # The dropout claim policy (gross EUR): None leaves it to the service (its setting for a
+    # new edition, the edition's own value on an edit).
+    claim_cap: Decimal | None = None
+    claim_daily_rate: Decimal | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
@@ -130,6 +141,8 @@ def _invariant_problems(edition: EditionSpec) -> list[str]:
         problems.append("name is required")
     if not edition.groups:
         problems.append("groups: an edition needs at least one group")
+    for path, found in claim_policy_problems(edition.claim_cap, edition.claim_daily_rate).items():
+        problems.extend(f"{path}: {p.en}" for p in found)
 
     seen_cities: dict[str, str] = {}
     seen_keys: set[str] = set()
@@ -183,9 +196,65 @@ def _session_problems(where: str, sessions: tuple[SessionSpec, ...]) -> list[str
     return problems
 
 
+# --- the dropout claim policy ------------------------------------------------------------
+
+def parse_amount(value: Any) -> Decimal | None:
+    """768, "768.00" or "768,00" (as Estonians write it) as a Decimal; None if it is no number.
+    A float is refused: money never passes through binary fractions."""
+    if isinstance(value, bool) or isinstance(value, float):
+        return None
+    if isinstance(value, Decimal | int):
+        amount = Decimal(value)
+    elif isinstance(value, str):
+        text = value.strip().replace("\xa0", "").replace(" ", "").replace(",", ".").removesuffix("€")
+        if not re.fullmatch(r"\d+(\.\d+)?", text):
+            return None
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            return None
+    else:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def amount_problems(value: Decimal | None) -> list[Problem]:
+    """A claim amount is positive, in euros and cents."""
+    if value is None:
+        return [Problem("amount_invalid", "Summa kujul 768,00 (eurodes).", "An amount like 768.00 (in euros).")]
+    if value <= 0:
+        return [Problem("amount_not_positive", "Summa peab olema suurem kui null.", "The amount must be more than zero.")]
+    if value != value.quantize(_CENT):
+        return [Problem("amount_cents", "Summal võib olla kuni kaks kohta pärast koma (sendid).",
+                        "The amount may have at most two decimals (cents).")]
+    if value > _MAX_AMOUNT:
+        return [Problem("amount_too_large", "Summa saab olla kuni 100 000,00 €.", "The amount can be at most €100,000.00.")]
+    return []
+
+
+def claim_policy_problems(cap: Decimal | None, daily_rate: Decimal | None) -> Errors:
+    """The claim cap and daily rate (gross), where given: each a positive amount in cents, and
+    a day never costs more than the whole claim may."""
+    errors: Errors = {}
+    for path, value in (("claim_cap", cap), ("claim_daily_rate", daily_rate)):
+        if value is not None and amount_problems(value):
+            errors[path] = amount_problems(value)
+    if cap is not None and daily_rate is not None and not errors and daily_rate > cap:
+        errors["claim_daily_rate"] = [Problem(
+            "daily_rate_above_cap",
+            f"Päevamäär ({_et(daily_rate)}) ei saa olla suurem kui nõude ülempiir ({_et(cap)}).",
+            f"The daily rate (€{daily_rate:,.2f}) cannot be more than the claim cap (€{cap:,.2f}).")]
+    return errors
+
+
+def _et(amount: Decimal) -> str:
+    return f"{amount:,.2f}".replace(",", "\xa0").replace(".", ",") + "\xa0€"
+
+
 # --- loading ---------------------------------------------------------------------------
 
-_EDITION_KEYS = {"year", "name", "timezone", "application_deadline", "session_hours", "seats", "groups"}
+_EDITION_KEYS = {"year", "name", "timezone", "application_deadline", "session_hours", "seats", "groups",
+                 *CLAIM_FIELDS}
 _GROUP_KEYS = {"city", "key", "capacity_teams", "venue", "seats", "sessions"}
 _SESSION_KEYS = {"day", "date", "starts", "ends", "venue", "seats"}
 _HOURS_KEYS = {"starts", "ends"}
@@ -251,6 +320,7 @@ class _Parser:
                     group = self.group(f"groups[{index}]", group_data, zone, hours, default_seats)
                     if group is not None:
                         groups.append(group)
+        claim = {name: self.amount(name, top[name]) for name in CLAIM_FIELDS if name in top}
         if self.problems or zone is None or deadline is None:
             return None
         try:
@@ -260,6 +330,7 @@ class _Parser:
                 application_deadline=deadline,
                 groups=tuple(groups),
                 timezone=zone.key,
+                **claim,
             )
         except EditionError as exc:
             self.problems.extend(exc.problems)
@@ -357,6 +428,13 @@ class _Parser:
             self.time(f"{where}.ends", hours["ends"]),
         )
         return None if starts is None or ends is None else (starts, ends)
+
+    def amount(self, where: str, value: Any) -> Decimal | None:
+        # Quoted ("768.00"): YAML would read 768.10 as a float.
+        amount = parse_amount(value) if isinstance(value, str | int) else None
+        if amount is None:
+            self.fail(where, f'expected an amount like "768.00" (quoted), got {value!r}')
+        return amount
 
     def seats(self, where: str, value: Any) -> int | None:
         # None means "no limit"; the invariant check refuses zero and negatives.

@@ -189,7 +189,7 @@ class Confirmation(MethodView):
     def get(self, token):
         """What the member is asked to confirm (public, with their personal token)."""
         view = applications.member_for_confirmation(kit(), self._participant(token))
-        return {**view, "conditions": conditions(lang())}
+        return {**view, "conditions": conditions(lang(), view["claim_cap"])}
 
     @blp.response(200, schemas.ConfirmationOut)
     @blp.alt_response(400, description="Tampered link", schema=schemas.ErrorOut)
@@ -198,7 +198,7 @@ class Confirmation(MethodView):
     def post(self, token):
         """Confirm the conditions; confirming again changes nothing."""
         view = applications.confirm_member(kit(), self._participant(token))
-        return {**view, "conditions": conditions(lang())}
+        return {**view, "conditions": conditions(lang(), view["claim_cap"])}
 
 
 # -- coordinator: applications and decisions --------------------------------------------------------

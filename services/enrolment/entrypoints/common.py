@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from http import HTTPStatus
 
 from babel.numbers import format_currency
 from flask import current_app, jsonify, render_template
 
-from services.enrolment.config import claim_cap
 from services.enrolment.domain.problems import Errors, Problem, errors_as_json
 from services.enrolment.service_layer.errors import Refused
 from shared import auth, clock, i18n
@@ -15,14 +15,19 @@ from shared.kit import ServiceKit
 from shared.links import LinkInvalid, read_token
 
 
-def claim_cap_text(language: str) -> str:
-    """This deployment's claim cap (``ENROLMENT_CLAIM_CAP``) as the language writes it."""
-    return format_currency(claim_cap(kit().settings), "EUR", locale=language)
+def claim_cap_text(language: str, cap: Decimal) -> str:
+    """The member's edition's claim cap as the language writes it."""
+    return format_currency(cap, "EUR", locale=language)
 
 
-def conditions(language: str) -> list[str]:
-    """What a member confirms (the brochure's "Mida me Sinult ootame?")."""
-    cap = claim_cap_text(language)
+def money(amount: Decimal) -> str:
+    """An amount in euros as the page's language writes it (768,00 € / €768.00)."""
+    return format_currency(amount, "EUR", locale=lang())
+
+
+def conditions(language: str, claim_cap: Decimal) -> list[str]:
+    """What a member confirms (the brochure's "Mida me Sinult ootame?"), with their edition's cap."""
+    cap = claim_cap_text(language, claim_cap)
     if language == "en":
         return [
             "The programme consists of three training days (workshops) in the team's group city, each "

@@ -191,6 +191,8 @@ class EditionForm(FlaskForm):
     name = StringField()
     deadline_date = StringField(render_kw={"type": "date"})
     deadline_time = StringField(render_kw={"type": "time", "step": "1"})
+    claim_cap = StringField(render_kw={"inputmode": "decimal"})
+    claim_daily_rate = StringField(render_kw={"inputmode": "decimal"})
     groups = FieldList(FormField(GroupRow), min_entries=1, max_entries=30)
     add_group = SubmitField()
     submit = SubmitField()
@@ -277,8 +279,10 @@ def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
                        "capacity_teams": capacity, "sessions": sessions})
     if errors:
         return None, errors
+    # The claim's amounts as typed ("768,00" too): the service layer judges them, as for the API.
     return {"year": year, "name": form.name.data or "", "groups": groups,
-            "application_deadline": datetime.combine(on, at, tzinfo=TALLINN)}, {}
+            "application_deadline": datetime.combine(on, at, tzinfo=TALLINN),
+            "claim_cap": form.claim_cap.data or None, "claim_daily_rate": form.claim_daily_rate.data or None}, {}
 
 
 def attach_edition_errors(form: EditionForm, errors: Errors, language: str) -> list[str]:

@@ -9,6 +9,7 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from services.enrolment.config import claim_cap, claim_daily_rate
 from services.enrolment.domain import application as rules
 from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.problems import Errors
@@ -27,6 +28,7 @@ COORDINATOR = ("coordinator",)
 blueprint.add_app_template_filter(common.local_date, "local_date")
 blueprint.add_app_template_filter(common.local_datetime, "local_datetime")
 blueprint.add_app_template_filter(common.local_time, "local_time")
+blueprint.add_app_template_filter(common.money, "money")
 
 
 @blueprint.app_context_processor
@@ -158,8 +160,9 @@ def confirm(token: str):
             and i18n.COOKIE not in request.cookies:
         # The member chose English on the application: show it unless they chose otherwise here.
         return redirect(url_for(".confirm", token=token, lang=view["language"]))
-    return render_template("enrolment/confirm.html", view=view, conditions=conditions(lang()),
-                           claim_cap_et=claim_cap_text("et"), claim_cap_en=claim_cap_text("en"),
+    cap = view["claim_cap"]  # the member's edition's: what they confirm
+    return render_template("enrolment/confirm.html", view=view, conditions=conditions(lang(), cap),
+                           claim_cap_et=claim_cap_text("et", cap), claim_cap_en=claim_cap_text("en", cap),
                            just_confirmed=request.method == "POST")
 
 
@@ -351,6 +354,7 @@ def _edition_form_from(edition: dict) -> forms.EditionForm:
     data = {"year": str(edition["year"]), "name": edition["name"],
             "deadline_date": clock.local(edition["application_deadline"]).strftime("%Y-%m-%d"),
             "deadline_time": clock.local(edition["application_deadline"]).strftime("%H:%M:%S"),
+            "claim_cap": str(edition["claim_cap"]), "claim_daily_rate": str(edition["claim_daily_rate"]),
             "groups": [{"group_id": g["group_id"], "city": g["city"], "capacity_teams": str(g["capacity_teams"]),
                         "sessions": [{"date": clock.local(s["starts_at"]).strftime("%Y-%m-%d"),
                                       "starts": common.local_time(s["starts_at"]),
@@ -370,6 +374,9 @@ def edition_form(edition_id: str | None = None):
         if edition_id is None:
             form = forms.EditionForm()
             form.deadline_time.data = "23:59:59"
+            # The settings are a new edition's defaults; the coordinator may set others.
+            form.claim_cap.data = str(claim_cap(kit().settings))
+            form.claim_daily_rate.data = str(claim_daily_rate(kit().settings))
             for entry in form.groups:
                 for s in entry.form.sessions:
                     s.form.starts.data, s.form.ends.data = "10:00", "17:00"

@@ -175,7 +175,7 @@ def _confirmation_view(member: Member, application: Application) -> dict:
             "employer": member.organisation.name, "confirmed_at": member.confirmed_at,
             "member_active": member.status == ACTIVE, "application_open": application.status in OPEN_STATUSES,
             "application_id": application.application_id, "all_confirmed": application.complete,
-            "language": member.language}
+            "language": member.language, "claim_cap": application.edition.claim_cap}
 
 
 def confirm_member(kit: ServiceKit, participant_id: str) -> dict:

@@ -4,12 +4,19 @@ The domain (``EditionSpec``) checks every invariant of a schedule; this module g
 groups and sessions stable ids, guards what other tables depend on (a group with teams is
 not removed, its capacity never drops below the teams it has) and publishes
 ``enrolment.edition.published`` with the next ``revision`` in the same transaction.
+
+The edition's dropout claim policy (``claim_cap``, ``claim_daily_rate``) travels in the same
+event: billing proposes claims and notify quotes the cap by it. A new edition not given them
+takes the settings (ENROLMENT_CLAIM_CAP, ENROLMENT_CLAIM_DAILY_RATE); an edit not given them
+keeps the edition's. Once a member of the edition has confirmed the conditions, which state
+the cap, the policy is what they agreed to and is no longer changed.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from os import PathLike
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from services.enrolment.adapters.models import (
@@ -18,14 +25,20 @@ from services.enrolment.adapters.models import (
     CityPreference,
     Edition,
     Group,
+    Member,
     ScheduledSession,
 )
+from services.enrolment.config import claim_cap, claim_daily_rate
 from services.enrolment.domain.edition import (
+    CLAIM_FIELDS,
     EditionError,
     EditionSpec,
     GroupSpec,
     SessionSpec,
+    amount_problems,
+    claim_policy_problems,
     load_edition,
+    parse_amount,
     slug,
 )
 from services.enrolment.domain.problems import Errors, Problem
@@ -55,6 +68,8 @@ def edition_payload(edition: Edition) -> dict:
         "name": edition.name,
         "application_deadline": edition.application_deadline,
         "revision": edition.revision,
+        "claim_cap": edition.claim_cap,
+        "claim_daily_rate": edition.claim_daily_rate,
         "groups": [{
             "group_id": g.group_id,
             "city": g.city,
@@ -80,7 +95,8 @@ def spec_problems(exc: EditionError) -> Errors:
     errors: Errors = {}
     for text in exc.problems:
         head = text.split(" ", 1)[0].split(":", 1)[0].split("[", 1)[0]
-        path = head if head in ("year", "name", "application_deadline", "groups", "timezone") else "groups"
+        path = head if head in ("year", "name", "application_deadline", "groups", "timezone", *CLAIM_FIELDS) \
+            else "groups"
         errors.setdefault(path, []).append(Problem("edition_invalid", text, text))
     return errors
 
@@ -100,7 +116,8 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
                 raise Refused(Problem("edition_exists", f"{spec.year}. aasta lend on juba olemas.",
                                       f"The {spec.year} edition exists already."), field="year")
             edition = Edition(edition_id=edition_id, year=spec.year, revision=0, created_at=clock.now(),
-                              updated_at=clock.now(), updated_by=actor)
+                              updated_at=clock.now(), updated_by=actor,
+                              claim_cap=claim_cap(kit.settings), claim_daily_rate=claim_daily_rate(kit.settings))
             db.add(edition)
             before = None
         else:
@@ -114,6 +131,7 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
             db.scalars(select(Group).where(Group.edition_id == edition_id)
                        .order_by(Group.group_id).with_for_update()).all()
             before = _schedule_of(edition)
+        _apply_claim_policy(db, edition, spec, is_new=before is None)
         _apply(db, edition, spec)
         db.flush()
         db.expire(edition, ["groups"])
@@ -123,6 +141,35 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
         edition.updated_at, edition.updated_by = clock.now(), actor
         uow.publish("enrolment.edition.published", edition_payload(edition))
         return edition_id, True
+
+
+def _apply_claim_policy(db: Session, edition: Edition, spec: EditionSpec, is_new: bool) -> None:
+    """The values given, else the edition's (a new one holds the settings); checked together,
+    since an edit may give only one of them."""
+    wanted = {name: getattr(spec, name) if getattr(spec, name) is not None else getattr(edition, name)
+              for name in CLAIM_FIELDS}
+    errors = claim_policy_problems(wanted["claim_cap"], wanted["claim_daily_rate"])
+    if errors:
+        raise Invalid(errors)
+    changed = [name for name in CLAIM_FIELDS if Decimal(getattr(edition, name)) != wanted[name]]
+    if changed and not is_new and _confirmed_in(db, edition.edition_id):
+        problem = Problem(
+            "claim_policy_confirmed",
+            "Nõude ülempiiri ja päevamäära ei saa enam muuta: lennu osalejad on tingimused (koos ülempiiriga) "
+            "juba kinnitanud.",
+            "The claim cap and daily rate can no longer be changed: members of this edition have already "
+            "confirmed the conditions, which state the cap.")
+        raise Refused(problem, errors={name: [problem] for name in changed})
+    for name, value in wanted.items():
+        setattr(edition, name, value)
+
+
+def _confirmed_in(db: Session, edition_id: str) -> bool:
+    """Has any member of any application of the edition confirmed the conditions (even one
+    who has since left: they agreed to these values)?"""
+    return bool(db.scalar(select(exists().where(
+        Member.application_id == Application.application_id, Application.edition_id == edition_id,
+        Member.confirmed_at.is_not(None)))))
 
 
 def _apply(db: Session, edition: Edition, spec: EditionSpec) -> None:
@@ -198,11 +245,24 @@ def edition_spec(kit: ServiceKit, data: dict, edition_id: str | None = None) -> 
         except EditionError as exc:
             errors.setdefault(f"groups.{index}", []).extend(
                 Problem("edition_invalid", text, text) for text in exc.problems)
+    claim: dict[str, Decimal] = {}
+    for name in CLAIM_FIELDS:
+        text = data.get(name)
+        if text is None or (isinstance(text, str) and not text.strip()):
+            continue  # not given: the setting for a new edition, the edition's own on an edit
+        amount = parse_amount(text)
+        problems = amount_problems(amount)
+        if problems:
+            errors[name] = problems
+        else:
+            claim[name] = amount.quantize(Decimal("0.01"))
+    errors.update({path: found for path, found in claim_policy_problems(
+        claim.get("claim_cap"), claim.get("claim_daily_rate")).items() if path not in errors})
     if errors:
         raise Invalid(errors)
     try:
         return EditionSpec(year=data["year"], name=(data.get("name") or "").strip(),
-                           application_deadline=data["application_deadline"], groups=tuple(groups))
+                           application_deadline=data["application_deadline"], groups=tuple(groups), **claim)
     except EditionError as exc:
         raise Invalid(spec_problems(exc)) from None
 

@@ -2,6 +2,7 @@
 
 import copy
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 import yaml
@@ -312,3 +313,24 @@ def test_the_2019_spec_fits_the_published_event_schema(edition):
     loaded = EditionPublished().load(payload)
     assert loaded["application_deadline"] == edition.application_deadline
     assert sum(len(g["sessions"]) for g in loaded["groups"]) == 12
+
+
+def test_2019_states_its_claim_policy(edition):
+    assert (edition.claim_cap, edition.claim_daily_rate) == (Decimal("768.00"), Decimal("256.00"))
+
+
+def test_an_edition_file_may_leave_the_claim_policy_to_the_service(raw):
+    del raw["claim_cap"], raw["claim_daily_rate"]
+    spec = edition_from_dict(raw)
+    assert (spec.claim_cap, spec.claim_daily_rate) == (None, None)
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"claim_cap": 768.1}, 'claim_cap: expected an amount like "768.00" (quoted)'),
+    ({"claim_cap": "0"}, "claim_cap: The amount must be more than zero"),
+    ({"claim_daily_rate": "25.555"}, "claim_daily_rate: The amount may have at most two decimals"),
+    ({"claim_cap": "500.00", "claim_daily_rate": "600.00"}, "claim_daily_rate: The daily rate (€600.00) cannot be"),
+])
+def test_a_bad_claim_policy_in_the_file_is_refused(raw, changes, expected):
+    raw.update(changes)
+    assert expected in problems_of(raw)
