@@ -52,6 +52,23 @@ class Employer(Base):
     as_of: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class EditionPolicy(Base):
+    """Projection of enrolment.edition.published: an edition's dropout claim policy (gross).
+    None where the event did not carry it (an older enrolment): the BILLING_* setting applies."""
+    __tablename__ = "edition_policies"
+    edition_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    claim_cap: Mapped[Decimal | None] = mapped_column(MONEY)
+    claim_daily_rate: Mapped[Decimal | None] = mapped_column(MONEY)
+
+
+class EditionGroup(Base):
+    """Which edition a group belongs to (a dropout names only its group)."""
+    __tablename__ = "edition_groups"
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    edition_id: Mapped[str] = mapped_column(String(64), index=True)
+
+
 class Participation(Base):
     """Whether attendance last said a participant dropped out or was reinstated.
 

@@ -1,18 +1,20 @@
 """Event type → handler; these are also the routing keys billing.events is bound to.
 
-Handlers take ``(uow, event, config)``: billing's rates and cap come from its settings,
-which ``bind`` supplies when the app is bootstrapped.
+Handlers take ``(uow, event, config)``: the settings (``bind`` supplies them when the app is
+bootstrapped) hold the seller, the series and the rate and cap used where an edition has none.
 """
 from __future__ import annotations
 
 import functools
 
 from services.billing.config import BillingConfig
-from services.billing.service_layer import claims, reminders
+from services.billing.service_layer import claims, policies, reminders
 
 HANDLERS: dict = {
     "attendance.participant.dropped_out": claims.on_dropped_out,
     "attendance.participant.reinstated": claims.on_reinstated,
+    # Each edition's claim cap and daily rate, and which groups are the edition's.
+    "enrolment.edition.published": policies.on_edition_published,
     # The employers' latest names and addresses, for the buyer on the invoice.
     "enrolment.application.submitted": claims.on_organisations,
     "enrolment.application.accepted": claims.on_organisations,

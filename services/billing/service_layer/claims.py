@@ -21,6 +21,7 @@ from services.billing.config import BillingConfig
 from services.billing.domain.claims import ClaimError, check_approved_amount, propose_amount
 from services.billing.service_layer.common import employer_payload
 from services.billing.service_layer.errors import Conflict, InvalidInput, NotFound
+from services.billing.service_layer.policies import claim_terms
 from shared import clock
 from shared.events.envelope import Envelope
 from shared.kit import ServiceKit
@@ -116,7 +117,7 @@ def on_dropped_out(uow: UnitOfWork, event: Envelope, config: BillingConfig) -> N
     if claim is None:
         claim = Claim(claim_id=str(uuid.uuid4()), participant_id=data["participant_id"],
                       application_id=data["application_id"], proposed_at=clock.now())
-        _set_dropout_facts(claim, data, event, employer, config)
+        _set_dropout_facts(session, claim, data, event, employer, config)
         session.add(claim)
         session.flush()
         _propose(uow, claim, employer)
@@ -124,7 +125,7 @@ def on_dropped_out(uow: UnitOfWork, event: Envelope, config: BillingConfig) -> N
                                          and previous == "reinstated"):
         # Reinstated earlier (or left before any day was held), now dropped out again: a new
         # dropout, so a new proposal.
-        _set_dropout_facts(claim, data, event, employer, config)
+        _set_dropout_facts(session, claim, data, event, employer, config)
         claim.proposed_at = clock.now()
         _log(session, claim, "reopened", SYSTEM, "dropped out again after reinstatement")
         _propose(uow, claim, employer)
@@ -135,10 +136,12 @@ def on_dropped_out(uow: UnitOfWork, event: Envelope, config: BillingConfig) -> N
     # Otherwise this dropout is claimed already: never propose twice.
 
 
-def _set_dropout_facts(claim: Claim, data: dict, event: Envelope, employer: Employer,
+def _set_dropout_facts(session: Session, claim: Claim, data: dict, event: Envelope, employer: Employer,
                        config: BillingConfig) -> None:
     dropped_out_at = data.get("dropped_out_at") or event.occurred_at
-    proposal = propose_amount(data["days_held"], config.daily_rate, config.cap)
+    # The group's edition's rate and cap (the settings if enrolment did not say).
+    daily_rate, cap = claim_terms(session, data["group_id"], config)
+    proposal = propose_amount(data["days_held"], daily_rate, cap)
     claim.group_id = data["group_id"]
     claim.participant_name = f"{data.get('first_name', '')} {data.get('last_name', '')}".strip()
     claim.employer_id = employer.organisation_id

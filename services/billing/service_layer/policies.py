@@ -1,0 +1,57 @@
+"""Each edition's dropout claim policy, projected from ``enrolment.edition.published``.
+
+The coordinator sets the cap and the daily rate per edition in enrolment; a dropout names
+only its group, so the projection also keeps which edition each group belongs to. A claim
+is proposed under its edition's values; where none are known (an event from an enrolment
+that did not send them yet, or the edition not seen) billing's own BILLING_DAILY_RATE and
+BILLING_CAP apply, as before. Newest revision wins; a replayed or older one changes nothing.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from services.billing.adapters.models import EditionGroup, EditionPolicy
+from services.billing.adapters.repository import dialect
+from services.billing.config import BillingConfig
+from shared.events.envelope import Envelope
+from shared.messaging.outbox import UnitOfWork
+from shared.messaging.tables import insert_ignoring_duplicates
+
+
+def on_edition_published(uow: UnitOfWork, event: Envelope, config: BillingConfig) -> None:
+    data, session = event.data, uow.session
+    values = {"edition_id": data["edition_id"], "revision": data["revision"],
+              "claim_cap": data.get("claim_cap"), "claim_daily_rate": data.get("claim_daily_rate")}
+    table = EditionPolicy.__table__
+    created = session.execute(insert_ignoring_duplicates(table, dialect(session)).values(**values)
+                              .returning(table.c.edition_id)).first()
+    policy = session.execute(select(EditionPolicy).where(EditionPolicy.edition_id == data["edition_id"])
+                             .with_for_update().execution_options(populate_existing=True)).scalar_one()
+    if created is None:
+        if data["revision"] <= policy.revision:
+            return  # the same revision again, or an older one overtaken
+        # An event without the fields means an enrolment that does not set them: the settings.
+        policy.revision, policy.claim_cap, policy.claim_daily_rate = (
+            values["revision"], values["claim_cap"], values["claim_daily_rate"])
+    group_ids = [g["group_id"] for g in data["groups"]]
+    session.execute(delete(EditionGroup).where(EditionGroup.edition_id == data["edition_id"],
+                                               EditionGroup.group_id.not_in(group_ids)))
+    groups = EditionGroup.__table__
+    for group_id in group_ids:
+        session.execute(insert_ignoring_duplicates(groups, dialect(session)).values(
+            group_id=group_id, edition_id=data["edition_id"]))
+        session.execute(update(EditionGroup).where(EditionGroup.group_id == group_id)
+                        .values(edition_id=data["edition_id"]))
+
+
+def claim_terms(session: Session, group_id: str, config: BillingConfig) -> tuple[Decimal, Decimal]:
+    """(daily rate, cap) for a dropout of ``group_id``: its edition's, else the settings."""
+    policy = session.scalar(select(EditionPolicy).join(
+        EditionGroup, EditionGroup.edition_id == EditionPolicy.edition_id).where(EditionGroup.group_id == group_id))
+    rate = policy.claim_daily_rate if policy is not None and policy.claim_daily_rate is not None \
+        else config.daily_rate
+    cap = policy.claim_cap if policy is not None and policy.claim_cap is not None else config.cap
+    return Decimal(rate).quantize(Decimal("0.01")), Decimal(cap).quantize(Decimal("0.01"))
