@@ -96,3 +96,32 @@ def test_dashboard_figures_are_scoped_to_the_users_cities(h):
     h.login("trainer:Tartu")
     figures = {f["key"]: f["value"] for f in h.client.get("/api/summary").get_json()["figures"]}
     assert figures["attendance.sessions_today"] == 0 and figures["attendance.at_risk"] == 0
+
+
+def test_a_make_up_guest_who_withdrew_leaves_the_sheet_and_the_pdf_unless_recorded_there(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": False})
+    h.set_now(at("10.04", 9, 0))
+    for sid, pid in (("2019-tallinn-1", "parnu-1"), ("2019-tartu-1", "parnu-2")):
+        assert h.client.post(f"/api/sessions/{sid}/make-ups", json={"participant_id": pid}).status_code == 201
+    attend(h, "11.04", session_id("Tartu", 1), {"parnu-2": False})  # parnu-2 did not come to Tartu
+    h.set_now(at("12.04", 9, 0))
+    h.deliver("enrolment.application.withdrawn", {"application_id": "app-parnu", "reason": "team dissolved",
+                                                  "participant_ids": ["parnu-1", "parnu-2"]})
+
+    tallinn = h.client.get("/api/sessions/2019-tallinn-1").get_json()
+    assert [line["participant_id"] for line in tallinn["lines"]] == ["tallinn-2", "tallinn-1"]  # Kuusk, Öövel
+    text = pdf_text(h.client.get("/sessions/2019-tallinn-1/signin.pdf").data)
+    assert "Ülle Öövel" in text and "Õnne Šmõškina" not in text and "järeletegija, grupp" not in text
+    assert "nimekirjas: 2, neist järeletegijaid: 0" in text
+    assert "Šmõškina" not in h.client.get("/sessions/2019-tallinn-1").get_data(as_text=True)
+    h.set_now(at("17.04", 10, 30))
+    assert put_sheet(h, "2019-tallinn-1", {"parnu-1": True}).status_code == 422
+    assert mark(h, "2019-tallinn-1", "parnu-1", False).get_json()["reason"] == "not_on_sheet"
+    assert mark(h, "2019-tallinn-1", "parnu-1", True).get_json()["reason"] == "not_active"
+
+    # Recorded as a guest before leaving: the line stays, so the record can still be corrected.
+    tartu = h.client.get("/api/sessions/2019-tartu-1").get_json()
+    assert [(line["participant_id"], line["present"]) for line in tartu["lines"]][-1] == ("parnu-2", False)
+    assert mark(h, "2019-tartu-1", "parnu-2", True).get_json()["changed"] == ["parnu-2"]

@@ -353,3 +353,116 @@ def test_a_correction_after_completion_revokes_it_once_and_a_later_completion_pu
     assert count(h, "attendance.participant.completion_revoked") == 2
     assert count(h, "attendance.participant.dropped_out") == 1
     assert outcomes(h, "parnu-2") == [("completed", "parnu-2")]
+
+
+# -- a booked make-up whose sheet was never saved ---------------------------------------------------
+
+def _booked_at_tartu_on_day_two(h) -> None:
+    """parnu-1 misses Pärnu's day II (30.04, recorded) and books Tartu's day II (02.05);
+    parnu-2 misses it too and books nothing. Nobody ever saves Tartu's 02.05 sheet."""
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": True, "parnu-2": True})
+    attend(h, "30.04", session_id("Pärnu", 2), {"parnu-1": False, "parnu-2": False})
+    h.set_now(at("01.05", 9, 0))
+    booked = h.client.post("/api/sessions/2019-tartu-2/make-ups", json={"participant_id": "parnu-1"})
+    assert booked.status_code == 201, booked.get_json()
+    h.set_now(at("09.05", 17, 0))  # Tallinn's day II is over: the last chance for day II
+    h.tick()
+
+
+def test_a_booked_make_up_whose_sheet_was_never_saved_causes_no_dropout(h):
+    _booked_at_tartu_on_day_two(h)
+    # parnu-2 booked nothing: out at the end of the last chance, as before.
+    assert [p["participant_id"] for p in h.payloads("attendance.participant.dropped_out")] == ["parnu-2"]
+    h.set_now(at("20.05", 9, 0))
+    h.tick()
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1")]
+
+    overview = h.client.get("/api/groups/2019-parnu/overview").get_json()
+    [row] = [p for p in overview["participants"] if p["participant_id"] == "parnu-1"]
+    assert row["outcome"] == "not_recorded" and row["days"][1]["state"] == "missed"
+    assert row["days"][1]["unrecorded_make_ups"] == [
+        {"session_id": "2019-tartu-2", "city": "Tartu", "date": "02.05.2019"}]
+    page = h.client.get("/groups/2019-parnu").get_data(as_text=True)
+    assert "järeletegemise leht salvestamata: Tartu 02.05.2019" in page
+    assert "make-up sheet not saved: Tartu 02.05.2019" in h.client.get("/groups/2019-parnu?lang=en").get_data(
+        as_text=True)
+
+    # The Tartu trainer saves the sheet at last: parnu-1 did not come, and no chance is left.
+    h.set_now(at("20.05", 9, 30))
+    assert put_sheet(h, "2019-tartu-2", {"tartu-1": True, "tartu-2": True, "parnu-1": False}).status_code == 200
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1"), ("dropped_out", "parnu-1")]
+    [dropped] = [p for p in h.payloads("attendance.participant.dropped_out") if p["participant_id"] == "parnu-1"]
+    assert dropped["reason"] == "absence" and dropped["days_held"] == 2
+    assert dropped["dropped_out_at"] == "2019-05-09T14:00:00+00:00"  # the last chance's end
+    assert h.client.get("/api/participants/parnu-1").get_json()["outcome"] == "dropped_out"
+    h.tick()
+    assert count(h, "attendance.participant.dropped_out", participant_id="parnu-1") == 1
+
+
+def test_a_booked_make_up_recorded_present_after_the_window_makes_the_day_up(h):
+    _booked_at_tartu_on_day_two(h)
+    attend(h, "22.05", session_id("Pärnu", 3), {"parnu-1": True})
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1")]
+    # The Tartu sheet of 02.05 is found and saved on 23.05: she was there.
+    h.set_now(at("23.05", 9, 0))
+    assert put_sheet(h, "2019-tartu-2", {"parnu-1": True}).status_code == 200
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1"), ("completed", "parnu-1")]
+    standing = h.client.get("/api/participants/parnu-1").get_json()
+    assert standing["outcome"] == "completed"
+    assert [d["state"] for d in standing["days"]] == ["attended", "made_up", "attended"]
+    assert standing["days"][1]["unrecorded_make_ups"] == []
+
+
+def test_a_booked_make_up_recorded_absent_while_another_remains_drops_out_when_the_last_ends(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": True})
+    attend(h, "30.04", session_id("Pärnu", 2), {"parnu-1": False})
+    h.set_now(at("01.05", 9, 0))
+    assert h.client.post("/api/sessions/2019-tartu-2/make-ups", json={"participant_id": "parnu-1"}).status_code == 201
+    h.set_now(at("03.05", 9, 0))  # saved the day after: absent, Rakvere and Tallinn still to come
+    assert put_sheet(h, "2019-tartu-2", {"parnu-1": False}).status_code == 200
+    h.tick()
+    assert h.client.get("/api/participants/parnu-1").get_json()["outcome"] == "at_risk"
+    h.set_now(at("09.05", 16, 59))
+    h.tick()
+    assert h.payloads("attendance.participant.dropped_out") == []
+    h.set_now(at("09.05", 17, 0))
+    h.tick()
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1"), ("dropped_out", "parnu-1")]
+
+
+def test_a_dropout_dates_from_the_day_lost_on_record_not_one_waiting_for_a_make_up_sheet(h):
+    setup_2019(h)
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False})
+    h.set_now(at("10.04", 9, 0))
+    assert h.client.post("/api/sessions/2019-tartu-1/make-ups", json={"participant_id": "parnu-1"}).status_code == 201
+    h.set_now(at("17.04", 17, 0))  # day I's last chance is over; Tartu's 11.04 sheet was never saved
+    h.tick()
+    assert outcomes(h, "parnu-1") == [("absent", "parnu-1")]
+    attend(h, "30.04", session_id("Pärnu", 2), {"parnu-1": False})  # day II: absent, nothing booked
+    h.set_now(at("09.05", 17, 0))
+    h.tick()
+    [dropped] = h.payloads("attendance.participant.dropped_out")
+    assert dropped["dropped_out_at"] == "2019-05-09T14:00:00+00:00" and dropped["days_held"] == 2
+
+
+# -- the absence notice offers only sessions with a free seat ---------------------------------------
+
+def test_the_absence_notice_offers_only_make_up_sessions_with_a_free_seat(h):
+    # Tartu's day I can be made up in Rakvere (16.04) or Tallinn (17.04). Rakvere has two
+    # seats (one its own member's), Tallinn three (two its own members').
+    setup_2019(h, seats={"2019-rakvere-1": 2, "2019-tallinn-1": 3})
+    h.login("coordinator")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    [parnu] = h.payloads("attendance.participant.absent")
+    assert [s["city"] for s in parnu["make_up_sessions"]] == ["Tartu", "Rakvere", "Tallinn"]
+    h.set_now(at("10.04", 9, 0))
+    assert h.client.post("/api/sessions/2019-rakvere-1/make-ups", json={"participant_id": "parnu-1"}).status_code == 201
+
+    attend(h, "11.04", session_id("Tartu", 1), {"tartu-1": False, "tartu-2": True})
+    [tartu] = [p for p in h.payloads("attendance.participant.absent") if p["participant_id"] == "tartu-1"]
+    assert tartu["make_up_sessions"] == [{"session_id": "2019-tallinn-1", "city": "Tallinn", "date": "2019-04-17"}]

@@ -10,7 +10,10 @@ Facts are read like this:
 - a day whose own session has ended without a presence is an absence, recorded or not
   (``DayStanding.own_record`` tells the two apart, e.g. to hold back notices until the
   trainer has filled in the sheet);
-- an absence becomes final when its last make-up session has ended.
+- an absence becomes final when its last make-up session has ended;
+- a booked make-up session that has ended with nothing recorded for the participant there
+  is listed (``DayStanding.unrecorded_make_ups``): like an own day nobody recorded, the
+  service waits for that sheet before treating the day as lost.
 
 Withdrawals are decided by people, not computed from facts: the service records them and
 uses ``days_held_by`` for the claim.
@@ -55,6 +58,7 @@ class DayStanding:
     made_up_at: Session | None = None
     open_make_ups: tuple[Session, ...] = ()  # only for ABSENT_OPEN, chronologically
     last_chance_ends_at: datetime | None = None  # for ABSENT_OPEN and MISSED
+    unrecorded_make_ups: tuple[Session, ...] = ()  # booked, ended, nothing recorded there
 
     @property
     def counts_as_attended(self) -> bool:
@@ -101,7 +105,8 @@ def days_held_by(schedule: Schedule, group_id: str, moment: datetime) -> int:
 
 
 def _day_standing(
-    schedule: Schedule, group_id: str, day_number: int, present_at: dict[str, bool], now: datetime
+    schedule: Schedule, group_id: str, day_number: int, present_at: dict[str, bool], now: datetime,
+    booked: frozenset[str],
 ) -> tuple[DayStanding, set[str]]:
     own = schedule.session_of(group_id, day_number)
     candidates = make_up_sessions(schedule, group_id, day_number)
@@ -118,6 +123,8 @@ def _day_standing(
 
     last_chance = last_chance_ends_at(schedule, group_id, day_number)
     still_open = tuple(s for s in candidates if not s.has_ended(now))
+    unrecorded = tuple(s for s in candidates
+                       if s.session_id in booked and s.has_ended(now) and s.session_id not in present_at)
     # Final only once the last chance is over; until then (even with no make-up session at
     # all, during the own session) a presence may still be recorded or corrected.
     state = DayState.MISSED if now >= last_chance else DayState.ABSENT_OPEN
@@ -129,28 +136,32 @@ def _day_standing(
             own_record,
             open_make_ups=still_open,
             last_chance_ends_at=last_chance,
+            unrecorded_make_ups=unrecorded,
         ),
         counted,
     )
 
 
 def participant_standing(
-    schedule: Schedule, group_id: str, facts: AttendanceFacts, now: datetime
+    schedule: Schedule, group_id: str, facts: AttendanceFacts, now: datetime,
+    booked: Iterable[str] = (),
 ) -> ParticipantStanding:
     """The participant's standing at ``now``.
 
     ``facts`` maps session ids to presence (True) or absence (False), as recorded or
-    corrected. Facts at sessions that cannot count for this group (another day's session,
-    a session outside the make-up window, an unknown id) are ignored and listed in
+    corrected; ``booked`` lists the sessions the participant is booked into as a make-up.
+    Facts at sessions that cannot count for this group (another day's session, a session
+    outside the make-up window, an unknown id) are ignored and listed in
     ``ignored_session_ids`` so a coordinator can see them.
     """
     if not schedule.has_group(group_id):
         raise UnknownSession(f"no sessions for group {group_id!r}")
     present_at = _latest_facts(facts)
+    booked = frozenset(booked)
     days: list[DayStanding] = []
     counted: set[str] = set()
     for day_number in DAY_NUMBERS:
-        standing, counted_here = _day_standing(schedule, group_id, day_number, present_at, now)
+        standing, counted_here = _day_standing(schedule, group_id, day_number, present_at, now, booked)
         days.append(standing)
         counted |= counted_here
 

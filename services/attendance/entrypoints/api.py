@@ -115,6 +115,9 @@ class DayOut(Schema):
     recorded = fields.Boolean(allow_none=True)
     made_up_at = fields.Nested(MakeUpOptionOut, allow_none=True)
     open_make_ups = fields.List(fields.Nested(MakeUpOptionOut))
+    unrecorded_make_ups = fields.List(fields.Nested(MakeUpOptionOut), metadata={
+        "description": "booked make-up sessions over with nothing recorded for the participant: "
+                       "the day waits for their sheet"})
     last_chance_ends_at = fields.AwareDateTime(allow_none=True)
 
 
@@ -126,7 +129,7 @@ class StandingOut(Schema):
     group_id = fields.String()
     city = fields.String()
     status = fields.String(metadata={"description": "active | withdrawn"})
-    outcome = fields.String(metadata={"description": "completed | dropped_out | at_risk | in_progress | not_recorded (a missed day nobody recorded) | unknown"})
+    outcome = fields.String(metadata={"description": "completed | dropped_out | at_risk | in_progress | not_recorded (a missed day nobody recorded, at home or at a booked make-up) | unknown"})
     reason = fields.String(allow_none=True)
     days_attended = fields.Integer(allow_none=True)
     days = fields.List(fields.Nested(DayOut))
@@ -216,6 +219,7 @@ def standing_out(row: queries.Row) -> dict:
                      "date": d.own_session.date_text, "recorded": d.own_record,
                      "made_up_at": _option(d.made_up_at) if d.made_up_at else None,
                      "open_make_ups": [_option(s) for s in d.open_make_ups],
+                     "unrecorded_make_ups": [_option(s) for s in d.unrecorded_make_ups],
                      "last_chance_ends_at": d.last_chance_ends_at})
     return {"participant_id": p.participant_id, "first_name": p.first_name, "last_name": p.last_name,
             "organisation": row.organisation, "group_id": row.group_id, "city": row.city, "status": p.status,

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -37,6 +37,7 @@ from services.attendance.service_layer.common import (
     checkin_secret,
     lock_participants,
     lock_session,
+    taken_seats,
     to_domain,
 )
 from services.attendance.service_layer.outcomes import settle, settle_many
@@ -78,8 +79,8 @@ def _people(db: DbSession, condition) -> dict[str, tuple]:
 
 
 def sheet_lines(db: DbSession, target: ScheduledSession) -> list[SheetLine]:
-    """The session's own group's active members, booked make-ups, and anyone already recorded
-    there (so a record stays correctable after a withdrawal). Own group first, by name."""
+    """The session's own group's active members, its active make-up guests, and anyone already
+    recorded there (so a record stays correctable after a withdrawal). Own group first, by name."""
     records = {r.participant_id: r for r in db.scalars(
         select(AttendanceRecord).where(AttendanceRecord.session_id == target.session_id))}
     booked = set(db.scalars(select(MakeUp.participant_id).where(MakeUp.session_id == target.session_id)))
@@ -87,6 +88,10 @@ def sheet_lines(db: DbSession, target: ScheduledSession) -> list[SheetLine]:
     others = (booked | set(records)) - set(people)
     if others:
         people.update(_people(db, Participant.participant_id.in_(others)))
+    # A guest who has left the programme since booking will not come (nor hold a seat).
+    for pid in booked - set(records):
+        if pid in people and people[pid][0].status != ACTIVE:
+            del people[pid]
     lines = [SheetLine(p, group_id, group_id != target.group_id, pid in booked, records.get(pid),
                        organisation or "", city or "")
              for pid, (p, group_id, city, organisation) in people.items()]
@@ -237,8 +242,9 @@ def line_of(db: DbSession, target: ScheduledSession, participant_id: str) -> tup
     if row is None:
         return None, None
     participant, group_id, city, organisation, record, booked = row
-    own = group_id == target.group_id and participant.status == ACTIVE
-    if not (own or booked is not None or record is not None):
+    active = participant.status == ACTIVE
+    own = group_id == target.group_id and active
+    if not (own or (booked is not None and active) or record is not None):
         return participant, None
     return participant, SheetLine(participant, group_id, group_id != target.group_id, booked is not None, record,
                                   organisation or "", city or "")
@@ -356,7 +362,7 @@ def _book(db: DbSession, target: ScheduledSession, participant: Participant, act
         raise Refused("already_booked", f"Osaleja on {day} päeva järeletegemiseks juba kirjas: {where}.",
                       f"The participant is already booked to make up day {day}: {where}.",
                       field="participant_id", status=409)
-    taken = _taken_seats(db, target, excluding=participant.participant_id)
+    taken = taken_seats(db, target.session_id, target.group_id, excluding=participant.participant_id)
     try:
         check_make_up(schedule, group_id, target.day_number, schedule.get(target.session_id), taken)
     except MakeUpRefused as refusal:
@@ -366,19 +372,6 @@ def _book(db: DbSession, target: ScheduledSession, participant: Participant, act
     db.add(booking)
     db.flush()
     return booking
-
-
-def _taken_seats(db: DbSession, target: ScheduledSession, excluding: str) -> int:
-    """Everyone already expected at the session: its own group's members and its make-ups."""
-    own = db.scalar(select(func.count()).select_from(Participant).join(
-        Application, Application.application_id == Participant.application_id).where(
-        Application.group_id == target.group_id, Participant.status == ACTIVE))
-    # A guest who has left the programme since booking will not come: their seat is free.
-    make_ups = db.scalar(select(func.count()).select_from(MakeUp).join(
-        Participant, Participant.participant_id == MakeUp.participant_id).where(
-        MakeUp.session_id == target.session_id, MakeUp.participant_id != excluding,
-        Participant.status == ACTIVE))
-    return int(own or 0) + int(make_ups or 0)
 
 
 # -- self check-in ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from services.attendance.adapters.models import (
@@ -15,6 +15,7 @@ from services.attendance.adapters.models import (
     Application,
     Edition,
     Group,
+    MakeUp,
     Organisation,
     Participant,
     ScheduledSession,
@@ -168,6 +169,21 @@ def lock_participants(db: DbSession, participant_ids: Iterable[str]) -> dict[str
     rows = db.scalars(select(Participant).where(Participant.participant_id.in_(ids))
                       .order_by(Participant.participant_id).with_for_update()).all()
     return {p.participant_id: p for p in rows}
+
+
+def taken_seats(db: DbSession, session_id: str, group_id: str, excluding: str | None = None) -> int:
+    """Everyone already expected at the session: its own group's active members and its
+    make-up guests (but ``excluding``)."""
+    own = db.scalar(select(func.count()).select_from(Participant).join(
+        Application, Application.application_id == Participant.application_id).where(
+        Application.group_id == group_id, Participant.status == ACTIVE))
+    # A guest who has left the programme since booking will not come: their seat is free.
+    guests = select(func.count()).select_from(MakeUp).join(
+        Participant, Participant.participant_id == MakeUp.participant_id).where(
+        MakeUp.session_id == session_id, Participant.status == ACTIVE)
+    if excluding is not None:
+        guests = guests.where(MakeUp.participant_id != excluding)
+    return int(own or 0) + int(db.scalar(guests) or 0)
 
 
 def group_of(db: DbSession, participant: Participant) -> str | None:

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Boolean, cast, inspect, null, select, union_all
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -22,17 +22,26 @@ from services.attendance.adapters.models import (
     AttendanceRecord,
     Edition,
     Group,
+    MakeUp,
     Participant,
     PublishedOutcome,
 )
+from services.attendance.domain.makeup import free_seats
 from services.attendance.domain.outcomes import (
+    DayStanding,
     DayState,
     Outcome,
     ParticipantStanding,
     days_held_by,
     participant_standing,
 )
-from services.attendance.service_layer.common import Schedules, employer_of, lock_participants
+from services.attendance.domain.schedule import Session as DaySession
+from services.attendance.service_layer.common import (
+    Schedules,
+    employer_of,
+    lock_participants,
+    taken_seats,
+)
 from shared import clock
 from shared.db import write_rows
 from shared.messaging.outbox import UnitOfWork
@@ -47,15 +56,25 @@ def facts_of(db: DbSession, participant_id: str) -> dict[str, bool]:
         select(AttendanceRecord).where(AttendanceRecord.participant_id == participant_id))}
 
 
+def bookings_of(db: DbSession, participant_id: str) -> set[str]:
+    return set(db.scalars(select(MakeUp.session_id).where(MakeUp.participant_id == participant_id)))
+
+
 def final_dropout(standing: ParticipantStanding) -> bool:
     """Dropped out for absence, on a recorded absence.
 
     The domain also counts a day nobody recorded as missed. A sheet that was never saved
     must not turn a whole group into dropouts (and their employers into debtors), so such
-    a day is shown on the overview ("not recorded") and waits for the trainer's sheet.
+    a day is shown on the overview ("not recorded") and waits for the trainer's sheet. The
+    same holds for a make-up the participant booked: until that sheet records them there,
+    they may well have come, so the day is not lost yet.
     """
-    return standing.outcome is Outcome.DROPPED_OUT and any(
-        d.state is DayState.MISSED and d.own_record is False for d in standing.days)
+    return standing.outcome is Outcome.DROPPED_OUT and any(_lost(d) for d in standing.days)
+
+
+def _lost(day: DayStanding) -> bool:
+    """Missed for good on record: absent at home, and no booked make-up waits for its sheet."""
+    return day.state is DayState.MISSED and day.own_record is False and not day.unrecorded_make_ups
 
 
 def next_check(standing: ParticipantStanding) -> datetime | None:
@@ -115,6 +134,24 @@ def _write_changes(db: DbSession, changed: dict[int, PublishedOutcome]) -> None:
     # Written behind the ORM's back: a savepoint rolled back later must reload them.
     for row in changed.values():
         db.expire(row, list(_CHANGEABLE))
+
+
+class _Seats:
+    """Seats taken at seat-limited sessions, counted once per batch (an absence notice offers
+    only sessions with a seat free)."""
+
+    def __init__(self, db: DbSession):
+        self.db = db
+        self.taken: dict[str, int] = {}
+
+    def free_for(self, session: DaySession, booked: set[str]) -> bool:
+        if session.seats is None:
+            return True
+        if session.session_id not in self.taken:
+            self.taken[session.session_id] = taken_seats(self.db, session.session_id, session.group_id)
+        # The participant's own booking there is a seat already theirs.
+        taken = self.taken[session.session_id] - (1 if session.session_id in booked else 0)
+        return free_seats(session, taken) != 0
 
 
 class _Checks:
@@ -181,32 +218,40 @@ def settle_many(uow: UnitOfWork, participants: Iterable[Participant], now: datet
         if edition_id is not None:
             schedules.note_group(application.group_id, edition_id, revision, updated_at)
     facts: dict[str, dict[str, bool]] = {pid: {} for pid in ids}
-    for participant_id, session_id, present in db.execute(select(
-            AttendanceRecord.participant_id, AttendanceRecord.session_id, AttendanceRecord.present).where(
-            AttendanceRecord.participant_id.in_(ids))):
-        facts[participant_id][session_id] = present
+    booked: dict[str, set[str]] = {pid: set() for pid in ids}
+    # The records and the make-up bookings in one read; a booking's row has no presence.
+    for participant_id, session_id, present in db.execute(union_all(
+            select(AttendanceRecord.participant_id, AttendanceRecord.session_id, AttendanceRecord.present)
+            .where(AttendanceRecord.participant_id.in_(ids)),
+            select(MakeUp.participant_id, MakeUp.session_id, cast(null(), Boolean))
+            .where(MakeUp.participant_id.in_(ids)))):
+        if present is None:
+            booked[participant_id].add(session_id)
+        else:
+            facts[participant_id][session_id] = present
     published: dict[str, dict] = {pid: {} for pid in ids}
     for row in db.scalars(select(PublishedOutcome).where(PublishedOutcome.participant_id.in_(ids))):
         published[row.participant_id][(row.kind, row.day_number)] = row
     standings = {}
     changed: dict[int, PublishedOutcome] = {}
     checks = _Checks()
+    seats = _Seats(db)
     # Everything settling compares is loaded: what it writes goes out in one flush at commit
     # (and the stored published outcomes it changes in one UPDATE).
     with db.no_autoflush:
         for p in participants:
             standings[p.participant_id] = _settle(
-                uow, p, applications.get(p.application_id), facts[p.participant_id],
-                _Published(db, p.participant_id, published[p.participant_id], changed), checks, now, schedules,
-                reinstated_reason)
+                uow, p, applications.get(p.application_id), facts[p.participant_id], booked[p.participant_id],
+                _Published(db, p.participant_id, published[p.participant_id], changed), checks, seats, now,
+                schedules, reinstated_reason)
     _write_changes(db, changed)
     checks.write(db)
     return standings
 
 
 def _settle(uow: UnitOfWork, participant: Participant, application: Application | None, facts: dict[str, bool],
-            published: _Published, checks: _Checks, now: datetime, schedules: Schedules,
-            reinstated_reason: str) -> ParticipantStanding | None:
+            booked: set[str], published: _Published, checks: _Checks, seats: _Seats, now: datetime,
+            schedules: Schedules, reinstated_reason: str) -> ParticipantStanding | None:
     if participant.status in GONE_BEFORE_DAY_ONE or application is None or application.group_id is None:
         checks.set(participant, None)
         return None
@@ -215,7 +260,7 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
     if schedule is None:
         checks.set(participant, None)  # settled again when the schedule arrives
         return None
-    standing = participant_standing(schedule, group_id, facts, now)
+    standing = participant_standing(schedule, group_id, facts, now, booked)
     base = {"participant_id": participant.participant_id, "application_id": participant.application_id}
 
     if participant.status == WITHDRAWN:
@@ -250,15 +295,17 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
             envelope = uow.publish("attendance.participant.absent", {
                 **base, "day_number": day.day_number, "missed_session_id": day.own_session.session_id,
                 "make_up_sessions": [{"session_id": s.session_id, "city": s.city, "date": s.local_date}
-                                     for s in day.open_make_ups]})
+                                     for s in day.open_make_ups if seats.free_for(s, booked)]})
             published.record(ABSENT, envelope.event_id, now, day=day.day_number)
         elif day.own_record is not False and published.active(ABSENT, day.day_number):
             # The absence was corrected away; should it be recorded again, that is news again.
             published.clear(ABSENT, now, day=day.day_number)
 
     if dropped and not published.active(DROPPED_OUT):
+        # Out when the first day lost on record ran out, not one still waiting for a sheet.
+        dropped_out_at = min(d.last_chance_ends_at for d in standing.days if _lost(d))
         _publish_dropout(uow, participant, published, standing, now, group_id, "absence",
-                         standing.days_held, standing.dropped_out_at)
+                         days_held_by(schedule, group_id, dropped_out_at), dropped_out_at)
 
     if standing.outcome is Outcome.COMPLETED and not published.active(COMPLETED):
         envelope = uow.publish("attendance.participant.completed", {**base, "group_id": group_id})

@@ -28,7 +28,7 @@ from services.attendance.domain.outcomes import DayState, Outcome, ParticipantSt
 from services.attendance.domain.schedule import Session as DaySession
 from services.attendance.service_layer.attendance import SheetView, sheet_lines
 from services.attendance.service_layer.common import NotFound, Schedules, to_domain
-from services.attendance.service_layer.outcomes import facts_of, final_dropout
+from services.attendance.service_layer.outcomes import bookings_of, facts_of, final_dropout
 from shared import clock
 
 
@@ -96,7 +96,7 @@ class Row:
     standing: ParticipantStanding | None
     outcome: str  # completed | dropped_out | at_risk | in_progress | not_recorded | unknown
     reason: str | None = None  # absence | withdrawal, for dropped_out
-    unrecorded_days: list[int] = field(default_factory=list)  # own day over, sheet never saved
+    unrecorded_days: list[int] = field(default_factory=list)  # own day or booked make-up over, sheet never saved
 
 
 def _row(db: DbSession, schedules: Schedules, p: Participant, group_id: str, city: str, orgs: dict,
@@ -105,9 +105,11 @@ def _row(db: DbSession, schedules: Schedules, p: Participant, group_id: str, cit
     org = orgs.get(p.organisation_id or "", "")
     if schedule is None:
         return Row(p, group_id, city, org, None, "unknown")
-    standing = participant_standing(schedule, group_id, facts_of(db, p.participant_id), now)
+    standing = participant_standing(schedule, group_id, facts_of(db, p.participant_id), now,
+                                    bookings_of(db, p.participant_id))
     unrecorded = [d.day_number for d in standing.days
-                  if d.own_record is None and d.state in (DayState.ABSENT_OPEN, DayState.MISSED)]
+                  if (d.own_record is None or d.unrecorded_make_ups)
+                  and d.state in (DayState.ABSENT_OPEN, DayState.MISSED)]
     if p.status == WITHDRAWN and standing.outcome is not Outcome.COMPLETED:
         return Row(p, group_id, city, org, standing, "dropped_out", "withdrawal", unrecorded)
     if final_dropout(standing):
@@ -115,7 +117,8 @@ def _row(db: DbSession, schedules: Schedules, p: Participant, group_id: str, cit
     if standing.outcome is Outcome.COMPLETED:
         return Row(p, group_id, city, org, standing, "completed", None, unrecorded)
     if standing.outcome is Outcome.DROPPED_OUT:
-        # Missed for good on paper, but nobody recorded the absence: the sheet is missing.
+        # Missed for good on paper, but nobody recorded the absence (at home or at a booked
+        # make-up): a sheet is missing.
         return Row(p, group_id, city, org, standing, "not_recorded", None, unrecorded)
     outcome = "at_risk" if standing.open_days else "in_progress"
     return Row(p, group_id, city, org, standing, outcome, None, unrecorded)

@@ -215,3 +215,20 @@ def test_days_held_by_a_withdrawal(schedule):
     assert days_held_by(schedule, RAKVERE, tallinn_time("16.04", 17)) == 1
     assert days_held_by(schedule, RAKVERE, tallinn_time("20.05", 12)) == 2
     assert days_held_by(schedule, RAKVERE, tallinn_time("31.12", 0)) == 3
+
+
+def test_a_booked_make_up_over_with_nothing_recorded_there_is_listed(schedule):
+    tartu, tallinn = session_id("Tartu", 1), session_id("Tallinn", 1)
+    facts = {parnu(1): False}
+    before = participant_standing(schedule, PARNU, facts, tallinn_time("11.04", 16), booked=[tartu])
+    assert before.day(1).unrecorded_make_ups == ()  # still running
+    after = participant_standing(schedule, PARNU, facts, tallinn_time("18.04", 9), booked=[tartu, tallinn])
+    assert after.day(1).state is DayState.MISSED  # the service decides what waiting for the sheet means
+    assert [s.city for s in after.day(1).unrecorded_make_ups] == ["Tartu", "Tallinn"]
+    recorded = participant_standing(schedule, PARNU, {**facts, tallinn: False}, tallinn_time("18.04", 9),
+                                    booked=[tartu, tallinn])
+    assert [s.city for s in recorded.day(1).unrecorded_make_ups] == ["Tartu"]
+    # A booking that cannot make the day up (another day's session) is not waited for.
+    other_day = participant_standing(schedule, PARNU, facts, tallinn_time("18.04", 9),
+                                     booked=[session_id("Tartu", 2)])
+    assert other_day.day(1).unrecorded_make_ups == ()
