@@ -12,11 +12,12 @@ and multi-service hosts can configure notify alone. Without an SMTP host, mail g
     NOTIFY_SESSION_LEAD_DAYS=3                    session reminders
     NOTIFY_ESF_LEAD_DAYS=3  NOTIFY_ESF_MIN_GAP_DAYS=3  the ESF data reminder: before reporting's
                                                   deadline, not sooner than this after the request
-    NOTIFY_CLAIM_CAP=768.00                       quoted in the confirmation request, which restates
-                                                  the conditions enrolment shows (ENROLMENT_CLAIM_CAP;
-                                                  docker-compose sets both and BILLING_CAP from
-                                                  CLAIM_CAP); the dropout notice quotes billing's cap
-                                                  from billing.claim.proposed/waived instead
+    NOTIFY_CLAIM_CAP=768.00                       quoted in the confirmation request only when the
+                                                  member's edition states no cap of its own (an older
+                                                  enrolment.edition.published); otherwise it quotes the
+                                                  edition's, as enrolment's conditions do. The dropout
+                                                  notice quotes billing's cap from
+                                                  billing.claim.proposed/waived
     NOTIFY_TICK_SECONDS (default: TICK_INTERVAL, at most 5)  NOTIFY_SEND_LEASE_SECONDS=300  NOTIFY_MAIL_DIR  NOTIFY_MAIL_BACKEND=smtp|file
 """
 from __future__ import annotations

@@ -390,3 +390,35 @@ def test_a_reminder_stage_handled_after_the_credit_note_sends_nothing(notify, sm
     assert len(smtp.of("credit_note")) == 1  # the credit note itself still goes, once
     assert [r for m in smtp.of("payment_reminder") for r in m.rcpt_tos] == ["arved@tori-vald.ee"]
     assert payment_reminders(h) == {"invoice:inv-open:overdue": "sent"}
+
+
+def test_the_confirmation_request_quotes_the_members_editions_cap(notify, smtp):
+    at(2019, 2, 1, 12, 0)
+    h = notify(claim_cap="700.00")
+    h.deliver("enrolment.edition.published", data.edition(claim_cap="900.00", claim_daily_rate="300.00"))
+    h.deliver("enrolment.application.submitted", data.submitted("tori", english=(2,)))
+    h.tick()
+    estonian, = smtp.to("liige1@tori.ee", "member_confirmation_request")
+    assert "kuni 900,00 € ulatuses koos käibemaksuga" in estonian.text and "700" not in estonian.text
+    english, = smtp.to("liige2@tori.ee", "member_confirmation_request")
+    assert "up to €900.00 including VAT" in english.text
+    # A newcomer to the team confirms the same cap.
+    h.deliver("enrolment.member.substituted", {
+        "application_id": "app-tori", "left_participant_id": "tori-p1",
+        "member": {"participant_id": "tori-p5", "first_name": "Uus", "last_name": "Liige", "email": "uus@tori.ee",
+                   "organisation_id": "tori-kov"},
+        "confirm_url": "http://127.0.0.1:8000/enrolment/p/confirm-tori-p5", "team_name": "Meeskond tori"})
+    h.tick()
+    newcomer, = smtp.to("uus@tori.ee", "member_confirmation_request")
+    assert "900,00 €" in newcomer.text
+
+
+def test_an_edition_event_without_a_cap_leaves_notifys_setting_in_the_request(notify, smtp):
+    at(2019, 2, 1, 12, 0)
+    h = notify(claim_cap="700.00")
+    h.deliver("enrolment.edition.published", data.edition(claim_cap="900.00"))
+    h.deliver("enrolment.edition.published", data.edition(revision=2))  # an older enrolment's: no cap
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    h.tick()
+    request, = smtp.to("liige1@tori.ee", "member_confirmation_request")
+    assert "kuni 700,00 € ulatuses" in request.text

@@ -27,6 +27,8 @@ class Edition(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     application_deadline: Mapped[datetime] = mapped_column(UtcDateTime())
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # The edition's claim cap, quoted in the confirmation request; None from an older event.
+    claim_cap: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
 
 class Group(Base):

@@ -95,6 +95,7 @@ def on_edition_published(uow, event) -> None:
         session.add(edition)
     edition.year, edition.name = data["year"], data.get("name") or ""
     edition.application_deadline, edition.revision = data["application_deadline"], data["revision"]
+    edition.claim_cap = data.get("claim_cap")
     group_ids, session_ids = set(), set()
     for g in data["groups"]:
         group_ids.add(g["group_id"])

@@ -12,7 +12,8 @@ published twice (a replay, a producer's retry) still makes one e-mail per recipi
     invoice:<invoice>:issued           invoice:<invoice>:<reminder stage>
     invoice:<invoice>:credited         credit_note (once: a credit note cancels an invoice in full)
 
-The dropout notice quotes the cap billing applied to that participant's claim
+The confirmation request quotes the member's edition's claim cap (from
+``enrolment.edition.published``, else NOTIFY_CLAIM_CAP). The dropout notice quotes the cap billing applied to that participant's claim
 (``billing.claim.proposed``/``waived`` carry it), so it waits for billing's claim event.
 An invoice once paid or credited gets no payment reminder, even from a reminder stage
 arriving after that (``settled_invoices``).
@@ -20,10 +21,18 @@ arriving after that (``settled_invoices``).
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from sqlalchemy import select
 
-from services.notify.adapters.models import Application, Email, Organisation, Participant, SettledInvoice
+from services.notify.adapters.models import (
+    Application,
+    Edition,
+    Email,
+    Organisation,
+    Participant,
+    SettledInvoice,
+)
 from services.notify.config import NotifyConfig
 from services.notify.service_layer import contacts, emails
 from shared import clock, links
@@ -41,6 +50,13 @@ def _team_recipients(app: Application, members: list[Participant]) -> list[tuple
     people = [(app.contact_email, "", app.language)] if app.contact_email else []
     people += [(m.email, m.full_name, m.language) for m in members if m.email]
     return people
+
+
+def _claim_cap(session, edition_id: str | None, config: NotifyConfig) -> Decimal:
+    """The cap the member's edition states (what enrolment's conditions show them); the
+    setting if enrolment did not send one."""
+    edition = session.get(Edition, edition_id) if edition_id else None
+    return edition.claim_cap if edition is not None and edition.claim_cap is not None else config.claim_cap
 
 
 # -- enrolment ---------------------------------------------------------------------------------
@@ -65,7 +81,8 @@ def on_application_submitted(uow, event, config: NotifyConfig) -> None:
                      params={"first_name": member["first_name"], "team_name": data["team_name"],
                              "edition_id": data["edition_id"],
                              "employer_name": orgs.get(member["organisation_id"], ""),
-                             "confirm_url": member.get("confirm_url") or "", "claim_cap": config.claim_cap})
+                             "confirm_url": member.get("confirm_url") or "",
+                             "claim_cap": _claim_cap(uow.session, data["edition_id"], config)})
 
 
 def on_member_confirmed(uow, event, config: NotifyConfig) -> None:
@@ -144,7 +161,8 @@ def on_member_substituted(uow, event, config: NotifyConfig) -> None:
                              "team_name": data.get("team_name") or app.team_name or "",
                              "edition_id": app.edition_id or "",
                              "employer_name": employer.name if employer else "",
-                             "confirm_url": data["confirm_url"], "claim_cap": config.claim_cap})
+                             "confirm_url": data["confirm_url"],
+                             "claim_cap": _claim_cap(uow.session, app.edition_id, config)})
     if app.status != "accepted" or not app.group_id:
         return
     emails.queue(uow, config, template="application_accepted", recipient=member.email,
