@@ -126,3 +126,10 @@ def test_one_claim_cap_setting_feeds_the_billing_claim_and_the_conditions_member
         variables = env(container)
         assert {variables[name] for name in ("BILLING_CAP", "ENROLMENT_CLAIM_CAP", "NOTIFY_CLAIM_CAP")} == {
             "${CLAIM_CAP:-768.00}"}, container
+
+
+def test_one_daily_rate_setting_feeds_billings_fallback_and_a_new_editions_default():
+    for container in ("enrolment-web", "enrolment-worker"):
+        assert env(container)["ENROLMENT_CLAIM_DAILY_RATE"] == "${BILLING_DAILY_RATE:-256.00}", container
+    for container in ("billing-web", "billing-worker"):
+        assert env(container)["BILLING_DAILY_RATE"] == "${BILLING_DAILY_RATE:-256.00}", container
