@@ -299,7 +299,8 @@ class GroupOut(Schema):
 
 
 def _amount_out(description: str) -> fields.Decimal:
-    return fields.Decimal(places=2, as_string=True, metadata={"description": description})
+    return fields.Decimal(places=2, as_string=True, metadata={"type": "string", "example": "768.00",
+                                                              "description": description})
 
 
 class EditionOut(Schema):
@@ -338,5 +339,4 @@ class ConfirmationOut(Schema):
     confirmed_at = fields.AwareDateTime(allow_none=True)
     all_confirmed = fields.Boolean(metadata={"description": "every member of the team has confirmed"})
     conditions = fields.List(fields.String(), metadata={"description": "what the member confirms"})
-    claim_cap = fields.Decimal(places=2, as_string=True, metadata={
-        "description": "the member's edition's claim cap, gross EUR, as the conditions state it"})
+    claim_cap = _amount_out("the member's edition's claim cap, gross EUR, as the conditions state it")
