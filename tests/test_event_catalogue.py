@@ -1,8 +1,12 @@
 """docs/EVENTS.md is generated from the registry and must not drift from the code."""
+from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from shared.events import REGISTRY
 from shared.events.catalogue import render
+from shared.events.registry import InvalidPayload, validate_payload
 
 ROOT = Path(__file__).resolve().parent.parent
 # The minimum catalogue of ../shared/docs/EVENTS.md: none may be dropped or renamed.
@@ -31,3 +35,15 @@ def test_no_personal_codes_travel_on_the_bus():
     for spec in REGISTRY.values():
         for name in spec.schema().fields:
             assert name not in {"personal_code", "isikukood", "disability", "minority"}, spec.event_type
+
+
+def test_the_editions_claim_policy_is_optional_and_money_when_given():
+    old_style = {"edition_id": "2019", "year": 2019, "application_deadline": "2019-03-01T21:59:59+00:00",
+                 "groups": [], "revision": 1}
+    _, data = validate_payload("enrolment.edition.published", old_style)
+    assert "claim_cap" not in data and "claim_daily_rate" not in data  # consumers fall back to their settings
+    _, data = validate_payload("enrolment.edition.published",
+                               {**old_style, "claim_cap": "900.00", "claim_daily_rate": "300.00"})
+    assert (data["claim_cap"], data["claim_daily_rate"]) == (Decimal("900.00"), Decimal("300.00"))
+    with pytest.raises(InvalidPayload):
+        validate_payload("enrolment.edition.published", {**old_style, "claim_cap": "0.00"})
