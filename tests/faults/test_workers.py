@@ -54,8 +54,9 @@ def test_consumer_workers_killed_mid_batch_make_one_claim_and_one_email_per_drop
         wait_until(lambda: db.count("attendance", "participants WHERE participant_id LIKE %s", (f"{tag}%",)) == n,
                    timeout=120, what="attendance to know the teams")
         support.withdraw_all(publish, participants)
-    wait_until(lambda: support.queue_depth(programme.bus_url, "billing.events") == TEAMS + n
-               # the edition, the acceptances, reporting's ESF deadline for each, the withdrawals, the dropouts
+    # billing: the edition (its claim policy), the acceptances, the dropouts; notify: the edition,
+    # the acceptances, reporting's ESF deadline for each, the withdrawals, the dropouts
+    wait_until(lambda: support.queue_depth(programme.bus_url, "billing.events") == 1 + TEAMS + n
                and support.queue_depth(programme.bus_url, "notify.events") == 1 + TEAMS + 3 * n,
                timeout=120, what="the backlog of billing and notify (acceptances, withdrawals, dropouts)")
 
