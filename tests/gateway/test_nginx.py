@@ -34,9 +34,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(app) -> int:
+def serve(app, servers: list | None = None) -> int:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    if servers is not None:
+        servers.append(server)
     return server.server_port
 
 
@@ -64,7 +66,8 @@ def nginx(tmp_path):
     attendance = ServiceHarness("attendance", f"sqlite:///{tmp_path}/attendance.sqlite",
                                 f"sqlite-bus:///{tmp_path}/bus.sqlite")
     seen: list[str] = []
-    ports = {"portal": serve(create_app(db=db)),
+    portal: list = []
+    ports = {"portal": serve(create_app(db=db), portal),
              "attendance-web": serve(DispatcherMiddleware(not_found, {"/attendance": attendance.app}))}
     for name in ("enrolment", "billing", "notify", "reporting"):
         ports[f"{name}-web"] = serve(stand_in(seen))
@@ -93,7 +96,7 @@ def nginx(tmp_path):
                     pytest.fail(f"nginx did not start: {proc.stdout.read() if proc.poll() is not None else ''}"
                                 f"{(tmp_path / 'error.log').read_text() if (tmp_path / 'error.log').exists() else ''}")
                 time.sleep(0.1)
-        yield base, db, seen
+        yield base, db, seen, portal[0]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -115,7 +118,7 @@ def cleared(response) -> bool:
 
 
 def test_nginx_refuses_a_revoked_session_before_any_service(nginx):
-    base, db, seen = nginx
+    base, db, seen, _ = nginx
     api = f"{base}/attendance/api/sessions"
     # no session: every service's public routes go through
     assert requests.get(f"{base}/enrolment/apply").text == "stand-in answered"
@@ -148,3 +151,17 @@ def test_nginx_refuses_a_revoked_session_before_any_service(nginx):
     accounts.enable(db, accounts.find_user(db, "mari@example.ee").user_id)
     assert requests.get(api, cookies=cookies).status_code == 401  # the old session stays ended
     assert sign_in(base).get(api).status_code == 200
+
+
+def test_without_a_session_cookie_nothing_waits_on_the_portal(nginx):
+    base, _, seen, portal = nginx
+    browser = sign_in(base)
+    portal.shutdown()
+    portal.server_close()
+    # public pages and personal links: no session to check, answered with the portal down
+    assert requests.get(f"{base}/enrolment/apply").text == "stand-in answered"
+    assert requests.get(f"{base}/reporting/p/some-token").text == "stand-in answered"
+    # a staff session that cannot be checked does not get through (fails closed)
+    before = list(seen)
+    assert browser.get(f"{base}/billing/").status_code >= 500
+    assert seen == before
