@@ -60,7 +60,7 @@ def test_the_gateway_routes_every_service_and_the_mail_catcher_is_the_smtp_serve
     assert env("enrolment-web")["SMTP_HOST"] == "mailpit"
     # the dashboard asks each service's web container for its summary
     assert env("portal")["SERVICE_URL_TEMPLATE"].format(service="billing") == "http://billing-web:8000/billing"
-    assert "8025:8025" in SERVICES_BLOCK["mailpit"]["ports"]
+    assert "127.0.0.1:8025:8025" in SERVICES_BLOCK["mailpit"]["ports"]
 
 
 def test_queue_settings_match_the_contract():
@@ -133,3 +133,12 @@ def test_one_daily_rate_setting_feeds_billings_fallback_and_a_new_editions_defau
         assert env(container)["ENROLMENT_CLAIM_DAILY_RATE"] == "${BILLING_DAILY_RATE:-256.00}", container
     for container in ("billing-web", "billing-worker"):
         assert env(container)["BILLING_DAILY_RATE"] == "${BILLING_DAILY_RATE:-256.00}", container
+
+
+def test_only_the_front_door_is_published_to_the_network():
+    """Services are reached through nginx (which checks revoked sessions); the broker's and
+    the mail catcher's UIs (every e-mail sent: personal data) only from the host itself."""
+    published = {name: block["ports"] for name, block in SERVICES_BLOCK.items() if block.get("ports")}
+    assert published.pop("gateway") == ["8080:80"]
+    for name, ports in published.items():
+        assert name in ("rabbitmq", "mailpit") and all(p.startswith("127.0.0.1:") for p in ports), (name, ports)
