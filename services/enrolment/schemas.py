@@ -330,6 +330,15 @@ class PublicEditionOut(Schema):
 
 # -- confirmations ------------------------------------------------------------------------------------
 
+class ConfirmationIn(Schema):
+    claim_cap = fields.Raw(load_default=None, allow_none=True, metadata={
+        "type": "string", "example": "768.00",
+        "description": "the claim cap of the conditions the member was shown (the GET's claim_cap): if the "
+                       "edition's is another by now, nothing is recorded (409 conditions_changed, with the "
+                       "current conditions). Omitted: the member confirms the conditions as they are now, "
+                       "which the answer states; send it."})
+
+
 class ConfirmationOut(Schema):
     participant_id = fields.String()
     first_name = fields.String()
@@ -340,3 +349,9 @@ class ConfirmationOut(Schema):
     all_confirmed = fields.Boolean(metadata={"description": "every member of the team has confirmed"})
     conditions = fields.List(fields.String(), metadata={"description": "what the member confirms"})
     claim_cap = _amount_out("the member's edition's claim cap, gross EUR, as the conditions state it")
+
+
+class ConditionsChangedOut(ErrorOut):
+    conditions = fields.List(fields.String(), metadata={"description": "the current conditions, to be read again"})
+    claim_cap = _amount_out("the current claim cap, to send with the next confirmation")
+

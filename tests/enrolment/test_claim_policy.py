@@ -214,3 +214,98 @@ def test_a_default_policy_enrolment_cannot_use_stops_it_at_start_up(extra, match
     from shared.config import Settings
     with pytest.raises(ConfigError, match=match):
         bootstrap(Settings.from_env("enrolment", database_url="sqlite://", extra=extra))
+
+
+# -- a member confirms the conditions they were shown ------------------------------------------------
+
+CHANGED_ET = "Tingimused on vahepeal muutunud; palun lugege need uuesti läbi."
+CHANGED_EN = "The conditions have changed in the meantime; please read them again."
+
+
+def _confirm_form(page: str) -> dict:
+    """What the confirmation page's form posts: its hidden inputs (the CSRF token, the cap shown)."""
+    start = page.index('<form method="post">')  # the page's own (the layout has a sign-out form)
+    form = page[start:page.index("</form>", start)]
+    return {re.search(r'name="([^"]+)"', tag).group(1): re.search(r'value="([^"]*)"', tag).group(1)
+            for tag in re.findall(r'<input type="hidden"[^>]*>', form)}
+
+
+def _change_cap(h, cap: str) -> None:
+    body = edition_body(h.client.get("/api/editions/2019").get_json())
+    r = h.client.put("/api/editions/2019", json={**body, "claim_cap": cap})
+    assert r.status_code == 200 and r.get_json()["claim_cap"] == cap, r.get_json()
+
+
+def test_a_member_whose_page_showed_the_old_cap_reads_the_conditions_again_before_confirming(coordinator):
+    h = coordinator
+    members = submitted(h, submit(h).get_json()["application_id"])["members"]
+    estonian, english = path_of(members[0]["confirm_url"]) + "?lang=et", path_of(members[1]["confirm_url"]) + "?lang=en"
+    page = h.client.get(estonian).get_data(as_text=True)
+    assert "768,00\xa0€" in page
+    shown_et = _confirm_form(page)
+    assert shown_et["claim_cap"] == "768.00"
+    shown_en = _confirm_form(h.client.get(english).get_data(as_text=True))
+
+    _change_cap(h, "900.00")  # before anyone confirmed: still allowed
+
+    r = h.client.post(estonian, data=shown_et)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert CHANGED_ET in text and "Kinnitus on salvestatud" not in text
+    assert "900,00\xa0€" in text and "768" not in text  # the current conditions, to read again
+    r = h.client.post(english, data=shown_en)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 409 and CHANGED_EN in text and "€900.00" in text and "768" not in text
+    assert h.payloads("enrolment.member.confirmed") == []
+    assert h.client.get(f"/api/confirmations/{token_of(members[0]['confirm_url'])}").get_json()["confirmed_at"] is None
+
+    # The page shown again states 900.00, and confirming it is recorded.
+    again = _confirm_form(h.client.post(estonian, data=shown_et).get_data(as_text=True))
+    assert again["claim_cap"] == "900.00"
+    r = h.client.post(estonian, data=again)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Kinnitus on salvestatud" in text and CHANGED_ET not in text
+    assert [e["participant_id"] for e in h.payloads("enrolment.member.confirmed")] == [members[0]["participant_id"]]
+    # The stale page once more: already confirmed (to 900.00), nothing new.
+    r = h.client.post(estonian, data=shown_et)
+    assert r.status_code == 200 and "Kinnitasite tingimused" in r.get_data(as_text=True)
+    assert len(h.payloads("enrolment.member.confirmed")) == 1
+
+
+def test_the_api_refuses_to_record_conditions_that_changed_since_they_were_shown(coordinator):
+    h = coordinator
+    members = submitted(h, submit(h).get_json()["application_id"])["members"]
+    url = f"/api/confirmations/{token_of(members[0]['confirm_url'])}"
+    shown = h.client.get(url).get_json()
+    assert shown["claim_cap"] == "768.00"
+
+    _change_cap(h, "900.00")
+
+    r = h.client.post(f"{url}?lang=en", json={"claim_cap": shown["claim_cap"]})
+    body = r.get_json()
+    assert r.status_code == 409, body
+    assert (body["reason"], body["message"], body["claim_cap"]) == ("conditions_changed", CHANGED_EN, "900.00")
+    assert any("up to €900.00 (incl. VAT) from their employer" in c for c in body["conditions"])
+    estonian = h.client.post(f"{url}?lang=et", json={"claim_cap": "768"}).get_json()
+    assert estonian["message"] == CHANGED_ET and any("kuni 900,00\xa0€" in c for c in estonian["conditions"])
+    assert h.payloads("enrolment.member.confirmed") == []
+    assert h.client.get(url).get_json()["confirmed_at"] is None
+
+    r = h.client.post(url, json={"claim_cap": body["claim_cap"]})
+    assert r.status_code == 200 and r.get_json()["confirmed_at"] and r.get_json()["claim_cap"] == "900.00"
+    # A client that says nothing confirms the conditions as they are now (as before), and is told them.
+    r = h.client.post(f"/api/confirmations/{token_of(members[1]['confirm_url'])}?lang=en", json={})
+    assert r.status_code == 200 and any("€900.00" in c for c in r.get_json()["conditions"])
+    assert len(h.payloads("enrolment.member.confirmed")) == 2
+
+
+@pytest.mark.parametrize("shown", ["seitsesada", 768.0, True, ["768.00"]])
+def test_a_cap_shown_that_is_no_amount_is_a_field_error(h, shown):
+    member = submitted(h, submit(h).get_json()["application_id"])["members"][0]
+    url = f"/api/confirmations/{token_of(member['confirm_url'])}"
+    r = h.client.post(f"{url}?lang=et", json={"claim_cap": shown})
+    assert r.status_code == 422 and list(r.get_json()["errors"]) == ["claim_cap"]
+    assert "Summa kujul 768,00" in r.get_json()["errors"]["claim_cap"][0]
+    english = h.client.post(f"{url}?lang=en", json={"claim_cap": shown}).get_json()
+    assert "An amount like 768.00" in english["errors"]["claim_cap"][0]
+    assert h.payloads("enrolment.member.confirmed") == []

@@ -1,19 +1,29 @@
 """Two coordinators at the same moment: a group never exceeds its capacity (the group row is
-locked, SELECT … FOR UPDATE on PostgreSQL); a double submit racing itself is one application."""
+locked, SELECT … FOR UPDATE on PostgreSQL); a double submit racing itself is one application;
+a first confirmation and a change of the claim policy never both succeed."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from services.enrolment.adapters.models import Application
 from services.enrolment.data import EDITION_2019
 from services.enrolment.service_layer.editions import load_edition_file
 from shared import auth, clock
 from shared.testing.harness import session_cookie
-from tests.enrolment.helpers import BEFORE_DEADLINE, application_json, complete_application
+from tests.enrolment.helpers import (
+    BEFORE_DEADLINE,
+    application_json,
+    complete_application,
+    edition_body,
+    submit,
+    submitted,
+    token_of,
+)
 
 
 def _client(h, user=None):
@@ -106,3 +116,93 @@ def test_two_coordinators_promoting_at_once_take_the_waiting_list_in_order(h):
     assert [r.get_json()["reason"] for r in responses if r.status_code == 409] == ["group_full"]
     group = h.client.get("/api/groups/2019-tallinn").get_json()
     assert [w["application_id"] for w in group["waiting"]] == [waiting[2]]
+
+
+# -- a first confirmation against a change of the claim policy --------------------------------------
+
+def _waiting_for_a_lock(engine) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'")).scalar_one())
+
+
+def _first_holds_its_commit(engine, first, second):
+    """Run ``first`` until it is about to commit what it wrote (its locks held), then ``second``
+    until it waits for a lock or ends, then let ``first`` commit: the interleaving a barrier only
+    hits by luck. Returns both responses."""
+    state = {"thread": None, "wrote": False}
+    reached, release = threading.Event(), threading.Event()
+
+    def executing(conn, cursor, statement, *args):
+        if threading.get_ident() == state["thread"] and statement.lstrip()[:6].upper() in ("UPDATE", "INSERT"):
+            state["wrote"] = True
+
+    def committing(conn):
+        if threading.get_ident() == state["thread"] and state["wrote"]:
+            state["thread"] = None
+            reached.set()
+            release.wait(30)
+
+    def run_first():
+        state["thread"] = threading.get_ident()
+        return first()
+
+    event.listen(engine, "before_cursor_execute", executing)
+    event.listen(engine, "commit", committing)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            held = pool.submit(run_first)
+            assert reached.wait(30), "the first call never came to commit"
+            other = pool.submit(second)
+            deadline = time.monotonic() + 10
+            while not (other.done() or _waiting_for_a_lock(engine)) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            release.set()
+            return held.result(timeout=30), other.result(timeout=30)
+    finally:
+        release.set()
+        event.remove(engine, "commit", committing)
+        event.remove(engine, "before_cursor_execute", executing)
+
+
+@pytest.fixture
+def policy_race(pg):
+    """A coordinator's change of the cap (768.00 → 900.00) and a member's first confirmation of
+    the 768.00 they were shown, each a call."""
+    h = pg
+    user = h.login("coordinator")
+    body = edition_body(h.client.get("/api/editions/2019").get_json())
+    member = submitted(h, submit(h).get_json()["application_id"])["members"][0]
+    url = f"/api/confirmations/{token_of(member['confirm_url'])}"
+    shown = h.client.get(url).get_json()["claim_cap"]
+    assert shown == "768.00"
+
+    def edit():
+        return _client(h, user).put("/api/editions/2019", json={**body, "claim_cap": "900.00"})
+
+    def confirm():
+        return _client(h).post(url, json={"claim_cap": shown})
+    return h, edit, confirm, url
+
+
+def test_a_change_of_the_cap_waits_for_a_first_confirmation_under_way_and_is_refused(policy_race):
+    h, edit, confirm, url = policy_race
+    confirmed, edited = _first_holds_its_commit(h.kit.db.engine, confirm, edit)
+    assert confirmed.status_code == 200, confirmed.get_json()
+    assert edited.status_code == 409 and edited.get_json()["reason"] == "claim_policy_confirmed", edited.get_json()
+    assert h.client.get("/api/editions/2019").get_json()["claim_cap"] == "768.00"
+    assert [e["claim_cap"] for e in h.payloads("enrolment.edition.published")] == ["768.00"]
+    assert h.client.get(url).get_json()["confirmed_at"] is not None
+
+
+def test_a_confirmation_waits_for_a_change_of_the_cap_under_way_and_sees_it(policy_race):
+    h, edit, confirm, url = policy_race
+    edited, confirmed = _first_holds_its_commit(h.kit.db.engine, edit, confirm)
+    assert edited.status_code == 200 and edited.get_json()["claim_cap"] == "900.00", edited.get_json()
+    body = confirmed.get_json()
+    assert confirmed.status_code == 409 and body["reason"] == "conditions_changed", body
+    assert body["claim_cap"] == "900.00"
+    assert h.payloads("enrolment.member.confirmed") == []
+    assert h.client.get(url).get_json()["confirmed_at"] is None
+

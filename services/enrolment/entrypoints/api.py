@@ -16,7 +16,7 @@ import functools
 import re
 
 import flask_smorest
-from flask import request
+from flask import jsonify, request
 from flask.views import MethodView
 from webargs.flaskparser import FlaskParser
 
@@ -27,13 +27,14 @@ from services.enrolment.domain.problems import Problem
 from services.enrolment.entrypoints.common import (
     actor,
     conditions,
+    error_body,
     kit,
     lang,
     link_problem,
     read_confirm_token,
 )
 from services.enrolment.service_layer import applications, decisions, editions, queries
-from services.enrolment.service_layer.errors import Invalid, not_found
+from services.enrolment.service_layer.errors import Invalid, Refused, not_found
 from shared import auth, clock
 from shared.links import LinkInvalid
 
@@ -191,13 +192,27 @@ class Confirmation(MethodView):
         view = applications.member_for_confirmation(kit(), self._participant(token))
         return {**view, "conditions": conditions(lang(), view["claim_cap"])}
 
+    @blp.arguments(schemas.ConfirmationIn)
     @blp.response(200, schemas.ConfirmationOut)
     @blp.alt_response(400, description="Tampered link", schema=schemas.ErrorOut)
     @blp.alt_response(404, **_not_found)
+    @blp.alt_response(409, description="The conditions changed since the member was shown them "
+                      "(reason conditions_changed): nothing recorded; here are the current ones",
+                      schema=schemas.ConditionsChangedOut)
     @blp.alt_response(410, description="Expired link, or no longer in the team", schema=schemas.ErrorOut)
-    def post(self, token):
-        """Confirm the conditions; confirming again changes nothing."""
-        view = applications.confirm_member(kit(), self._participant(token))
+    @blp.alt_response(422, **_invalid)
+    def post(self, args, token):
+        """Confirm the conditions the member was shown (``claim_cap``); confirming again changes nothing."""
+        participant_id = self._participant(token)
+        try:
+            view = applications.confirm_member(kit(), participant_id, args["claim_cap"])
+        except Refused as exc:
+            if exc.code != applications.CONDITIONS_CHANGED.code:
+                raise
+            current = applications.member_for_confirmation(kit(), participant_id)
+            body = {**error_body(exc), "conditions": conditions(lang(), current["claim_cap"]),
+                    "claim_cap": current["claim_cap"]}
+            return jsonify(schemas.ConditionsChangedOut().dump(body)), exc.status
         return {**view, "conditions": conditions(lang(), view["claim_cap"])}
 
 

@@ -149,9 +149,17 @@ def confirm(token: str):
         problem = common.link_problem(exc)
         return render_template("enrolment/link_invalid.html", message=problem.message(lang()),
                                expired=exc.expired), problem.status
+    changed = None
     try:
         if request.method == "POST":
-            view = applications.confirm_member(kit(), participant_id)
+            try:
+                # the cap the page stated (its hidden field): a change since is read again first
+                view = applications.confirm_member(kit(), participant_id, request.form.get("claim_cap"))
+            except Refused as exc:
+                if exc.code != applications.CONDITIONS_CHANGED.code:
+                    raise
+                changed = exc
+                view = applications.member_for_confirmation(kit(), participant_id)
         else:
             view = applications.member_for_confirmation(kit(), participant_id)
     except Refused as exc:
@@ -163,7 +171,8 @@ def confirm(token: str):
     cap = view["claim_cap"]  # the member's edition's: what they confirm
     return render_template("enrolment/confirm.html", view=view, conditions=conditions(lang(), cap),
                            claim_cap_et=claim_cap_text("et", cap), claim_cap_en=claim_cap_text("en", cap),
-                           just_confirmed=request.method == "POST")
+                           shown_cap=f"{cap:.2f}", just_confirmed=request.method == "POST" and changed is None,
+                           changed=changed and changed.message(lang())), changed.status if changed else 200
 
 
 # -- staff ----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import uuid
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -21,11 +22,13 @@ from services.enrolment.adapters.models import (
     OPEN_STATUSES,
     Application,
     CityPreference,
+    Edition,
     Member,
     Organisation,
 )
 from services.enrolment.domain import application as rules
 from services.enrolment.domain.deadline import is_open
+from services.enrolment.domain.edition import amount_problems, parse_amount
 from services.enrolment.domain.problems import Problem
 from services.enrolment.domain.times import local_text
 from services.enrolment.service_layer.editions import current_edition
@@ -178,13 +181,38 @@ def _confirmation_view(member: Member, application: Application) -> dict:
             "language": member.language, "claim_cap": application.edition.claim_cap}
 
 
-def confirm_member(kit: ServiceKit, participant_id: str) -> dict:
-    """Record the member's confirmation once; confirming again changes nothing."""
+CONDITIONS_CHANGED = Problem(
+    "conditions_changed", "Tingimused on vahepeal muutunud; palun lugege need uuesti läbi.",
+    "The conditions have changed in the meantime; please read them again.")
+
+
+def confirm_member(kit: ServiceKit, participant_id: str, shown_cap: str | Decimal | None = None) -> dict:
+    """Record the member's confirmation once; confirming again changes nothing.
+
+    ``shown_cap`` is the claim cap the conditions stated when the member read them (the page's
+    hidden field, the API's ``claim_cap``): if their edition's cap is another by now, nothing is
+    recorded (``conditions_changed``) and the member must read the conditions again. None: the
+    conditions as they are now, which the answer states (what clients sending nothing got before).
+    """
+    expected = None
+    if shown_cap is not None:
+        expected = parse_amount(shown_cap)
+        if expected is None:
+            raise Invalid({"claim_cap": amount_problems(None)})
     with kit.unit_of_work() as uow:
         db = uow.session
         member = db.get(Member, participant_id)
         if member is None:
             raise not_found("Meeskonnaliiget", "Team member")
+        edition_id = db.scalar(select(Application.edition_id).where(
+            Application.application_id == member.application_id))
+        # A share lock on the edition (the order is edition, then application, as in every use
+        # case): a coordinator's change of the claim policy (save_edition, which takes the row
+        # for update before it asks whether anyone has confirmed) waits for this confirmation
+        # to commit, and this one waits for a change under way, so the cap compared below is
+        # the one the confirmation is recorded against. SQLite serialises writers anyway.
+        edition = db.scalar(select(Edition).where(Edition.edition_id == edition_id)
+                            .with_for_update(read=True).execution_options(populate_existing=True))
         # The application row serialises the team's confirmations, so exactly one of two
         # members confirming at the same moment sees that everybody has confirmed.
         application = db.scalar(select(Application).where(
@@ -195,6 +223,8 @@ def confirm_member(kit: ServiceKit, participant_id: str) -> dict:
                 "not_in_team", "Te ei ole enam selle meeskonna liige või taotlus ei ole enam menetluses.",
                 "You are no longer a member of this team, or the application is no longer open."), status=410)
         if member.confirmed_at is None:
+            if expected is not None and expected != edition.claim_cap:
+                raise Refused(CONDITIONS_CHANGED)
             now = clock.now()
             member.confirmed_at = now
             all_confirmed = all(m.confirmed_at is not None for m in application.active_members)

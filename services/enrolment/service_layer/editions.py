@@ -121,7 +121,9 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
             db.add(edition)
             before = None
         else:
-            # The edition row serialises edits; the group rows are what placements lock.
+            # The edition row serialises edits and, taken before _confirmed_in asks, waits for a
+            # first confirmation under way (it holds the row for share, confirm_member): the
+            # policy never changes under a confirmation. The group rows are what placements lock.
             edition = db.scalar(select(Edition).where(Edition.edition_id == edition_id).with_for_update())
             if edition is None:
                 raise not_found("Lendu", "Edition")
