@@ -125,6 +125,19 @@ def csrf_of(html: str) -> str:
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
 
 
+def edition_form_data(page: str) -> dict:
+    """The edition form's inputs as the page filled them in (checkboxes left out), ready to post."""
+    data = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and 'type="checkbox"' not in tag:
+            data[name.group(1)] = value.group(1) if value else ""
+    data["csrf_token"] = csrf_of(page)
+    data["submit"] = "1"
+    return data
+
+
 def field_block(html: str, field_id: str) -> str:
     """The HTML of one form field (the macro's <div class="field …">) holding ``field_id``."""
     at = html.index(f'id="{field_id}"')

@@ -14,8 +14,8 @@ from shared import clock
 from shared.clock import TALLINN
 from tests.enrolment.helpers import (
     BEFORE_DEADLINE,
-    csrf_of,
     edition_body,
+    edition_form_data,
     field_block,
     path_of,
     submit,
@@ -105,22 +105,10 @@ def test_an_edit_giving_only_the_rate_is_checked_against_the_editions_cap(coordi
     assert len(h.payloads("enrolment.edition.published")) == 1
 
 
-def _form_data(page: str) -> dict:
-    data = {}
-    for tag in re.findall(r"<input[^>]*>", page):
-        name = re.search(r'name="([^"]+)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        if name and 'type="checkbox"' not in tag:
-            data[name.group(1)] = value.group(1) if value else ""
-    data["csrf_token"] = csrf_of(page)
-    data["submit"] = "1"
-    return data
-
-
 def test_the_form_sets_the_policy_and_shows_errors_next_to_the_inputs(coordinator):
     h = coordinator
     page = h.client.get("/editions/2019/edit").get_data(as_text=True)
-    data = _form_data(page)
+    data = edition_form_data(page)
     assert (data["claim_cap"], data["claim_daily_rate"]) == ("768.00", "256.00")
 
     data.update(claim_cap="1,5", claim_daily_rate="900,00")
@@ -191,7 +179,7 @@ def test_after_a_confirmation_the_policy_is_fixed(coordinator):
     assert r.status_code == 409 and list(r.get_json()["errors"]) == ["claim_daily_rate"]
     assert "have already confirmed the conditions" in r.get_json()["errors"]["claim_daily_rate"][0]
     page = h.client.get("/editions/2019/edit?lang=et").get_data(as_text=True)
-    r = h.client.post("/editions/2019/edit", data={**_form_data(page), "claim_cap": "900.00"})
+    r = h.client.post("/editions/2019/edit", data={**edition_form_data(page), "claim_cap": "900.00"})
     assert r.status_code == 409 and "juba kinnitanud" in field_block(r.get_data(as_text=True), "claim_cap")
     assert [e["claim_cap"] for e in h.payloads("enrolment.edition.published")] == ["768.00", "800.00"]
     assert h.client.get("/api/editions/2019").get_json()["claim_cap"] == "800.00"

@@ -2,13 +2,12 @@
 every change publishes the full schedule with a higher revision."""
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from services.enrolment import demo
 from services.enrolment.data import EDITION_2019
 from services.enrolment.service_layer.editions import load_edition_file
-from tests.enrolment.helpers import csrf_of, edition_body
+from tests.enrolment.helpers import edition_body, edition_form_data
 
 
 def test_the_2019_edition_is_loaded_from_the_data_file_and_published(h):
@@ -58,11 +57,9 @@ def test_editing_through_the_page(coordinator):
     h = coordinator
     page = h.client.get("/editions/2019/edit").get_data(as_text=True)
     assert 'value="2019-04-09"' in page and 'value="10:00"' in page and 'value="Pärnu"' in page
-    data = _inputs(page)
-    data["csrf_token"] = csrf_of(page)
+    data = edition_form_data(page)
     data["groups-0-capacity_teams"] = "8"
     data["groups-3-sessions-2-venue"] = "Tallinn, Lossi plats 1a"
-    data["submit"] = "1"
     r = h.client.post("/editions/2019/edit", data=data)
     assert r.status_code == 303, r.get_data(as_text=True)
     event = h.payloads("enrolment.edition.published")[-1]
@@ -79,16 +76,6 @@ def test_editing_through_the_page(coordinator):
     assert r.status_code == 422 and 'value="31.02.2019"' in text and 'value="9"' in text
     assert "pp.kk.aaaa" in text
     assert h.payloads("enrolment.edition.published")[-1]["revision"] == 2
-
-
-def _inputs(page: str) -> dict:
-    data = {}
-    for tag in re.findall(r"<input[^>]*>", page):
-        name = re.search(r'name="([^"]+)"', tag)
-        value = re.search(r'value="([^"]*)"', tag)
-        if name and 'type="checkbox"' not in tag:
-            data[name.group(1)] = value.group(1) if value else ""
-    return data
 
 
 def test_a_coordinator_creates_an_edition_and_bad_schedules_are_refused(coordinator):
