@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
@@ -160,6 +160,115 @@ def test_absence_dropout_and_completion_reach_the_participant(notify, smtp):
     assert "600,00 €" in dropout.text and "768" not in dropout.text and "Tori Vallavalitsus" in dropout.text
     completion, = smtp.to("liige3@tori.ee", "completion")  # English
     assert completion.subject == "Congratulations on completing the development programme!"
+
+
+def _absent(participant: str, options: list[tuple[str, str, date]]) -> dict:
+    """Pärnu day I missed; options as (session id, city, date), as attendance sends them."""
+    return {"participant_id": participant, "application_id": "app-tori", "day_number": 1,
+            "missed_session_id": data.session_id("Pärnu", 1),
+            "make_up_sessions": [{"session_id": s, "city": c, "date": d} for s, c, d in options]}
+
+
+def _move(edition: dict, city: str, starts_at: datetime, ends_at: datetime) -> dict:
+    """The coordinator gives the city's day I other hours (enrolment's edition form)."""
+    group = next(g for g in edition["groups"] if g["city"] == city)
+    group["sessions"][0].update(starts_at=starts_at, ends_at=ends_at)
+    return edition
+
+
+def _line(text: str, city: str) -> str:
+    return next(line for line in text.splitlines() if f"– {city}" in line)
+
+
+def test_absence_states_each_make_up_sessions_own_hours_and_venue(notify, smtp):
+    at(2019, 3, 15, 9, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published",
+              _move(data.edition(), "Tartu", data.tallinn(2019, 4, 11, 9), data.tallinn(2019, 4, 11, 16)))
+    h.deliver("enrolment.application.submitted", data.submitted("tori", english=(2,)))
+    h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu", english=(2,)))
+    h.tick()
+    smtp.clear()
+
+    at(2019, 4, 9, 18, 0)
+    tartu = [(data.session_id("Tartu", 1), "Tartu", date(2019, 4, 11))]
+    for participant in ("tori-p1", "tori-p2", "tori-p1"):  # the same fact twice: still one e-mail
+        h.deliver("attendance.participant.absent", _absent(participant, tartu))
+    h.tick()
+
+    et, = smtp.to("liige1@tori.ee", "absence_make_up")
+    en, = smtp.to("liige2@tori.ee", "absence_make_up")
+    assert _line(et.text, "Tartu") == "- neljapäev, 11.04.2019 – Tartu, kell 09:00–16:00"
+    assert "  Toimumiskoht: Tartu Loomemajanduskeskus, Kalevi 17" in et.text
+    assert ("<li>neljapäev, 11.04.2019 – Tartu, kell 09:00–16:00<br>"
+            "Toimumiskoht: Tartu Loomemajanduskeskus, Kalevi 17</li>") in et.html
+    assert _line(en.text, "Tartu") == "- Thursday, 11 April 2019 – Tartu, 09:00–16:00"
+    assert "  Venue: Tartu Loomemajanduskeskus, Kalevi 17" in en.text
+    assert ("<li>Thursday, 11 April 2019 – Tartu, 09:00–16:00<br>"
+            "Venue: Tartu Loomemajanduskeskus, Kalevi 17</li>") in en.html
+    for body in (et.text, et.html, en.text, en.html):
+        assert "10:00–17:00" not in body
+    assert len([r for r in emails_in(h) if r.template == "absence_make_up"]) == 2
+
+
+def test_absence_gives_no_hours_for_a_make_up_session_notify_does_not_know(notify, smtp):
+    at(2019, 3, 15, 9, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori", english=(2,)))
+    h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu", english=(2,)))
+    h.tick()
+    smtp.clear()
+
+    at(2019, 4, 9, 18, 0)
+    options = [(data.session_id("Rakvere", 1), "Rakvere", date(2019, 4, 16)),
+               ("grp-viljandi-1", "Viljandi", date(2019, 4, 18))]  # no edition event named it
+    for participant in ("tori-p1", "tori-p2"):
+        h.deliver("attendance.participant.absent", _absent(participant, options))
+    h.tick()
+
+    et, = smtp.to("liige1@tori.ee", "absence_make_up")
+    en, = smtp.to("liige2@tori.ee", "absence_make_up")
+    assert _line(et.text, "Viljandi") == "- neljapäev, 18.04.2019 – Viljandi"
+    assert "<li>neljapäev, 18.04.2019 – Viljandi</li>" in et.html
+    assert _line(en.text, "Viljandi") == "- Thursday, 18 April 2019 – Viljandi"
+    assert "<li>Thursday, 18 April 2019 – Viljandi</li>" in en.html
+    # The known one keeps its own hours and venue, listed by date.
+    assert _line(et.text, "Rakvere") == "- teisipäev, 16.04.2019 – Rakvere, kell 10:00–17:00"
+    assert "Toimumiskoht: Rakvere Teatrimaja, Laada 5" in et.html
+    assert en.text.index("Rakvere") < en.text.index("Viljandi")
+    for body in (et.text, et.html, en.text, en.html):  # Rakvere's own hours, none stated for Viljandi
+        assert body.count("10:00–17:00") == 1
+
+
+def test_absence_hours_are_tallinn_time_on_both_sides_of_the_dst_change(notify, smtp):
+    """Summer time began on 31.03.2019: 09:00 in Tallinn is 07:00 UTC before, 06:00 UTC after."""
+    at(2019, 3, 15, 9, 0)
+    h = notify()
+    h.deliver("enrolment.application.submitted", data.submitted("tori", english=(2,)))
+    h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu", english=(2,)))
+    at(2019, 3, 26, 18, 0)
+    options = [(data.session_id("Tartu", 1), "Tartu", date(2019, 3, 28)),
+               (data.session_id("Rakvere", 1), "Rakvere", date(2019, 4, 2))]
+    for participant in ("tori-p1", "tori-p2"):
+        h.deliver("attendance.participant.absent", _absent(participant, options))
+    h.tick()
+    assert smtp.of("absence_make_up") == []  # the schedule has not arrived: the e-mails wait for it
+
+    edition = _move(data.edition(), "Pärnu", data.tallinn(2019, 3, 26, 10), data.tallinn(2019, 3, 26, 17))
+    _move(edition, "Tartu", datetime(2019, 3, 28, 7, tzinfo=UTC), datetime(2019, 3, 28, 14, tzinfo=UTC))
+    _move(edition, "Rakvere", datetime(2019, 4, 2, 6, tzinfo=UTC), datetime(2019, 4, 2, 13, tzinfo=UTC))
+    h.deliver("enrolment.edition.published", edition)
+    h.tick()
+
+    et, = smtp.to("liige1@tori.ee", "absence_make_up")
+    en, = smtp.to("liige2@tori.ee", "absence_make_up")
+    assert _line(et.text, "Tartu") == "- neljapäev, 28.03.2019 – Tartu, kell 09:00–16:00"
+    assert _line(et.text, "Rakvere") == "- teisipäev, 02.04.2019 – Rakvere, kell 09:00–16:00"
+    assert _line(en.text, "Tartu") == "- Thursday, 28 March 2019 – Tartu, 09:00–16:00"
+    assert _line(en.text, "Rakvere") == "- Tuesday, 2 April 2019 – Rakvere, 09:00–16:00"
+    for body in (et.html, en.html):
+        assert body.count("09:00–16:00") == 2 and "08:00" not in body and "10:00–17:00" not in body
 
 
 def test_invoice_goes_to_the_employers_billing_address_with_a_signed_pdf_link(notify, smtp):

@@ -204,10 +204,13 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "first_name": "Jaan",
             "day_number": 1,
             "missed_date": date(2019, 4, 9),
+            # Each option as composing fills it from the schedule projection (no hours: unknown).
             "make_up_sessions": [
-                {"city": "Tartu", "date": date(2019, 4, 11)},
-                {"city": "Rakvere", "date": date(2019, 4, 16)},
-                {"city": "Tallinn", "date": date(2019, 4, 17)},
+                {"session_id": f"grp-{city.lower()}-1", "city": city, "date": date(2019, 4, dom),
+                 "starts_at": _tallinn(2019, 4, dom, 10), "ends_at": _tallinn(2019, 4, dom, 17), "venue": venue}
+                for city, dom, venue in (("Tartu", 11, "Tartu Loomemajanduskeskus, Kalevi 17, Tartu"),
+                                         ("Rakvere", 16, "Rakvere Teatrimaja, Laada 5, Rakvere"),
+                                         ("Tallinn", 17, "Rahandusministeerium, Suur-Ameerika 1, Tallinn"))
             ],
         },
         "dropout_notice": {

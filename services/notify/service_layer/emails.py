@@ -16,10 +16,10 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from services.notify.adapters.models import Edition, Email, Participant, WorkshopDay
+from services.notify.adapters.models import Edition, Email, Group, Participant, WorkshopDay
 from services.notify.config import NotifyConfig
 from services.notify.domain import rendering
-from services.notify.domain.formatting import TALLINN
+from services.notify.domain.formatting import TALLINN, calendar_day
 from shared import clock
 from shared.messaging.outbox import UnitOfWork
 from shared.messaging.tables import insert_ignoring_duplicates
@@ -149,7 +149,30 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
         if missed is None:
             raise Pending(f"session {params['missed_session_id']!r}")
         context["missed_date"] = clock.local(missed.starts_at).date()
+    if template == "absence_make_up":
+        context["make_up_sessions"] = make_up_options(session, params["make_up_sessions"])
     return context
+
+
+def make_up_options(session: Session, options: list[dict]) -> list[dict]:
+    """Each make-up option as the schedule projection knows it: its own date, hours, city and
+    venue (a coordinator may give a session other hours than the brochure's). A session notify
+    has not heard of keeps attendance's date and city, with no hours rather than guessed ones."""
+    ids = [o["session_id"] for o in options]
+    known = {day.session_id: (day, city) for day, city in session.execute(
+        select(WorkshopDay, Group.city).outerjoin(Group, Group.group_id == WorkshopDay.group_id)
+        .where(WorkshopDay.session_id.in_(ids)))} if ids else {}
+    result = []
+    for option in options:
+        day, city = known.get(option["session_id"], (None, None))
+        if day is None:
+            result.append({"session_id": option["session_id"], "city": option["city"],
+                           "date": calendar_day(option["date"]), "starts_at": None, "ends_at": None, "venue": ""})
+        else:
+            result.append({"session_id": day.session_id, "city": city or option["city"],
+                           "date": tallinn_date(day.starts_at), "starts_at": day.starts_at,
+                           "ends_at": day.ends_at, "venue": day.venue})
+    return result
 
 
 def esf_deadline(session: Session, participant_id: str | None) -> date:

@@ -191,6 +191,20 @@ def test_absence_lists_make_up_sessions_by_date():
     assert text.index("Tartu") < text.index("Rakvere") < text.index("Tallinn")
 
 
+def test_absence_states_each_options_own_hours_and_none_where_unknown():
+    options = sample("absence_make_up")["make_up_sessions"]
+    options[0].update(starts_at=datetime(2019, 4, 11, 6, tzinfo=UTC), ends_at=datetime(2019, 4, 11, 13, tzinfo=UTC))
+    options[1].update(starts_at=None, ends_at=None, venue="")  # not in notify's schedule
+    context = sample("absence_make_up", make_up_sessions=options)
+    et, en = render("absence_make_up", "et", context), render("absence_make_up", "en", context)
+    assert "- neljapäev, 11.04.2019 – Tartu, kell 09:00–16:00\n  Toimumiskoht: Tartu Loomemajanduskeskus" in et.text
+    assert "- teisipäev, 16.04.2019 – Rakvere\n- kolmapäev" in et.text
+    assert "<li>teisipäev, 16.04.2019 – Rakvere</li>" in et.html
+    assert "- Thursday, 11 April 2019 – Tartu, 09:00–16:00\n  Venue: Tartu Loomemajanduskeskus" in en.text
+    assert "<li>Tuesday, 16 April 2019 – Rakvere</li>" in en.html
+    assert "Wednesday, 17 April 2019 – Tallinn, 10:00–17:00" in en.text
+
+
 def test_dropout_by_withdrawal():
     email = render("dropout_notice", "et", sample("dropout_notice", reason="withdrawal"))
     assert "loobunud" in email.text
