@@ -21,6 +21,26 @@ class AttendanceRecorded(Schema):
     corrected = fields.Boolean(load_default=False)
 
 
+# Published with the booking (the API, the sheet page, or a guest's presence recorded, which
+# books them first); notify reminds the guest of the booked session like its own group.
+@event("attendance.make_up.booked")
+class MakeUpBooked(Schema):
+    """A participant was booked into another group's session to make up day_number."""
+    participant_id = fields.String(required=True)
+    session_id = fields.String(required=True)
+    day_number = fields.Integer(required=True, validate=validate.Range(min=1, max=3))
+    city = fields.String(required=True)
+    date = fields.Date(required=True)
+
+
+@event("attendance.make_up.cancelled")
+class MakeUpCancelled(Schema):
+    """A make-up booking was removed: the participant's presence at another session of the day replaced it."""
+    participant_id = fields.String(required=True)
+    session_id = fields.String(required=True)
+    day_number = fields.Integer(required=True, validate=validate.Range(min=1, max=3))
+
+
 class MakeUpOption(Schema):
     session_id = fields.String(required=True)
     city = fields.String(required=True)

@@ -287,3 +287,88 @@ def test_confirmations_arriving_before_their_application_still_count(notify, smt
     h.tick()
     assert smtp.of("deadline_reminder") == []
     assert len(smtp.of("member_confirmation_request")) == 4
+
+
+def make_up(pid: str, city: str = "Tartu", day: int = 2) -> dict:
+    """attendance.make_up.booked / cancelled of ``pid`` for ``city``'s day (cancelled ignores city and date)."""
+    month, dom = data.CALENDAR[city][day - 1]
+    return {"participant_id": pid, "session_id": data.session_id(city, day), "day_number": day, "city": city,
+            "date": date(2019, month, dom)}
+
+
+def cancelled(pid: str, city: str = "Tartu", day: int = 2) -> dict:
+    return {"participant_id": pid, "session_id": data.session_id(city, day), "day_number": day}
+
+
+def test_a_guest_booked_into_another_groups_session_gets_that_sessions_reminder_once(notify, smtp):
+    at(2019, 3, 15, 12, 0)
+    h = notify()
+    accept_teams(h)  # tori (Pärnu; liige2 reads English), elva (Tartu), vinni (Rakvere)
+    at(2019, 4, 20, 12, 0)
+    booked = h.envelope("attendance.make_up.booked", make_up("tori-p1"))
+    h.deliver(envelope=booked)
+    h.deliver(envelope=booked)  # redelivered: the inbox makes it a no-op
+    h.deliver("attendance.make_up.booked", make_up("tori-p2"))
+    h.deliver("attendance.make_up.booked", make_up("tori-p3"))
+    h.deliver("attendance.make_up.booked", make_up("tori-p4"))
+    h.deliver("enrolment.member.withdrawn", {"application_id": "app-tori", "participant_id": "tori-p4",
+                                             "reason": "left the job"})
+    at(2019, 4, 21, 12, 0)
+    h.deliver("attendance.make_up.cancelled", cancelled("tori-p3"))  # present elsewhere instead
+    at(2019, 4, 20, 13, 0)
+    h.deliver("attendance.make_up.booked", make_up("tori-p3"))  # an older event arriving late loses
+    at(2019, 4, 21, 12, 0)
+    h.deliver("attendance.make_up.booked", make_up("tori-p1", "Rakvere"))  # booked, never reaches its lead
+    h.deliver("attendance.make_up.cancelled", cancelled("tori-p1", "Rakvere"))
+    h.tick()
+    smtp.clear()
+
+    at(2019, 4, 27, 10, 0)  # Pärnu day II on 30.04: its own group's reminder as before
+    h.tick()
+    assert recipients(smtp, "session_reminder") == ["liige1@tori.ee", "liige2@tori.ee", "liige3@tori.ee"]
+    assert "Pärnu" in smtp.to("liige1@tori.ee")[0].subject
+    smtp.clear()
+
+    at(2019, 4, 29, 9, 59, 59)  # Tartu day II: 02.05.2019 10:00, so due from 29.04 10:00
+    h.tick()
+    assert smtp.of("session_reminder") == []
+    at(2019, 4, 29, 10, 0)
+    h.tick()
+    # Tartu's own four, and the two Pärnu guests whose booking stands (not p3: cancelled; not p4: withdrawn).
+    assert recipients(smtp, "session_reminder") == sorted(
+        [f"liige{n}@elva.ee" for n in range(1, 5)] + ["liige1@tori.ee", "liige2@tori.ee"])
+    guest, = smtp.to("liige1@tori.ee")
+    assert guest.subject == "Meeldetuletus: II koolituspäev 02.05.2019 kell 10:00, Tartu"
+    assert "Tere, Liige1!" in guest.text and "Kuupäev: neljapäev, 02.05.2019" in guest.text
+    assert "Aeg: 10:00–17:00" in guest.text and "Linn: Tartu" in guest.text
+    assert "Tartu Loomemajanduskeskus, Kalevi 17" in guest.text and "Pärnu" not in guest.text
+    link = next(w for w in guest.text.split() if "/attendance/p/" in w)
+    from shared import links
+    assert links.read_token(h.settings.secret_key, "checkin", link.rsplit("/", 1)[1], 10**8) == "tori-p1"
+    english, = smtp.to("liige2@tori.ee")
+    assert english.subject == "Reminder: workshop day 2 on 2 May 2019 at 10:00 in Tartu"
+    assert "Tartu Loomemajanduskeskus, Kalevi 17" in english.text
+    h.tick()
+    at(2019, 4, 30, 10, 0)
+    h.tick()
+    assert len(smtp.of("session_reminder")) == 6  # once each
+    at(2019, 5, 4, 10, 0)  # Rakvere day II on 07.05: the cancelled booking brings nothing
+    h.tick()
+    assert recipients(smtp, "session_reminder") == sorted(
+        [f"liige{n}@elva.ee" for n in range(1, 5)] + ["liige1@tori.ee", "liige2@tori.ee"]
+        + [f"liige{n}@vinni.ee" for n in range(1, 5)])
+
+
+def test_a_booking_made_after_the_lead_moment_is_reminded_of_at_the_next_tick(notify, smtp):
+    at(2019, 3, 15, 12, 0)
+    h = notify()
+    accept_teams(h)
+    at(2019, 4, 30, 18, 0)  # absent in Pärnu today, booked into Tartu's day II (02.05) tonight
+    h.tick()
+    smtp.clear()
+    h.deliver("attendance.make_up.booked", make_up("tori-p1"))
+    h.tick()
+    reminder, = smtp.to("liige1@tori.ee", "session_reminder")
+    assert "02.05.2019" in reminder.subject and "Tartu" in reminder.subject
+    h.tick()
+    assert len(smtp.to("liige1@tori.ee", "session_reminder")) == 1

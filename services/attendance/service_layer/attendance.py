@@ -276,7 +276,7 @@ def mark(kit, session_id: str, participant_id: str, present: bool, actor: Actor,
         if line is None:
             if not present:
                 raise _not_on_sheet()
-            _book(uow.session, target, participant, actor, now, replace_open=True)
+            _book(uow, target, participant, actor, now, replace_open=True)
             _, line = line_of(uow.session, target, participant_id)
         writer = _Marks(uow, target, actor, now)
         changed = writer.mark(line, present)
@@ -301,12 +301,12 @@ def book_make_up(kit, session_id: str, participant_id: str, actor: Actor) -> tup
                                                            MakeUp.session_id == session_id))
         if existing is not None:
             return existing, False
-        booking = _book(uow.session, target, participant, actor, now)
+        booking = _book(uow, target, participant, actor, now)
         settle(uow, participant, now)
         return booking, True
 
 
-def _book(db: DbSession, target: ScheduledSession, participant: Participant, actor: Actor,
+def _book(uow, target: ScheduledSession, participant: Participant, actor: Actor,
           now: datetime, *, replace_open: bool = False) -> MakeUp:
     """Check the make-up rule (domain) and the seats, then book. The caller holds the
     session's row lock, so two bookings cannot both take the last seat.
@@ -315,7 +315,9 @@ def _book(db: DbSession, target: ScheduledSession, participant: Participant, act
     another booking for the day has a session not over yet (``already_booked``, 409; one
     whose session ended without a presence no longer counts). ``replace_open``: the
     participant is in this room (a presence is being recorded), so such a booking elsewhere
-    is cancelled instead, freeing its seat."""
+    is cancelled instead, freeing its seat. Both publish in the booking's transaction
+    (``attendance.make_up.booked`` / ``cancelled``): notify reminds the guest of the day."""
+    db = uow.session
     if participant.status != ACTIVE:
         raise Refused("not_active", "Osaleja on programmist lahkunud.", "The participant has left the programme.",
                       field="participant_id")
@@ -356,6 +358,9 @@ def _book(db: DbSession, target: ScheduledSession, participant: Participant, act
     if elsewhere and replace_open:
         for other in elsewhere:  # present here: the seat held there is free again
             db.delete(other)
+            uow.publish("attendance.make_up.cancelled", {"participant_id": other.participant_id,
+                                                         "session_id": other.session_id,
+                                                         "day_number": other.day_number})
     elif elsewhere:
         other = db.get(ScheduledSession, elsewhere[0].session_id)
         where = f"{other.city} {to_domain(other).date_text}"
@@ -371,6 +376,9 @@ def _book(db: DbSession, target: ScheduledSession, participant: Participant, act
                      day_number=target.day_number, booked_by=actor.actor, booked_at=now)
     db.add(booking)
     db.flush()
+    uow.publish("attendance.make_up.booked", {
+        "participant_id": participant.participant_id, "session_id": target.session_id,
+        "day_number": target.day_number, "city": target.city, "date": to_domain(target).local_date})
     return booking
 
 

@@ -50,6 +50,17 @@ class WorkshopDay(Base):
     venue: Mapped[str] = mapped_column(String(300), default="")
 
 
+class MakeUpBooking(Base):
+    """A participant booked into another group's session (attendance.make_up.booked/cancelled):
+    they get that session's reminder too, unless the booking was cancelled."""
+    __tablename__ = "make_up_bookings"
+    participant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    booked: Mapped[bool] = mapped_column(Boolean)
+    # The time of the newest event about the booking: an older one arriving late never wins.
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 # -- contacts ------------------------------------------------------------------------------
 class Application(Base):
     """A team and its contact. Fields stay None until the event that carries them arrives."""

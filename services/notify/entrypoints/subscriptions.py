@@ -24,6 +24,9 @@ HANDLERS: dict = {
     "attendance.participant.dropped_out": notifications.on_participant_dropped_out,
     "attendance.participant.reinstated": notifications.on_participant_reinstated,
     "attendance.participant.completed": notifications.on_participant_completed,
+    # Guests booked into another group's session: its reminder goes to them too.
+    "attendance.make_up.booked": notifications.on_make_up_booked,
+    "attendance.make_up.cancelled": notifications.on_make_up_cancelled,
     "billing.invoice.issued": notifications.on_invoice_issued,
     "billing.invoice.overdue": notifications.on_invoice_overdue,
     "billing.invoice.paid": notifications.on_invoice_paid,

@@ -15,6 +15,7 @@ from services.notify.adapters.models import (
     Application,
     Edition,
     Group,
+    MakeUpBooking,
     Organisation,
     Participant,
     WorkshopDay,
@@ -213,3 +214,14 @@ def members_of(session: Session, application_id: str, statuses: tuple | None = N
         .order_by(Participant.last_name, Participant.first_name, Participant.participant_id)
     rows = list(session.scalars(query))
     return [m for m in rows if statuses is None or m.status in statuses]
+
+
+def record_make_up(session: Session, data: dict, *, booked: bool, as_of: datetime) -> None:
+    """attendance.make_up.booked / cancelled: the newest event about the booking wins."""
+    row = session.get(MakeUpBooking, (data["participant_id"], data["session_id"]))
+    if row is None:
+        session.add(MakeUpBooking(participant_id=data["participant_id"], session_id=data["session_id"],
+                                  booked=booked, as_of=as_of))
+        session.flush()  # the next event of this batch about the same booking must find it
+    elif as_of >= row.as_of:
+        row.booked, row.as_of = booked, as_of

@@ -233,6 +233,15 @@ def on_participant_reinstated(uow, event, config: NotifyConfig) -> None:
         member.status = "accepted"
 
 
+def on_make_up_booked(uow, event, config: NotifyConfig) -> None:
+    # No e-mail now: the session's reminder goes to the guest too (reminders._session_reminders).
+    contacts.record_make_up(uow.session, event.data, booked=True, as_of=event.occurred_at)
+
+
+def on_make_up_cancelled(uow, event, config: NotifyConfig) -> None:
+    contacts.record_make_up(uow.session, event.data, booked=False, as_of=event.occurred_at)
+
+
 def on_participant_completed(uow, event, config: NotifyConfig) -> None:
     data = event.data
     member = contacts.participant(uow.session, data["participant_id"])

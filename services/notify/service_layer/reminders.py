@@ -9,8 +9,11 @@ trying, so a tick every few seconds costs one query per kind):
                                         each member not confirmed yet (with their personal
                                         link); a stage already past when the team applied
                                         is skipped (applying 3 days before: 1-day one only)
-    session:<session>:<date>            to each participant of the session's group
-                                        (a session moved to another date reminds again)
+    session:<session>:<date>            to each participant of the session's group and each
+                                        guest booked into it to make up a day (not cancelled);
+                                        the session's own city, date and venue; withdrawn or
+                                        dropped out: none (a session moved to another date
+                                        reminds again)
     esf_reminder:<participant>          to an accepted participant still without ESF data,
                                         NOTIFY_ESF_LEAD_DAYS before reporting's deadline
 """
@@ -19,9 +22,17 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
-from services.notify.adapters.models import Application, Edition, Email, Group, Participant, WorkshopDay
+from services.notify.adapters.models import (
+    Application,
+    Edition,
+    Email,
+    Group,
+    MakeUpBooking,
+    Participant,
+    WorkshopDay,
+)
 from services.notify.domain import schedule
 from services.notify.service_layer import emails
 from shared import clock, links
@@ -106,9 +117,11 @@ def _session_reminders(session, config, now) -> list[dict]:
     wanted = []
     for reminder in due:
         day, city = days[reminder.key]
+        guests = select(MakeUpBooking.participant_id).where(
+            MakeUpBooking.session_id == day.session_id, MakeUpBooking.booked.is_(True))
         participants = session.scalars(select(Participant).where(
-            Participant.group_id == day.group_id, Participant.status == "accepted",
-            Participant.email.is_not(None))).all()
+            or_(Participant.group_id == day.group_id, Participant.participant_id.in_(guests)),
+            Participant.status == "accepted", Participant.email.is_not(None))).all()
         for member in participants:
             wanted.append({
                 "template": "session_reminder", "recipient": member.email, "language": member.language,
