@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from services.enrolment import demo
 from services.enrolment.data import EDITION_2019
 from services.enrolment.service_layer.editions import load_edition_file
-from tests.enrolment.helpers import edition_body, edition_form_data
+from tests.enrolment.helpers import edition_body, edition_form_data, field_block
 
 
 def test_the_2019_edition_is_loaded_from_the_data_file_and_published(h):
@@ -100,3 +102,20 @@ def test_a_coordinator_creates_an_edition_and_bad_schedules_are_refused(coordina
     assert h.client.post("/api/editions", json=body).status_code == 409  # exists already
     # The newest edition is the one people apply to.
     assert h.client.get("/api/edition").get_json()["year"] == 2020
+
+
+@pytest.mark.parametrize("day, start, lang, message", [
+    ("31.03.2019", "03:30", "et", "suveaja vahetus"),  # the spring gap: 03:00 jumps to 04:00
+    ("27.10.2019", "03:30", "en", "daylight saving change"),  # the autumn hour that happens twice
+])
+def test_the_form_refuses_a_wall_clock_time_the_dst_change_skips_or_repeats(coordinator, day, start, lang, message):
+    h = coordinator
+    page = h.client.get(f"/editions/2019/edit?lang={lang}").get_data(as_text=True)
+    data = edition_form_data(page)
+    data.update({"groups-0-sessions-0-date": day, "groups-0-sessions-0-starts": start})
+    r = h.client.post(f"/editions/2019/edit?lang={lang}", data=data)
+    text = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert message in field_block(text, "groups-0-sessions-0-starts")
+    assert message not in field_block(text, "groups-0-sessions-0-ends")
+    assert len(h.payloads("enrolment.edition.published")) == 1  # nothing saved

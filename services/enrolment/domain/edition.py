@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from services.enrolment.domain.problems import Errors, Problem
+from services.enrolment.domain.times import wall_clock
 
 #: Every group has the same three workshop days.
 DAY_NUMBERS: tuple[int, ...] = (1, 2, 3)
@@ -484,13 +485,12 @@ class _Parser:
     def zoned(self, where: str, naive: datetime, zone: ZoneInfo) -> datetime | None:
         """A local wall-clock time as an aware datetime, refusing the ones DST makes
         ambiguous (the autumn hour that happens twice) or nonexistent (the spring gap)."""
-        early, late = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
-        if early.utcoffset() != late.utcoffset():
+        moment = wall_clock(naive, zone)
+        if moment is None:
             self.fail(
                 where, f"{naive.isoformat(' ')} is ambiguous or does not exist in {zone.key} (DST change)"
             )
-            return None
-        return early
+        return moment
 
 
 def slug(city: str) -> str:

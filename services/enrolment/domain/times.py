@@ -17,6 +17,13 @@ def require_aware(name: str, moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def wall_clock(naive: datetime, zone: ZoneInfo = TALLINN) -> datetime | None:
+    """A local wall-clock time as an aware datetime; None for one that DST makes ambiguous
+    (the autumn hour that happens twice) or nonexistent (the spring gap)."""
+    early, late = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    return early if early.utcoffset() == late.utcoffset() else None
+
+
 def local(moment: datetime) -> datetime:
     return require_aware("moment", moment).astimezone(TALLINN)
 

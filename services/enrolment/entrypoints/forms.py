@@ -25,7 +25,7 @@ from wtforms import (
 
 from services.enrolment.domain import application as rules
 from services.enrolment.domain.problems import Errors, Problem
-from services.enrolment.domain.times import TALLINN
+from services.enrolment.domain.times import wall_clock
 
 ORGANISATION_ROWS, MEMBER_ROWS, CITY_CHOICES = 4, 8, 4
 ADD_ORGANISATIONS, ADD_MEMBERS = 2, 4
@@ -228,6 +228,11 @@ def _whole(text: str | None, limit: int = 10_000) -> int | None:
     return int(text) if text.isdigit() and int(text) <= limit else None
 
 
+# A Tallinn wall-clock time the daylight-saving change skips (spring) or repeats (autumn).
+_DST = ("Seda kellaaega sel päeval ei ole või on see kaks korda (suveaja vahetus); valige teine.",
+        "That time does not exist on that day or happens twice (daylight saving change); choose another.")
+
+
 def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
     """The edition as the service layer takes it (aware times from Tallinn wall-clock
     times), or the problems of each input."""
@@ -244,6 +249,8 @@ def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
         bad("deadline_date", "Kuupäev kujul pp.kk.aaaa.", "A date like dd.mm.yyyy.")
     if at is None:
         bad("deadline_time", "Kellaaeg kujul tt:mm.", "A time like hh:mm.")
+    elif on is not None and wall_clock(datetime.combine(on, at)) is None:
+        bad("deadline_time", *_DST)
     groups = []
     for gi, entry in enumerate(form.groups):
         g = entry.form
@@ -272,16 +279,21 @@ def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
                     bad(f"{path}.seats", "Kohtade arv on täisarv (või tühi: piiranguta).",
                         "Seats is a whole number (or empty: no limit).")
             if day and starts and ends:
-                sessions.append({"day_number": si + 1, "starts_at": datetime.combine(day, starts, tzinfo=TALLINN),
-                                 "ends_at": datetime.combine(day, ends, tzinfo=TALLINN),
-                                 "venue": s.venue.data or "", "seats": seats})
+                starts_at, ends_at = wall_clock(datetime.combine(day, starts)), wall_clock(datetime.combine(day, ends))
+                if starts_at is None:
+                    bad(f"{path}.starts", *_DST)
+                if ends_at is None:
+                    bad(f"{path}.ends", *_DST)
+                if starts_at and ends_at:
+                    sessions.append({"day_number": si + 1, "starts_at": starts_at, "ends_at": ends_at,
+                                     "venue": s.venue.data or "", "seats": seats})
         groups.append({"group_id": g.group_id.data or None, "city": g.city.data or "",
                        "capacity_teams": capacity, "sessions": sessions})
     if errors:
         return None, errors
     # The claim's amounts as typed ("768,00" too): the service layer judges them, as for the API.
     return {"year": year, "name": form.name.data or "", "groups": groups,
-            "application_deadline": datetime.combine(on, at, tzinfo=TALLINN),
+            "application_deadline": wall_clock(datetime.combine(on, at)),
             "claim_cap": form.claim_cap.data or None, "claim_daily_rate": form.claim_daily_rate.data or None}, {}
 
 
