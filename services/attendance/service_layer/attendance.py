@@ -43,6 +43,7 @@ from services.attendance.service_layer.common import (
 from services.attendance.service_layer.outcomes import settle, settle_many
 from shared import clock
 from shared.db import write_rows
+from shared.messaging.outbox import UnitOfWork
 
 SELF_CHECK_IN = "self_check_in"
 
@@ -306,7 +307,7 @@ def book_make_up(kit, session_id: str, participant_id: str, actor: Actor) -> tup
         return booking, True
 
 
-def _book(uow, target: ScheduledSession, participant: Participant, actor: Actor,
+def _book(uow: UnitOfWork, target: ScheduledSession, participant: Participant, actor: Actor,
           now: datetime, *, replace_open: bool = False) -> MakeUp:
     """Check the make-up rule (domain) and the seats, then book. The caller holds the
     session's row lock, so two bookings cannot both take the last seat.
