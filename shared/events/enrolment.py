@@ -121,3 +121,40 @@ class ApplicationWithdrawn(Schema):
     application_id = fields.String(required=True)
     reason = fields.String(required=True)
     participant_ids = fields.List(fields.String(), load_default=list)
+
+
+class CounsellingOrganisationSchema(Schema):
+    name = fields.String(required=True)
+    registry_code = fields.String(required=True, validate=validate.Regexp(r"^\d{8}$"))
+
+
+@event("enrolment.counselling.applied")
+class CounsellingApplied(Schema):
+    """After the edition's last workshop a local government, alone or leading a group of them,
+    applied to the counselling programme (to provide services with an NGO)."""
+    counselling_application_id = fields.String(required=True)
+    edition_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    # The first one leads the application; the others apply with it as a group.
+    local_governments = fields.List(fields.Nested(CounsellingOrganisationSchema), required=True,
+                                    validate=validate.Length(min=1))
+    ngo_partners = fields.List(fields.Nested(CounsellingOrganisationSchema), load_default=list)
+    contact_name = fields.String(required=True)
+    contact_email = fields.Email(required=True)
+    language = fields.String(load_default="et", validate=validate.OneOf(["et", "en"]))
+    # When the coordinator stops taking applications (the selection is announced after it).
+    deadline = fields.AwareDateTime(required=True)
+
+
+@event("enrolment.counselling.decided")
+class CounsellingDecided(Schema):
+    """The coordinator announced the counselling programme's selection: one event per application."""
+    counselling_application_id = fields.String(required=True)
+    edition_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    selected = fields.Boolean(required=True)
+    applicant_name = fields.String(required=True)  # the leading local government
+    contact_name = fields.String(required=True)
+    contact_email = fields.Email(required=True)
+    language = fields.String(load_default="et", validate=validate.OneOf(["et", "en"]))
+    selected_count = fields.Integer(required=True, validate=validate.Range(min=0))
