@@ -24,7 +24,8 @@ close it after every answer) for throughput and latency at saturation, then an o
 beside it, the issue's reference point (a simple ORM insert with an outbox row, its own
 database) and the same two rows written with raw psycopg (the floor of any request that
 commits a row and its event), so the mark's ratio can be read against what a minimal write
-costs here.
+costs here; and marks refused by validation (422, no database work): the web stack's own
+cost of a mark, which with the floor's bounds what any mark could reach.
 Settings: BENCH_HTTP_WORKERS (2, as in docker-compose), BENCH_HTTP_CLIENTS (8),
 BENCH_HTTP_SECONDS (10 s measured after 2 s of warm-up).
 
@@ -338,6 +339,19 @@ def mark_scripts(port: int, cookie: str, clients: int) -> list[list[loadgen.Job]
     return [[job for turn in zip(*sessions, strict=True) for job in turn] for sessions in per_client]
 
 
+def refused_mark_scripts(port: int, cookie: str, clients: int) -> list[list[loadgen.Job]]:
+    """Marks like ``mark_scripts``' with a ``present`` that is not a boolean: signed in, routed
+    and validated, then refused (422) before any database work -- what a mark costs the web
+    stack alone, the most a mark could ever reach."""
+    scripts: list[list[loadgen.Job]] = [[] for _ in range(clients)]
+    for n, sid in enumerate(sessions_today()):
+        path = f"/attendance/api/sessions/{sid}/attendance"
+        for pid, _ in current_marks(port, cookie, sid):
+            refused = loadgen.request("POST", path, {"participant_id": pid, "present": "maybe"}, cookie)
+            scripts[n % clients].append(loadgen.Job((refused, refused), expect_status=422))
+    return scripts
+
+
 def sheet_scripts(port: int, cookie: str, clients: int) -> list[list[loadgen.Job]]:
     """Each client saves its own sessions' whole sheets, alternating a sheet and its complement."""
     scripts: list[list[loadgen.Job]] = [[] for _ in range(clients)]
@@ -452,6 +466,9 @@ def run(stack: Stack) -> None:
     reference_r = loadgen.saturate(reference, reference_scripts, CLIENT_PROCESSES, WARMUP, DURATION)
     progress("measuring the floor: the same rows with raw psycopg")
     floor_r = loadgen.saturate(floor, reference_scripts, CLIENT_PROCESSES, WARMUP, DURATION)
+    progress("measuring marks refused by validation")
+    refused_r = loadgen.saturate(port, refused_mark_scripts(port, cookie, CLIENTS), CLIENT_PROCESSES, WARMUP,
+                                 DURATION)
     progress("measuring marks")
     with PeakMemory(web_pid) as web_mem, PeakMemory(worker_pid) as worker_mem:
         mark_r = loadgen.saturate(port, mark_scripts(port, cookie, CLIENTS), CLIENT_PROCESSES, WARMUP, DURATION)
@@ -473,6 +490,16 @@ def run(stack: Stack) -> None:
     floor_ratio = floor_r.rate / hello_r.rate if hello_r.rate else 0.0
     print(line("raw psycopg, same rows", floor_r,
                f"  ratio {floor_ratio:.3f} (the floor of a request committing a row and its event)"), flush=True)
+    refused_ratio = refused_r.rate / hello_r.rate if hello_r.rate else 0.0
+    print(line("mark refused (422)", refused_r,
+               f"  ratio {refused_ratio:.3f} (sign-in, routing, validation, JSON error: no database work)"),
+          flush=True)
+    if refused_ratio and floor_ratio:
+        # Costs add up in hello-world units: the web stack's (refused) plus the floor's database
+        # work beyond its own hello-world; a mark's rules, reads and relay only add to it.
+        bound = 1 / (1 / refused_ratio + 1 / floor_ratio - 1)
+        print(f"  {'':<25}a mark doing only the web stack's work and the floor's: ratio ≈ {bound:.3f} at most",
+              flush=True)
     ratio = mark_r.rate / hello_r.rate if hello_r.rate else 0.0
     print(line("mark one", mark_r, f"  ratio {ratio:.3f} (goal ≥ 0.25: {met(ratio >= 0.25)}); "
                                    f"{mark_r.rate / reference_r.rate if reference_r.rate else 0:.2f}× the reference"),

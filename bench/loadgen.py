@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 class Job:
     requests: tuple[bytes, bytes]
     expect_changed: int | None = None
+    expect_status: int | None = None  # set: this status is the right answer (a refusal), not a 2xx
 
 
 @dataclass
@@ -124,7 +125,12 @@ class Connection:
 
 
 def _check(result: Result, status: int, body: bytes, job: Job) -> bool:
-    """True when the answer is the 2xx write it should be."""
+    """True when the answer is the 2xx write it should be (or the refusal it should be)."""
+    if job.expect_status is not None:
+        if status != job.expect_status:
+            result.error(f"HTTP {status}", body.decode(errors="replace"))
+            return False
+        return True
     if not 200 <= status < 300:
         result.error(f"HTTP {status}", body.decode(errors="replace"))
         return False
