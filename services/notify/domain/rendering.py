@@ -45,6 +45,12 @@ VARIABLES: dict[str, frozenset[str]] = {
         "payment_reminder": "employer_name invoice_number amount_gross due_date reference_number stage pdf_url",
         "credit_note": "employer_name invoice_number credit_note_number amount_gross reason pdf_url",
         "completion": "first_name team_name",
+        # The counselling programme after the last workshop (DOMAIN.md "After the programme"), to the
+        # application's contact person. Not contact_name/contact_email: those are the coordinator's.
+        "counselling_application_received":
+            "contact_person year lead_local_government partner_local_governments ngo_partners deadline",
+        "counselling_selected": "contact_person applicant_name year selected_count",
+        "counselling_not_selected": "contact_person applicant_name year selected_count",
     }.items()
 }
 TEMPLATES: tuple[str, ...] = tuple(VARIABLES)
@@ -250,6 +256,28 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "completion": {
             "first_name": "Mari",
             "team_name": "Pärnu eakate päevakeskus",
+        },
+        # After the last workshop (Tallinn's day III, 06.06.2019): Pärnu leads a group of three.
+        "counselling_application_received": {
+            "contact_person": "Mari Maasikas",
+            "year": 2019,
+            "lead_local_government": {"name": "Pärnu Linnavalitsus", "registry_code": "75000237"},
+            "partner_local_governments": [{"name": "Tori Vallavalitsus", "registry_code": "77000417"},
+                                          {"name": "Häädemeeste Vallavalitsus", "registry_code": "75000154"}],
+            "ngo_partners": [{"name": "MTÜ Pärnu Eakate Päevakeskus", "registry_code": "80100036"}],
+            "deadline": _tallinn(2019, 6, 30, 23, 59, 59),
+        },
+        "counselling_selected": {
+            "contact_person": "Mari Maasikas",
+            "applicant_name": "Pärnu Linnavalitsus",
+            "year": 2019,
+            "selected_count": 10,
+        },
+        "counselling_not_selected": {
+            "contact_person": "Toomas Saar",
+            "applicant_name": "Saarde Vallavalitsus",
+            "year": 2019,
+            "selected_count": 10,
         },
     }.items()
 }

@@ -20,6 +20,9 @@ HANDLERS: dict = {
     "enrolment.member.substituted": notifications.on_member_substituted,
     "enrolment.member.withdrawn": notifications.on_member_withdrawn,
     "enrolment.application.withdrawn": notifications.on_application_withdrawn,
+    # The counselling programme after the last workshop: the receipt, then the decision.
+    "enrolment.counselling.applied": notifications.on_counselling_applied,
+    "enrolment.counselling.decided": notifications.on_counselling_decided,
     "attendance.participant.absent": notifications.on_participant_absent,
     "attendance.participant.dropped_out": notifications.on_participant_dropped_out,
     "attendance.participant.reinstated": notifications.on_participant_reinstated,

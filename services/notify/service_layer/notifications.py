@@ -11,6 +11,8 @@ published twice (a replay, a producer's retry) still makes one e-mail per recipi
     absent:<participant>:<missed session>   dropout:<participant>   completed:<participant>
     invoice:<invoice>:issued           invoice:<invoice>:<reminder stage>
     invoice:<invoice>:credited         credit_note (once: a credit note cancels an invoice in full)
+    counselling_applied:<counselling application>    counselling_application_received
+    counselling_decided:<counselling application>    counselling_selected | counselling_not_selected
 
 The confirmation request quotes the member's edition's claim cap (from
 ``enrolment.edition.published``, else NOTIFY_CLAIM_CAP). The dropout notice quotes the cap billing applied to that participant's claim
@@ -178,6 +180,35 @@ def on_member_withdrawn(uow, event, config: NotifyConfig) -> None:
 
 def on_application_withdrawn(uow, event, config: NotifyConfig) -> None:
     contacts.record_application_withdrawn(uow.session, event.data)
+
+
+# -- the counselling programme (after the last workshop) ----------------------------------------
+# Both events carry everything their e-mail says, so notify keeps no projection of them. The
+# applicant's contact person goes in as ``contact_person``: ``contact_name``/``contact_email``
+# are the coordinator's signature (the layout's, from the settings).
+def on_counselling_applied(uow, event, config: NotifyConfig) -> None:
+    """The receipt to the application's contact person: the local governments (the first one
+    leads), the NGO partners, and the deadline after which the selection is announced."""
+    data = event.data
+    lead, *partners = data["local_governments"]
+    emails.queue(uow, config, template="counselling_application_received", recipient=data["contact_email"],
+                 recipient_name=data["contact_name"], language=data["language"],
+                 cause_key=f"counselling_applied:{data['counselling_application_id']}",
+                 params={"contact_person": data["contact_name"], "year": data["year"],
+                         "lead_local_government": lead, "partner_local_governments": partners,
+                         "ngo_partners": data["ngo_partners"], "deadline": data["deadline"]})
+
+
+def on_counselling_decided(uow, event, config: NotifyConfig) -> None:
+    """The coordinator's decision on one application, to its contact person. One cause key for
+    both outcomes: the decision announced again sends nothing; a changed one sends the other
+    template once (the unique key holds the template)."""
+    data = event.data
+    emails.queue(uow, config, template="counselling_selected" if data["selected"] else "counselling_not_selected",
+                 recipient=data["contact_email"], recipient_name=data["contact_name"], language=data["language"],
+                 cause_key=f"counselling_decided:{data['counselling_application_id']}",
+                 params={"contact_person": data["contact_name"], "applicant_name": data["applicant_name"],
+                         "year": data["year"], "selected_count": data["selected_count"]})
 
 
 # -- attendance ---------------------------------------------------------------------------------
