@@ -272,6 +272,13 @@ def _amount_in(description: str) -> fields.Raw:
                        "service's setting, an edit keeps the edition's. Fixed once a member has confirmed."})
 
 
+def _selected_in(description: str) -> fields.Integer:
+    # Range and min <= max are the domain's (both languages); the type and a sane size are checked here.
+    return fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=-1_000_000, max=1_000_000),
+                          metadata={"description": f"{description}; omitted: a new edition takes the default, an "
+                                                   "edit keeps the edition's. Fixed once the selection is announced."})
+
+
 class EditionIn(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -279,6 +286,14 @@ class EditionIn(Schema):
     groups = fields.List(fields.Nested(GroupIn), required=True, validate=validate.Length(min=1, max=30))
     claim_cap = _amount_in("the most a dropout's employer may be claimed (the conditions state it)")
     claim_daily_rate = _amount_in("the proposed claim per session day held, never above claim_cap")
+    # No load_default: omitted keeps the edition's deadline, null asks for the default.
+    counselling_deadline = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when applications to the counselling programme close (they open when the last session "
+                       "ends); null: 28 days after the last session, 23:59 Tallinn time; omitted: a new edition "
+                       "takes that default, an edit keeps the edition's. Must be after the last session."})
+    counselling_min_selected = _selected_in("the fewest local governments (or groups) to select, at least 1 "
+                                            "(default 8)")
+    counselling_max_selected = _selected_in("the most to select, at least counselling_min_selected (default 12)")
 
 
 class SessionOut(Schema):
@@ -312,6 +327,16 @@ class EditionOut(Schema):
     revision = fields.Integer()
     claim_cap = _amount_out("the dropout claim's cap, gross EUR")
     claim_daily_rate = _amount_out("the dropout claim per session day held, gross EUR")
+    counselling_deadline = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "as set; null: the default (28 days after the last session, 23:59 Tallinn time)"})
+    counselling_effective_deadline = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when applications to the counselling programme close (the default where none is set)"})
+    counselling_opens_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when they open: the end of the edition's last session"})
+    counselling_min_selected = fields.Integer()
+    counselling_max_selected = fields.Integer()
+    counselling_announced_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when the coordinator announced the selection (then fixed)"})
     updated_at = fields.AwareDateTime()
     updated_by = fields.String()
     groups = fields.List(fields.Nested(GroupOut))
@@ -326,6 +351,11 @@ class PublicEditionOut(Schema):
     claim_cap = _amount_out("the most a dropout's employer may be claimed, gross EUR (the conditions state it)")
     cities = fields.List(fields.String(), metadata={"description": "the choices for preferred_cities"})
     groups = fields.List(fields.Nested(GroupOut))
+    counselling_opens_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "local governments may apply to the counselling programme from the end of the last session"})
+    counselling_effective_deadline = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "… until this deadline (inclusive)"})
+    counselling_open = fields.Boolean(metadata={"description": "counselling applications are accepted now"})
 
 
 # -- confirmations ------------------------------------------------------------------------------------
@@ -355,3 +385,87 @@ class ConditionsChangedOut(ErrorOut):
     conditions = fields.List(fields.String(), metadata={"description": "the current conditions, to be read again"})
     claim_cap = _amount_out("the current claim cap, to send with the next confirmation")
 
+
+
+# -- the counselling programme ----------------------------------------------------------------------
+
+class PartyIn(Schema):
+    name = _text()
+    registry_code = _text("8 digits (registrikood): 7… a local government, 8… or 9… an NGO")
+
+
+class CounsellingIn(Schema):
+    local_governments = fields.List(fields.Nested(PartyIn), load_default=list, validate=validate.Length(max=40),
+                                    metadata={"description": "the first one leads; the others apply with it as a "
+                                                             "group (each a local government)"})
+    ngo_partners = fields.List(fields.Nested(PartyIn), load_default=list, validate=validate.Length(max=40),
+                               metadata={"description": "the NGOs they intend to work with (optional)"})
+    planned_services = _text("the services they want to start providing in cooperation with an NGO (required)")
+    contact_name = _text()
+    contact_email = _text()
+    language = fields.String(load_default="et", validate=LANGUAGE,
+                             metadata={"description": "language of correspondence"})
+
+
+class PartyOut(Schema):
+    name = fields.String()
+    registry_code = fields.String()
+
+
+class CounsellingReceiptOut(Schema):
+    counselling_application_id = fields.String()
+    edition_id = fields.String()
+    year = fields.Integer()
+    local_governments = fields.List(fields.Nested(PartyOut), metadata={"description": "the first one leads"})
+    ngo_partners = fields.List(fields.Nested(PartyOut))
+    planned_services = fields.String()
+    contact_name = fields.String()
+    contact_email = fields.String()
+    language = fields.String()
+    submitted_at = fields.AwareDateTime()
+    deadline = fields.AwareDateTime(metadata={"description": "applications close then; the selection follows"})
+
+
+class CounsellingLocalGovernmentOut(PartyOut):
+    took_part = fields.Boolean(metadata={"description": "among the organisations of the edition's accepted teams"})
+
+
+class CounsellingApplicationOut(Schema):
+    counselling_application_id = fields.String()
+    submitted_at = fields.AwareDateTime()
+    local_governments = fields.List(fields.Nested(CounsellingLocalGovernmentOut),
+                                    metadata={"description": "the first one leads"})
+    ngo_partners = fields.List(fields.Nested(PartyOut))
+    planned_services = fields.String()
+    contact_name = fields.String()
+    contact_email = fields.String()
+    language = fields.String()
+    selected = fields.Boolean(allow_none=True, metadata={
+        "description": "the coordinator's mark (null: not decided); a draft until the selection is announced"})
+    marked_at = fields.AwareDateTime(allow_none=True)
+    marked_by = fields.String(allow_none=True)
+    changed = fields.Boolean(metadata={"description": "false: it was so already"})
+
+
+class CounsellingOverviewOut(Schema):
+    edition_id = fields.String()
+    year = fields.Integer()
+    name = fields.String()
+    opens_at = fields.AwareDateTime(allow_none=True, metadata={"description": "the end of the last session"})
+    deadline = fields.AwareDateTime(allow_none=True)
+    open = fields.Boolean(metadata={"description": "applications are accepted now"})
+    closed = fields.Boolean(metadata={"description": "the deadline is over: the selection can be announced"})
+    min_selected = fields.Integer()
+    max_selected = fields.Integer()
+    announced_at = fields.AwareDateTime(allow_none=True)
+    announced_by = fields.String(allow_none=True)
+    selected_count = fields.Integer()
+    undecided_count = fields.Integer()
+    applications = fields.List(fields.Nested(CounsellingApplicationOut), metadata={"description": "in the order "
+                                                                                                   "they arrived"})
+    published = fields.Integer(metadata={"description": "announce: the enrolment.counselling.decided events"})
+
+
+class CounsellingMarkIn(Schema):
+    selected = fields.Boolean(required=True, allow_none=True,
+                              metadata={"description": "true selected, false not selected, null undecided"})

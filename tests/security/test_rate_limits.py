@@ -43,7 +43,8 @@ def test_the_public_writes_are_the_ones_expected():
             h.close()
     assert found == {
         "enrolment POST /apply", "enrolment POST /p/<token>", "enrolment POST /api/applications",
-        "enrolment POST /api/confirmations/<token>", "attendance POST /checkin", "reporting POST /p/<token>"}
+        "enrolment POST /api/confirmations/<token>", "attendance POST /checkin", "reporting POST /p/<token>",
+        "enrolment POST /counselling", "enrolment POST /api/counselling/applications"}
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -14,11 +14,13 @@ from shared.testing.harness import ServiceHarness
 
 # Public on purpose: health and metrics for the platform, the API description, personal
 # links (signed tokens), the public application form and its API, a member's confirmation
-# by API (a personal token), and self check-in (needs a link cookie). "METHOD /rule".
+# by API (a personal token), self check-in (needs a link cookie), and the counselling
+# programme's application form and its API (any local government applies). "METHOD /rule".
 PUBLIC = re.compile(
     r"^[A-Z]+ (/healthz|/metrics|/openapi\.json|/p/<[^>]+>.*|/apply.*|/checkin.*|/static/.*)$"
+    r"|^(GET|POST) /counselling$|^GET /counselling/thanks/<key>$"
     r"|^GET /api/edition$"
-    r"|^POST /api/applications$"
+    r"|^POST /api/applications$|^POST /api/counselling/applications$"
     r"|^(GET|POST) /api/confirmations/<token>$")
 ROLES = ("coordinator", "trainer", "finance")
 WRITES = ("POST", "PUT", "PATCH", "DELETE")

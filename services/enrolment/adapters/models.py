@@ -42,7 +42,12 @@ MEMBER_STATUSES = (ACTIVE, SUBSTITUTED, WITHDRAWN)
 
 class Edition(Base):
     """One yearly edition; ``revision`` grows with every published change of its schedule or
-    of its dropout claim policy (gross EUR, fixed once a member has confirmed the conditions)."""
+    of its dropout claim policy (gross EUR, fixed once a member has confirmed the conditions).
+
+    The counselling programme's policy is the edition's too (not published: nobody else needs
+    it): ``counselling_deadline`` None means 28 days after the last session, 23:59 in Tallinn.
+    Once the selection is announced (``counselling_announced_at``) it is fixed. The row is the
+    lock the counselling use cases take: for share to apply or mark a draft, for update to announce."""
     __tablename__ = "editions"
     edition_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, unique=True)
@@ -52,6 +57,11 @@ class Edition(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     claim_cap: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     claim_daily_rate: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    counselling_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    counselling_min_selected: Mapped[int] = mapped_column(Integer, default=8)
+    counselling_max_selected: Mapped[int] = mapped_column(Integer, default=12)
+    counselling_announced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    counselling_announced_by: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(254), default="")
@@ -200,3 +210,57 @@ class Decision(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(254))
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CounsellingApplication(Base):
+    """A local government's (or a group's) application to the counselling programme.
+    ``selected`` is the coordinator's draft (None: not decided) until the edition's selection
+    is announced; then it is the decision."""
+    __tablename__ = "counselling_applications"
+    counselling_application_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    edition_id: Mapped[str] = mapped_column(ForeignKey("editions.edition_id"), index=True)
+    # A double-submitted form or a retried API call carries the same key: one application.
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64), default="")
+    planned_services: Mapped[str] = mapped_column(Text)
+    contact_name: Mapped[str] = mapped_column(String(300))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="et")
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    selected: Mapped[bool | None] = mapped_column(Boolean)
+    marked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    marked_by: Mapped[str | None] = mapped_column(String(254))
+
+    local_governments: Mapped[list[CounsellingLocalGovernment]] = relationship(
+        order_by="CounsellingLocalGovernment.ordinal", cascade="all, delete-orphan")
+    ngo_partners: Mapped[list[CounsellingNgo]] = relationship(
+        order_by="CounsellingNgo.ordinal", cascade="all, delete-orphan")
+
+    @property
+    def lead(self) -> CounsellingLocalGovernment:
+        return self.local_governments[0]
+
+
+class CounsellingLocalGovernment(Base):
+    """A local government of a counselling application; ordinal 0 leads. One application per
+    local government and edition: the unique key holds it under concurrency too."""
+    __tablename__ = "counselling_local_governments"
+    __table_args__ = (UniqueConstraint("edition_id", "registry_code", name="uq_counselling_lg_edition_code"),)
+    counselling_application_id: Mapped[str] = mapped_column(ForeignKey(
+        "counselling_applications.counselling_application_id", name="fk_counselling_lg_application"),
+        primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    edition_id: Mapped[str] = mapped_column(ForeignKey("editions.edition_id"))
+    name: Mapped[str] = mapped_column(String(300))
+    registry_code: Mapped[str] = mapped_column(String(8))
+
+
+class CounsellingNgo(Base):
+    """An NGO the local government(s) intend to work with."""
+    __tablename__ = "counselling_ngos"
+    counselling_application_id: Mapped[str] = mapped_column(ForeignKey(
+        "counselling_applications.counselling_application_id", name="fk_counselling_ngos_application"),
+        primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    registry_code: Mapped[str] = mapped_column(String(8))

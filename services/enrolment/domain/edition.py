@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from services.enrolment.domain.counselling import POLICY_FIELDS, policy_problems
 from services.enrolment.domain.problems import Errors, Problem
 from services.enrolment.domain.times import wall_clock
 
@@ -36,6 +37,18 @@ _CENT = Decimal("0.01")
 # Above any real claim, below what Numeric(12, 2) holds: a typo, not a policy.
 _MAX_AMOUNT = Decimal("100000.00")
 CLAIM_FIELDS = ("claim_cap", "claim_daily_rate")
+COUNSELLING_FIELDS = POLICY_FIELDS
+
+
+class _NotGiven:
+    """A counselling deadline nobody gave (a file or an API body without it): a new edition
+    takes the default, an edit keeps the edition's. ``None`` instead asks for the default."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = _NotGiven()
 
 
 class EditionError(ValueError):
@@ -102,6 +115,12 @@ class EditionSpec:
     # new edition, the edition's own value on an edit).
     claim_cap: Decimal | None = None
     claim_daily_rate: Decimal | None = None
+    # The counselling programme after the last workshop (policy): when applications close
+    # (None: 28 days after the last session, 23:59; NOT_GIVEN: see _NotGiven) and how many are
+    # selected (None: the edition's, 8 and 12 for a new one).
+    counselling_deadline: datetime | None | _NotGiven = NOT_GIVEN
+    counselling_min_selected: int | None = None
+    counselling_max_selected: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
@@ -109,6 +128,13 @@ class EditionSpec:
         if not isinstance(deadline, datetime) or deadline.tzinfo is None or deadline.utcoffset() is None:
             raise EditionError("application_deadline must be a timezone-aware datetime")
         object.__setattr__(self, "application_deadline", deadline.astimezone(UTC))
+        counselling = self.counselling_deadline
+        if isinstance(counselling, datetime):
+            if counselling.tzinfo is None or counselling.utcoffset() is None:
+                raise EditionError("counselling_deadline must be a timezone-aware datetime")
+            object.__setattr__(self, "counselling_deadline", counselling.astimezone(UTC))
+        elif counselling is not None and counselling is not NOT_GIVEN:
+            raise EditionError("counselling_deadline must be a timezone-aware datetime or null")
         problems = _invariant_problems(self)
         if problems:
             raise EditionError(problems)
@@ -133,6 +159,12 @@ class EditionSpec:
     def first_session_starts_at(self) -> datetime:
         return min(g.first_session_starts_at for g in self.groups)
 
+    @property
+    def last_session_ends_at(self) -> datetime | None:
+        """When the last workshop is over: the counselling programme opens then."""
+        ends = [s.ends_at for _group, s in self.sessions()]
+        return max(ends) if ends else None
+
 
 def _invariant_problems(edition: EditionSpec) -> list[str]:
     problems: list[str] = []
@@ -143,6 +175,10 @@ def _invariant_problems(edition: EditionSpec) -> list[str]:
     if not edition.groups:
         problems.append("groups: an edition needs at least one group")
     for path, found in claim_policy_problems(edition.claim_cap, edition.claim_daily_rate).items():
+        problems.extend(f"{path}: {p.en}" for p in found)
+    deadline = edition.counselling_deadline if isinstance(edition.counselling_deadline, datetime) else None
+    for path, found in policy_problems(deadline, edition.counselling_min_selected, edition.counselling_max_selected,
+                                       edition.last_session_ends_at).items():
         problems.extend(f"{path}: {p.en}" for p in found)
 
     seen_cities: dict[str, str] = {}
@@ -255,7 +291,7 @@ def _et(amount: Decimal) -> str:
 # --- loading ---------------------------------------------------------------------------
 
 _EDITION_KEYS = {"year", "name", "timezone", "application_deadline", "session_hours", "seats", "groups",
-                 *CLAIM_FIELDS}
+                 *CLAIM_FIELDS, *COUNSELLING_FIELDS}
 _GROUP_KEYS = {"city", "key", "capacity_teams", "venue", "seats", "sessions"}
 _SESSION_KEYS = {"day", "date", "starts", "ends", "venue", "seats"}
 _HOURS_KEYS = {"starts", "ends"}
@@ -322,6 +358,7 @@ class _Parser:
                     if group is not None:
                         groups.append(group)
         claim = {name: self.amount(name, top[name]) for name in CLAIM_FIELDS if name in top}
+        counselling = self.counselling(top, zone)
         if self.problems or zone is None or deadline is None:
             return None
         try:
@@ -332,6 +369,7 @@ class _Parser:
                 groups=tuple(groups),
                 timezone=zone.key,
                 **claim,
+                **counselling,
             )
         except EditionError as exc:
             self.problems.extend(exc.problems)
@@ -429,6 +467,25 @@ class _Parser:
             self.time(f"{where}.ends", hours["ends"]),
         )
         return None if starts is None or ends is None else (starts, ends)
+
+    def counselling(self, top: Mapping[str, Any], zone: ZoneInfo | None) -> dict[str, Any]:
+        """The counselling policy's keys that are there: a deadline as a local date and time
+        (null: the default), whole numbers for the fewest and the most to select."""
+        found: dict[str, Any] = {}
+        if "counselling_deadline" in top:
+            value = top["counselling_deadline"]
+            if value is None:
+                found["counselling_deadline"] = None
+            elif zone is not None:
+                found["counselling_deadline"] = self.local_datetime("counselling_deadline", value, zone)
+        for name in ("counselling_min_selected", "counselling_max_selected"):
+            if name in top:
+                value = top[name]
+                if isinstance(value, int) and not isinstance(value, bool):
+                    found[name] = value
+                else:
+                    self.fail(name, f"expected a whole number, got {value!r}")
+        return found
 
     def amount(self, where: str, value: Any) -> Decimal | None:
         # Quoted ("768.00"): YAML would read 768.10 as a float.

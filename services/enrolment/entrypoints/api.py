@@ -5,10 +5,11 @@ shared error body by the app's handler: 404, 409 with a ``reason`` code, 422 wit
 ``errors`` (and ``problems`` with codes) keyed by the domain's field paths, e.g.
 ``organisations.1.registry_code``; type errors of the body use the same dotted paths.
 
-Public: the current edition, submitting an application, a member's confirmation.
-Everything else needs a coordinator's session. A coordinator scoped to cities sees and
+Public: the current edition, submitting an application, a member's confirmation, applying
+to the counselling programme. Everything else needs a coordinator's session. A coordinator scoped to cities sees and
 decides only what concerns their cities (403 ``other_city`` otherwise, see
-service_layer/queries.py); editions need a coordinator of the whole edition.
+service_layer/queries.py); editions and the counselling programme's selection need a
+coordinator of the whole edition.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from webargs.flaskparser import FlaskParser
 
 from services.enrolment import schemas
 from services.enrolment.domain import application as rules
+from services.enrolment.domain import counselling as counselling_rules
 from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.problems import Problem
 from services.enrolment.entrypoints.common import (
@@ -33,7 +35,7 @@ from services.enrolment.entrypoints.common import (
     link_problem,
     read_confirm_token,
 )
-from services.enrolment.service_layer import applications, decisions, editions, queries
+from services.enrolment.service_layer import applications, counselling, decisions, editions, queries
 from services.enrolment.service_layer.errors import Invalid, Refused, not_found
 from shared import auth, clock
 from shared.links import LinkInvalid
@@ -127,7 +129,18 @@ def current_edition():
     if edition is None:
         raise not_found("Lendu", "Edition")
     return {**edition, "open": is_open(edition["application_deadline"], clock.now()),
-            "cities": [g["city"] for g in edition["groups"]]}
+            "cities": [g["city"] for g in edition["groups"]],
+            "counselling_open": counselling_rules.is_window_open(
+                edition["counselling_opens_at"], edition["counselling_effective_deadline"], clock.now())}
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key") or None
+    if key is not None and not IDEMPOTENCY_KEY.match(key):
+        raise Invalid({"idempotency_key": [Problem(
+            "invalid_idempotency_key", "Idempotency-Key: 8–80 tähte, numbrit või märki _.:-",
+            "Idempotency-Key: 8–80 letters, digits or _.:-")]})
+    return key
 
 
 def application_from_json(data: dict) -> rules.Application:
@@ -153,11 +166,7 @@ def application_from_json(data: dict) -> rules.Application:
                       "description": "8–80 characters; the same key again returns the same application"}])
 def submit_application(data):
     """Submit a team's application (public). After the deadline: 409 applications_closed."""
-    key = request.headers.get("Idempotency-Key") or None
-    if key is not None and not IDEMPOTENCY_KEY.match(key):
-        raise Invalid({"idempotency_key": [Problem(
-            "invalid_idempotency_key", "Idempotency-Key: 8–80 tähte, numbrit või märki _.:-",
-            "Idempotency-Key: 8–80 letters, digits or _.:-")]})
+    key = _idempotency_key()
     application_id, replayed = applications.submit_application(
         kit(), application_from_json(data), language=data["language"], idempotency_key=key)
     headers = {"Location": f"{request.script_root}/api/applications/{application_id}"}
@@ -358,3 +367,70 @@ def replace_edition(data, edition_id):
     spec = editions.edition_spec(kit(), data, edition_id)
     editions.save_edition(kit(), spec, actor(), edition_id=edition_id)
     return editions.get_edition(kit(), edition_id)
+
+
+# -- the counselling programme ------------------------------------------------------------------------
+
+def counselling_from_json(data: dict) -> counselling_rules.CounsellingApplication:
+    return counselling_rules.CounsellingApplication(
+        local_governments=[counselling_rules.Party(**p) for p in data["local_governments"]],
+        ngo_partners=[counselling_rules.Party(**p) for p in data["ngo_partners"]],
+        planned_services=data["planned_services"], contact_name=data["contact_name"],
+        contact_email=data["contact_email"])
+
+
+@blp.route("/counselling/applications", methods=["POST"])
+@blp.arguments(schemas.CounsellingIn)
+@blp.response(201, schemas.CounsellingReceiptOut, headers={"Idempotent-Replayed": {
+    "description": "true when this key was used before: the earlier result", "schema": {"type": "string"}}})
+@blp.alt_response(409, description="Not open yet (counselling_not_open: before the edition's last session "
+                  "ends), closed (counselling_closed), no edition (no_edition) or a reused key", schema=schemas.ErrorOut)
+@blp.alt_response(422, description="Invalid input, or a local government already in another application of the "
+                  "edition (counselling_already_applied at local_governments.N.registry_code)", schema=schemas.ErrorOut)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
+                      "description": "8–80 characters; the same key again returns the same application"}])
+def apply_counselling(data):
+    """A local government, alone or leading a group, applies to the current edition's counselling
+    programme (public): from the end of the last session until the edition's counselling deadline."""
+    key = _idempotency_key()
+    counselling_id, replayed = counselling.apply(kit(), counselling_from_json(data), language=data["language"],
+                                                 idempotency_key=key)
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    return counselling.receipt(kit(), counselling_id), 201, headers
+
+
+@blp.route("/editions/<edition_id>/counselling", methods=["GET"])
+@_whole_edition
+@blp.response(200, schemas.CounsellingOverviewOut)
+@blp.alt_response(404, **_not_found)
+def counselling_overview(edition_id):
+    """The edition's counselling applications, whether each local government took part in the
+    edition, the draft marks and the policy."""
+    return counselling.overview(kit(), edition_id)
+
+
+@blp.route("/editions/<edition_id>/counselling/applications/<counselling_application_id>/decision",
+           methods=["PUT"])
+@_whole_edition
+@blp.arguments(schemas.CounsellingMarkIn)
+@blp.response(200, schemas.CounsellingApplicationOut)
+@blp.alt_response(404, **_not_found)
+@blp.alt_response(409, description="The selection is announced already (counselling_announced)",
+                  schema=schemas.ErrorOut)
+@blp.alt_response(422, **_invalid)
+def mark_counselling(data, edition_id, counselling_application_id):
+    """Mark an application selected (true), not selected (false) or undecided (null): a draft
+    until the selection is announced."""
+    return counselling.mark(kit(), edition_id, counselling_application_id, data["selected"], actor())
+
+
+@blp.route("/editions/<edition_id>/counselling/announce", methods=["POST"])
+@_whole_edition
+@blp.response(200, schemas.CounsellingOverviewOut)
+@blp.alt_response(404, **_not_found)
+@blp.alt_response(409, description="Refused (reason): counselling_still_open (before the deadline), "
+                  "counselling_undecided, too_many_selected, too_few_selected, counselling_announced (once "
+                  "announced; nothing is published again)", schema=schemas.ErrorOut)
+def announce_counselling(edition_id):
+    """Announce the selection: one enrolment.counselling.decided per application, in one transaction."""
+    return counselling.announce(kit(), edition_id, actor())

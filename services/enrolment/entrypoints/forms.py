@@ -24,6 +24,7 @@ from wtforms import (
 )
 
 from services.enrolment.domain import application as rules
+from services.enrolment.domain import counselling as counselling_rules
 from services.enrolment.domain.problems import Errors, Problem
 from services.enrolment.domain.times import wall_clock
 
@@ -193,6 +194,10 @@ class EditionForm(FlaskForm):
     deadline_time = StringField(render_kw={"type": "time", "step": "1"})
     claim_cap = StringField(render_kw={"inputmode": "decimal"})
     claim_daily_rate = StringField(render_kw={"inputmode": "decimal"})
+    counselling_deadline_date = StringField(render_kw={"type": "date"})
+    counselling_deadline_time = StringField(render_kw={"type": "time", "step": "1"})
+    counselling_min_selected = StringField(render_kw={"inputmode": "numeric"})
+    counselling_max_selected = StringField(render_kw={"inputmode": "numeric"})
     groups = FieldList(FormField(GroupRow), min_entries=1, max_entries=30)
     add_group = SubmitField()
     submit = SubmitField()
@@ -289,12 +294,32 @@ def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
                                      "venue": s.venue.data or "", "seats": seats})
         groups.append({"group_id": g.group_id.data or None, "city": g.city.data or "",
                        "capacity_teams": capacity, "sessions": sessions})
+    # The counselling programme: no date is the default deadline (28 days after the last session).
+    counselling_deadline = None
+    if (form.counselling_deadline_date.data or "").strip():
+        c_on = parse_date(form.counselling_deadline_date.data)
+        c_at = parse_time(form.counselling_deadline_time.data or "23:59:59")
+        if c_on is None:
+            bad("counselling_deadline_date", "Kuupäev kujul pp.kk.aaaa.", "A date like dd.mm.yyyy.")
+        if c_at is None:
+            bad("counselling_deadline_time", "Kellaaeg kujul tt:mm.", "A time like hh:mm.")
+        elif c_on is not None:
+            counselling_deadline = wall_clock(datetime.combine(c_on, c_at))
+            if counselling_deadline is None:
+                bad("counselling_deadline_time", *_DST)
+    selected = {}
+    for name in ("counselling_min_selected", "counselling_max_selected"):
+        text = (form[name].data or "").strip()
+        selected[name] = _whole(text, counselling_rules.MAX_SELECTED_LIMIT * 10) if text else None
+        if text and selected[name] is None:
+            bad(name, "Sisestage täisarv.", "Enter a whole number.")
     if errors:
         return None, errors
     # The claim's amounts as typed ("768,00" too): the service layer judges them, as for the API.
     return {"year": year, "name": form.name.data or "", "groups": groups,
             "application_deadline": wall_clock(datetime.combine(on, at)),
-            "claim_cap": form.claim_cap.data or None, "claim_daily_rate": form.claim_daily_rate.data or None}, {}
+            "claim_cap": form.claim_cap.data or None, "claim_daily_rate": form.claim_daily_rate.data or None,
+            "counselling_deadline": counselling_deadline, **selected}, {}
 
 
 def attach_edition_errors(form: EditionForm, errors: Errors, language: str) -> list[str]:
@@ -307,6 +332,8 @@ def attach_edition_errors(form: EditionForm, errors: Errors, language: str) -> l
         try:
             if parts[0] == "application_deadline":
                 field = form.deadline_date
+            elif parts[0] == "counselling_deadline":
+                field = form.counselling_deadline_date
             elif len(parts) == 1 and parts[0] in form:
                 field = form[parts[0]]
             elif parts[0] == "groups" and len(parts) == 3:
@@ -317,6 +344,74 @@ def attach_edition_errors(form: EditionForm, errors: Errors, language: str) -> l
             field = None
         if field is None:
             general.extend(texts)
+        else:
+            field.errors = [*field.errors, *texts]
+    return general
+
+
+# -- the counselling programme ----------------------------------------------------------------------
+
+LOCAL_GOVERNMENT_ROWS, NGO_ROWS = 4, 2  # the first local government row is the lead's
+ADD_LOCAL_GOVERNMENTS, ADD_NGOS = 3, 2
+
+
+class PartyRow(Form):
+    name = StringField()
+    registry_code = StringField(render_kw={"inputmode": "numeric", "autocomplete": "off"})
+
+
+class CounsellingForm(FlaskForm):
+    idempotency_key = HiddenField()
+    local_governments = FieldList(FormField(PartyRow), min_entries=LOCAL_GOVERNMENT_ROWS,
+                                  max_entries=counselling_rules.MAX_LOCAL_GOVERNMENTS)
+    ngo_partners = FieldList(FormField(PartyRow), min_entries=NGO_ROWS, max_entries=counselling_rules.MAX_NGOS)
+    planned_services = TextAreaField()
+    contact_name = StringField(render_kw={"autocomplete": "name"})
+    contact_email = EmailField(render_kw={"autocomplete": "email"})
+    language = _select()
+    add_rows = SubmitField()
+    submit = SubmitField()
+
+
+def counselling_from_form(form: CounsellingForm) -> tuple[counselling_rules.CounsellingApplication,
+                                                          dict[str, list[int]]]:
+    """The domain's application from the form: the lead's row always (blank, it is required),
+    the partners' and NGOs' rows unless blank; and, per list, the form row of each item."""
+    rows: dict[str, list[int]] = {"local_governments": [], "ngo_partners": []}
+    parties: dict[str, list[counselling_rules.Party]] = {"local_governments": [], "ngo_partners": []}
+    for name in rows:
+        for index, entry in enumerate(form[name]):
+            p = entry.form
+            if _blank(p.name.data, p.registry_code.data) and not (name == "local_governments" and index == 0):
+                continue
+            rows[name].append(index)
+            parties[name].append(counselling_rules.Party(name=p.name.data or "",
+                                                         registry_code=p.registry_code.data or ""))
+    app = counselling_rules.CounsellingApplication(
+        local_governments=parties["local_governments"], ngo_partners=parties["ngo_partners"],
+        planned_services=form.planned_services.data or "", contact_name=form.contact_name.data or "",
+        contact_email=form.contact_email.data or "")
+    return app, rows
+
+
+def attach_counselling_errors(form: CounsellingForm, errors: Errors, rows: dict[str, list[int]],
+                              language: str) -> dict[str, list[str]]:
+    """Each problem on its input; the rest by section ("local_governments", …) for above it."""
+    general: dict[str, list[str]] = {}
+    for path, problems in errors.items():
+        texts = [p.text(language) for p in problems]
+        parts = path.split(".")
+        field = None
+        try:
+            if parts[0] in rows and len(parts) == 3:
+                entry = form[parts[0]][rows[parts[0]][int(parts[1])]]
+                field = entry.form[parts[2]] if parts[2] in entry.form else None
+            elif len(parts) == 1 and parts[0] in form and parts[0] not in rows:
+                field = form[parts[0]]
+        except (IndexError, KeyError, ValueError):
+            field = None
+        if field is None:
+            general.setdefault(parts[0], []).extend(texts)
         else:
             field.errors = [*field.errors, *texts]
     return general

@@ -11,12 +11,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from services.enrolment.config import claim_cap, claim_daily_rate
 from services.enrolment.domain import application as rules
+from services.enrolment.domain import counselling as counselling_rules
 from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.problems import Errors
 from services.enrolment.entrypoints import common, forms
 from services.enrolment.entrypoints.api import IDEMPOTENCY_KEY, cities
 from services.enrolment.entrypoints.common import actor, claim_cap_text, conditions, kit, lang
-from services.enrolment.service_layer import applications, decisions, editions, queries
+from services.enrolment.service_layer import applications, counselling, decisions, editions, queries
 from services.enrolment.service_layer.errors import Invalid, Refused
 from shared import auth, clock, i18n
 from shared.links import LinkInvalid
@@ -97,8 +98,7 @@ def apply():
         return render_template("enrolment/apply_closed.html", edition=None), 404
     if not is_open(edition["application_deadline"], clock.now()):
         # After the deadline nothing is accepted, however the request arrives.
-        return render_template("enrolment/apply_closed.html", edition=edition), \
-            409 if request.method == "POST" else 200
+        return _apply_closed(edition, 409 if request.method == "POST" else 200)
     form = forms.ApplicationForm()
     if request.method == "GET":
         form.idempotency_key.data = str(uuid.uuid4())
@@ -125,9 +125,17 @@ def apply():
         return _render_apply(form, edition, general=general, status=422)
     except Refused as exc:
         if exc.code == "applications_closed":
-            return render_template("enrolment/apply_closed.html", edition=edition), 409
+            return _apply_closed(edition, 409)
         return _render_apply(form, edition, status=exc.status, notice=exc.message(lang()))
     return redirect(url_for(".thanks", key=form.idempotency_key.data), 303)
+
+
+def _apply_closed(edition: dict, status: int):
+    """The closed application form; it points local governments to the counselling programme
+    while that takes applications."""
+    window = counselling.window(kit())
+    return render_template("enrolment/apply_closed.html", edition=edition,
+                           counselling_open=bool(window and window["open"])), status
 
 
 @blueprint.get("/apply/thanks/<key>")
@@ -184,8 +192,11 @@ def index():
     edition = editions.current_edition_view(kit())
     user = auth.current_user()
     counts = queries.city_counts(kit(), cities=cities()) if user.has("coordinator") else []
+    counselling_open = edition is not None and counselling_rules.is_window_open(
+        edition["counselling_opens_at"], edition["counselling_effective_deadline"], clock.now())
     return render_template("enrolment/index.html", edition=edition, counts=counts,
                            is_coordinator=user.has("coordinator"),
+                           is_whole_coordinator=user.has_whole("coordinator"), counselling_open=counselling_open,
                            open=edition is not None and is_open(edition["application_deadline"], clock.now()))
 
 
@@ -364,6 +375,12 @@ def _edition_form_from(edition: dict) -> forms.EditionForm:
             "deadline_date": clock.local(edition["application_deadline"]).strftime("%Y-%m-%d"),
             "deadline_time": clock.local(edition["application_deadline"]).strftime("%H:%M:%S"),
             "claim_cap": str(edition["claim_cap"]), "claim_daily_rate": str(edition["claim_daily_rate"]),
+            "counselling_deadline_date": clock.local(edition["counselling_deadline"]).strftime("%Y-%m-%d")
+            if edition["counselling_deadline"] else "",
+            "counselling_deadline_time": clock.local(edition["counselling_deadline"]).strftime("%H:%M:%S")
+            if edition["counselling_deadline"] else "",
+            "counselling_min_selected": str(edition["counselling_min_selected"]),
+            "counselling_max_selected": str(edition["counselling_max_selected"]),
             "groups": [{"group_id": g["group_id"], "city": g["city"], "capacity_teams": str(g["capacity_teams"]),
                         "sessions": [{"date": clock.local(s["starts_at"]).strftime("%Y-%m-%d"),
                                       "starts": common.local_time(s["starts_at"]),
@@ -373,6 +390,16 @@ def _edition_form_from(edition: dict) -> forms.EditionForm:
     form = forms.EditionForm(data=data)
     form.groups.append_entry()  # a blank row: a new city
     return form
+
+
+def _render_edition_form(form, edition_id: str | None, general: list[str], status: int = 200):
+    # The default counselling deadline as it stands (the saved schedule's), to say so on the form.
+    current = editions.get_edition(kit(), edition_id) if edition_id else None
+    default = counselling_rules.default_deadline(current["counselling_opens_at"]) \
+        if current and current["counselling_opens_at"] else None
+    return render_template("enrolment/edition_form.html", form=form, edition_id=edition_id, general=general,
+                           counselling_default=default, counselling_days=counselling_rules.DEFAULT_DEADLINE_DAYS,
+                           announced=current and current["counselling_announced_at"]), status
 
 
 @blueprint.route("/editions/new", methods=["GET", "POST"])
@@ -386,18 +413,21 @@ def edition_form(edition_id: str | None = None):
             # The settings are a new edition's defaults; the coordinator may set others.
             form.claim_cap.data = str(claim_cap(kit().settings))
             form.claim_daily_rate.data = str(claim_daily_rate(kit().settings))
+            form.counselling_min_selected.data = str(counselling_rules.DEFAULT_MIN_SELECTED)
+            form.counselling_max_selected.data = str(counselling_rules.DEFAULT_MAX_SELECTED)
             for entry in form.groups:
                 for s in entry.form.sessions:
                     s.form.starts.data, s.form.ends.data = "10:00", "17:00"
         else:
             form = _edition_form_from(editions.get_edition(kit(), edition_id))
-        return render_template("enrolment/edition_form.html", form=form, edition_id=edition_id, general=[])
+        return _render_edition_form(form, edition_id, [])
     form = forms.EditionForm()
     form.validate()
     forms.ensure_errors_are_lists(form)
     if form.add_group.data:
         form.groups.append_entry()
-        return render_template("enrolment/edition_form.html", form=form, edition_id=edition_id, general=[])
+        return _render_edition_form(form, edition_id, [])
+    revision = editions.get_edition(kit(), edition_id)["revision"] if edition_id else None
     data, errors = forms.edition_from_form(form)
     general: list[str] = []
     status = 422
@@ -413,12 +443,13 @@ def edition_form(edition_id: str | None = None):
             if not errors:
                 general.append(exc.message(lang()))
         else:
+            published = changed and (revision is None or editions.get_edition(kit(), saved_id)["revision"] != revision)
             flash(t("Lend salvestati ja ajakava avaldati.", "The edition was saved and its schedule published.")
-                  if changed else t("Muudatusi ei olnud.", "Nothing changed."), "success")
+                  if published else t("Lend salvestati.", "The edition was saved.") if changed
+                  else t("Muudatusi ei olnud.", "Nothing changed."), "success")
             return redirect(url_for(".editions_list"), 303)
     general += forms.attach_edition_errors(form, errors, lang())
-    return render_template("enrolment/edition_form.html", form=form, edition_id=edition_id,
-                           general=general), status
+    return _render_edition_form(form, edition_id, general, status)
 
 
 def _remap_groups(errors: Errors, rows: list[int]) -> Errors:
@@ -430,3 +461,112 @@ def _remap_groups(errors: Errors, rows: list[int]) -> Errors:
             parts[1] = str(rows[int(parts[1])])
         remapped.setdefault(".".join(parts), []).extend(problems)
     return remapped
+
+
+# -- the counselling programme ------------------------------------------------------------------------
+
+def _counselling_closed(window: dict | None, status: int):
+    return render_template("enrolment/counselling_closed.html", window=window), status
+
+
+def _render_counselling(form, window: dict, *, general: dict | None = None, status: int = 200,
+                        notice: str | None = None):
+    form.language.choices = {"et": "eesti keel", "en": "English"}
+    count = sum(len(v) for v in (general or {}).values()) + _error_count(form, None)
+    return render_template("enrolment/counselling_apply.html", form=form, window=window, general=general or {},
+                           notice=notice, error_count=count), status
+
+
+@blueprint.route("/counselling", methods=["GET", "POST"])
+def counselling_apply():
+    """The public form: open from the end of the edition's last session until its counselling deadline."""
+    window = counselling.window(kit())
+    if window is None:
+        return _counselling_closed(None, 404)
+    if not window["open"]:
+        # Before it opens and after it closes nothing is accepted, however the request arrives.
+        return _counselling_closed(window, 409 if request.method == "POST" else 200)
+    form = forms.CounsellingForm()
+    if request.method == "GET":
+        form.idempotency_key.data = str(uuid.uuid4())
+        form.language.data = lang()
+        return _render_counselling(form, window)
+    form.validate()  # CSRF (the rules are the domain's)
+    forms.ensure_errors_are_lists(form)
+    if not IDEMPOTENCY_KEY.match(form.idempotency_key.data or ""):
+        form.idempotency_key.data = str(uuid.uuid4())
+    if form.add_rows.data:
+        for name, more, limit in (
+                ("local_governments", forms.ADD_LOCAL_GOVERNMENTS, counselling_rules.MAX_LOCAL_GOVERNMENTS),
+                ("ngo_partners", forms.ADD_NGOS, counselling_rules.MAX_NGOS)):
+            for _ in range(more):
+                if len(form[name]) < limit:
+                    form[name].append_entry()
+        return _render_counselling(form, window)
+    application, rows = forms.counselling_from_form(form)
+    try:
+        counselling.apply(kit(), application, language=form.language.data or lang(),
+                          idempotency_key=form.idempotency_key.data)
+    except Invalid as exc:
+        general = forms.attach_counselling_errors(form, exc.errors, rows, lang())
+        return _render_counselling(form, window, general=general, status=422)
+    except Refused as exc:
+        if exc.code in ("counselling_closed", "counselling_not_open", "no_edition"):
+            return _counselling_closed(counselling.window(kit()), 409)
+        return _render_counselling(form, window, status=exc.status, notice=exc.message(lang()))
+    return redirect(url_for(".counselling_thanks", key=form.idempotency_key.data), 303)
+
+
+@blueprint.get("/counselling/thanks/<key>")
+def counselling_thanks(key: str):
+    receipt = counselling.receipt_by_key(kit(), key) if IDEMPOTENCY_KEY.match(key) else None
+    if receipt is None:
+        return render_template("shared/error.html", status=404, code="not_found",
+                               message=t("Taotlust ei leitud.", "Application not found.")), 404
+    return render_template("enrolment/counselling_thanks.html", receipt=receipt)
+
+
+def _counselling_page(edition_id: str, *, errors: list[str] | None = None, status: int = 200):
+    return render_template("enrolment/counselling.html", c=counselling.overview(kit(), edition_id),
+                           errors=errors or []), status
+
+
+@blueprint.get("/editions/<edition_id>/counselling")
+@auth.requires(*COORDINATOR)
+def counselling_page(edition_id: str):
+    return _counselling_page(edition_id)
+
+
+MARKS = {"yes": True, "no": False, "": None}
+
+
+@blueprint.post("/editions/<edition_id>/counselling/<counselling_application_id>/decision")
+@auth.requires(*COORDINATOR)
+def counselling_mark(edition_id: str, counselling_application_id: str):
+    value = request.form.get("selected", "")
+    if value not in MARKS:
+        return _counselling_page(edition_id, errors=[t("Valige: valitud, ei valitud või otsustamata.",
+                                                       "Choose: selected, not selected or undecided.")], status=422)
+    try:
+        counselling.mark(kit(), edition_id, counselling_application_id, MARKS[value], actor())
+    except Refused as exc:
+        if exc.status == 404:
+            raise
+        return _counselling_page(edition_id, errors=[exc.message(lang())], status=exc.status)
+    return redirect(url_for(".counselling_page", edition_id=edition_id) + f"#c-{counselling_application_id}", 303)
+
+
+@blueprint.post("/editions/<edition_id>/counselling/announce")
+@auth.requires(*COORDINATOR)
+def counselling_announce(edition_id: str):
+    try:
+        result = counselling.announce(kit(), edition_id, actor())
+    except Refused as exc:
+        if exc.status == 404:
+            raise
+        return _counselling_page(edition_id, errors=[exc.message(lang())], status=exc.status)
+    flash(t(f"Valik kuulutati välja: {result['selected_count']} valitud, kõik {result['published']} kandidaati "
+            "saavad teate.",
+            f"The selection was announced: {result['selected_count']} selected; all {result['published']} "
+            "applicants are told."), "success")
+    return redirect(url_for(".counselling_page", edition_id=edition_id), 303)

@@ -10,9 +10,16 @@ event: billing proposes claims and notify quotes the cap by it. A new edition no
 takes the settings (ENROLMENT_CLAIM_CAP, ENROLMENT_CLAIM_DAILY_RATE); an edit not given them
 keeps the edition's. Once a member of the edition has confirmed the conditions, which state
 the cap, the policy is what they agreed to and is no longer changed.
+
+The counselling programme's policy (``counselling_deadline``, ``counselling_min_selected``,
+``counselling_max_selected``; domain/counselling.py) is the edition's too, with the same rule
+for values not given, but it is not part of the published schedule: nobody else needs it, so
+a change of it alone is saved without a new revision. Once the selection is announced it is
+fixed (409 ``counselling_announced``).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from os import PathLike
 
@@ -29,8 +36,11 @@ from services.enrolment.adapters.models import (
     ScheduledSession,
 )
 from services.enrolment.config import claim_cap, claim_daily_rate
+from services.enrolment.domain import counselling as counselling_rules
 from services.enrolment.domain.edition import (
     CLAIM_FIELDS,
+    COUNSELLING_FIELDS,
+    NOT_GIVEN,
     EditionError,
     EditionSpec,
     GroupSpec,
@@ -82,6 +92,24 @@ def edition_payload(edition: Edition) -> dict:
     }
 
 
+def last_session_ends_at(edition: Edition) -> datetime | None:
+    ends = [s.ends_at for g in edition.groups for s in g.sessions]
+    return max(ends) if ends else None
+
+
+def counselling_window(edition: Edition) -> tuple[datetime | None, datetime | None]:
+    """(opens_at, deadline) of the edition's counselling programme: from the end of its last
+    session until its deadline (the default where none is set)."""
+    opens_at = last_session_ends_at(edition)
+    if opens_at is None:
+        return None, edition.counselling_deadline
+    return opens_at, counselling_rules.effective_deadline(edition.counselling_deadline, opens_at)
+
+
+def _counselling_of(edition: Edition) -> tuple:
+    return (edition.counselling_deadline, edition.counselling_min_selected, edition.counselling_max_selected)
+
+
 def _schedule_of(edition: Edition) -> dict:
     """The comparable part of the payload: an edit that changes none of it is no new revision."""
     payload = edition_payload(edition)
@@ -95,8 +123,8 @@ def spec_problems(exc: EditionError) -> Errors:
     errors: Errors = {}
     for text in exc.problems:
         head = text.split(" ", 1)[0].split(":", 1)[0].split("[", 1)[0]
-        path = head if head in ("year", "name", "application_deadline", "groups", "timezone", *CLAIM_FIELDS) \
-            else "groups"
+        path = head if head in ("year", "name", "application_deadline", "groups", "timezone", *CLAIM_FIELDS,
+                                *COUNSELLING_FIELDS) else "groups"
         errors.setdefault(path, []).append(Problem("edition_invalid", text, text))
     return errors
 
@@ -117,7 +145,9 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
                                       f"The {spec.year} edition exists already."), field="year")
             edition = Edition(edition_id=edition_id, year=spec.year, revision=0, created_at=clock.now(),
                               updated_at=clock.now(), updated_by=actor,
-                              claim_cap=claim_cap(kit.settings), claim_daily_rate=claim_daily_rate(kit.settings))
+                              claim_cap=claim_cap(kit.settings), claim_daily_rate=claim_daily_rate(kit.settings),
+                              counselling_min_selected=counselling_rules.DEFAULT_MIN_SELECTED,
+                              counselling_max_selected=counselling_rules.DEFAULT_MAX_SELECTED)
             db.add(edition)
             before = None
         else:
@@ -133,12 +163,18 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
             db.scalars(select(Group).where(Group.edition_id == edition_id)
                        .order_by(Group.group_id).with_for_update()).all()
             before = _schedule_of(edition)
+        counselling_before = _counselling_of(edition)
         _apply_claim_policy(db, edition, spec, is_new=before is None)
         _apply(db, edition, spec)
         db.flush()
         db.expire(edition, ["groups"])
+        # After the schedule: a deadline set must still come after the (new) last session.
+        _apply_counselling_policy(edition, spec)
+        counselling_changed = _counselling_of(edition) != counselling_before
         if before is not None and _schedule_of(edition) == before:
-            return edition_id, False
+            if counselling_changed:
+                edition.updated_at, edition.updated_by = clock.now(), actor
+            return edition_id, counselling_changed
         edition.revision += 1
         edition.updated_at, edition.updated_by = clock.now(), actor
         uow.publish("enrolment.edition.published", edition_payload(edition))
@@ -162,6 +198,33 @@ def _apply_claim_policy(db: Session, edition: Edition, spec: EditionSpec, is_new
             "The claim cap and daily rate can no longer be changed: members of this edition have already "
             "confirmed the conditions, which state the cap.")
         raise Refused(problem, errors={name: [problem] for name in changed})
+    for name, value in wanted.items():
+        setattr(edition, name, value)
+
+
+def _apply_counselling_policy(edition: Edition, spec: EditionSpec) -> None:
+    """The values given, else the edition's (a new one holds the defaults); checked together
+    with the schedule, as an edit may give only some of them."""
+    wanted = {
+        "counselling_deadline": edition.counselling_deadline if spec.counselling_deadline is NOT_GIVEN
+        else spec.counselling_deadline,
+        "counselling_min_selected": spec.counselling_min_selected if spec.counselling_min_selected is not None
+        else edition.counselling_min_selected,
+        "counselling_max_selected": spec.counselling_max_selected if spec.counselling_max_selected is not None
+        else edition.counselling_max_selected,
+    }
+    changed = [name for name, value in wanted.items() if getattr(edition, name) != value]
+    if changed and edition.counselling_announced_at is not None:
+        problem = Problem(
+            "counselling_announced",
+            "Nõustamisprogrammi valik on juba välja kuulutatud: selle tähtaega ja valitavate arvu ei saa enam muuta.",
+            "The counselling programme's selection is already announced: its deadline and how many are "
+            "selected can no longer be changed.")
+        raise Refused(problem, errors={name: [problem] for name in changed})
+    errors = counselling_rules.policy_problems(wanted["counselling_deadline"], wanted["counselling_min_selected"],
+                                               wanted["counselling_max_selected"], last_session_ends_at(edition))
+    if errors:
+        raise Invalid(errors)
     for name, value in wanted.items():
         setattr(edition, name, value)
 
@@ -260,11 +323,22 @@ def edition_spec(kit: ServiceKit, data: dict, edition_id: str | None = None) -> 
             claim[name] = amount.quantize(Decimal("0.01"))
     errors.update({path: found for path, found in claim_policy_problems(
         claim.get("claim_cap"), claim.get("claim_daily_rate")).items() if path not in errors})
+    # The counselling policy: a deadline given (None: the default) and whole numbers, judged
+    # here in both languages (the spec would repeat it in English only).
+    counselling: dict = {name: data[name] for name in COUNSELLING_FIELDS if name in data}
+    if counselling.get("counselling_deadline", NOT_GIVEN) is NOT_GIVEN:
+        counselling.pop("counselling_deadline", None)
+    ends = [s.ends_at for g in groups for s in g.sessions]
+    given_deadline = counselling.get("counselling_deadline")
+    errors.update({path: found for path, found in counselling_rules.policy_problems(
+        given_deadline if isinstance(given_deadline, datetime) else None, counselling.get("counselling_min_selected"),
+        counselling.get("counselling_max_selected"), max(ends) if ends else None).items() if path not in errors})
     if errors:
         raise Invalid(errors)
     try:
         return EditionSpec(year=data["year"], name=(data.get("name") or "").strip(),
-                           application_deadline=data["application_deadline"], groups=tuple(groups), **claim)
+                           application_deadline=data["application_deadline"], groups=tuple(groups), **claim,
+                           **counselling)
     except EditionError as exc:
         raise Invalid(spec_problems(exc)) from None
 
@@ -288,6 +362,12 @@ def get_edition(kit: ServiceKit, edition_id: str) -> dict:
 def edition_view(edition: Edition) -> dict:
     payload = edition_payload(edition)
     payload.update(timezone=edition.timezone, updated_at=edition.updated_at, updated_by=edition.updated_by)
+    opens_at, deadline = counselling_window(edition)
+    payload.update(counselling_deadline=edition.counselling_deadline, counselling_opens_at=opens_at,
+                   counselling_effective_deadline=deadline,
+                   counselling_min_selected=edition.counselling_min_selected,
+                   counselling_max_selected=edition.counselling_max_selected,
+                   counselling_announced_at=edition.counselling_announced_at)
     for group, g in zip(payload["groups"], edition.groups, strict=True):
         group["key"] = g.key
     return payload
