@@ -26,6 +26,7 @@ from shared import clock
 from tests.system import year_2019 as y
 from tests.system.support import Api, Bus, Mailbox, queues_declared, wait_until
 from tests.unit.billing.camt053_builder import EntrySpec, Payment, camt053_xml
+from tests.unit.enrolment.builders import registry_code
 
 EDITION = "2019"
 
@@ -44,6 +45,9 @@ EXPECTED_EMAILS = {
     "completion": 107,                     # 112 in the final teams − F − B, C, D, G
     "invoice_issued": 4,                   # B, C, D, F's employers (G's claim was waived)
     "payment_reminder": 2,                 # F's invoice: due soon, then overdue
+    "counselling_application_received": 10,  # one per counselling application, to its contact
+    "counselling_selected": 8,
+    "counselling_not_selected": 2,         # team 8's local government and the outsider
 }
 
 
@@ -101,6 +105,7 @@ def test_the_2019_programme_year(programme, smtp):
         the_twelve_sessions(year)
         claims_invoices_and_payments(year)
         esf_export(year)
+        the_counselling_programme(year)
         every_email_of_the_year(year)
     finally:
         year.bus.close()
@@ -490,6 +495,47 @@ def esf_export(year: Year) -> None:
     assert Counter(e["kind"] for e in logged) == {"participants_csv": 1, "participants_xlsx": 1, "indicators_xlsx": 1}
 
 
+# -- July: the counselling programme ------------------------------------------------------------------------
+
+def the_counselling_programme(year: Year) -> None:
+    """After the last workshop local governments apply; after the deadline the coordinator
+    selects eight and announces it (DOMAIN.md "After the programme")."""
+    year.at(y.tallinn(6, 27))
+    received = {}
+    for team, partners, language in y.COUNSELLING:
+        receipt = year.public.ok(year.public.post("enrolment", "/api/counselling/applications",
+                                                  y.counselling_application(team, partners, language)), 201)
+        received[team] = receipt["counselling_application_id"]
+    # A local government applies once (here as team 4's partner).
+    twice = year.public.post("enrolment", "/api/counselling/applications", y.counselling_application(5, (), "et"))
+    assert twice.status_code == 422 and "counselling_already_applied" in twice.text
+    too_soon = year.staff.post("enrolment", f"/api/editions/{EDITION}/counselling/announce")
+    assert too_soon.status_code == 409 and too_soon.json()["reason"] == "counselling_still_open"
+    year.bus.wait_quiet()
+
+    # The default deadline: 28 days after the last session (06.06), 23:59 Tallinn time.
+    year.at(y.tallinn(7, 5))
+    late = year.public.post("enrolment", "/api/counselling/applications",
+                            y.counselling_application(25, (), "et"))
+    assert late.status_code == 409 and late.json()["reason"] == "counselling_closed"
+    overview = year.staff.ok(year.staff.get("enrolment", f"/api/editions/{EDITION}/counselling"))
+    assert (overview["min_selected"], overview["max_selected"], overview["closed"]) == (8, 12, True)
+    assert clock.local(datetime.fromisoformat(overview["deadline"])).isoformat() == "2019-07-04T23:59:59+03:00"
+    assert {a["counselling_application_id"]: [(lg["registry_code"], lg["took_part"]) for lg in a["local_governments"]]
+            for a in overview["applications"]} == {
+        received[team]: [(registry_code("7", t), y.took_part(t)) for t in (team, *partners)]
+        for team, partners, _ in y.COUNSELLING}
+    for team, application_id in received.items():
+        year.staff.ok(year.staff.put("enrolment", f"/api/editions/{EDITION}/counselling/applications/"
+                                     f"{application_id}/decision",
+                                     {"selected": team not in y.COUNSELLING_NOT_SELECTED}))
+    announced = year.staff.ok(year.staff.post("enrolment", f"/api/editions/{EDITION}/counselling/announce"))
+    assert (announced["selected_count"], announced["published"]) == (8, 10)
+    again = year.staff.post("enrolment", f"/api/editions/{EDITION}/counselling/announce")
+    assert again.status_code == 409 and again.json()["reason"] == "counselling_announced"
+    year.bus.wait_quiet()
+
+
 def every_email_of_the_year(year: Year) -> None:
     """What the SMTP server received, by template and recipient; nothing failed, nothing dead."""
     year.bus.wait_quiet(mail=True, timeout=180)
@@ -515,3 +561,11 @@ def every_email_of_the_year(year: Year) -> None:
     assert mail.recipients("invoice_issued") == Counter(y.billing_email(p) for p in (y.B, y.C, y.D, y.F))
     assert mail.recipients("payment_reminder") == {y.billing_email(y.F): 2}
     assert not [r for m in mail.messages() for r in m.recipients if r.startswith("vigane")]
+    counselling = Counter(y.counselling_contact(team) for team, *_ in y.COUNSELLING)
+    assert mail.recipients("counselling_application_received") == counselling
+    not_selected = Counter(y.counselling_contact(team) for team in y.COUNSELLING_NOT_SELECTED)
+    assert mail.recipients("counselling_not_selected") == not_selected
+    assert mail.recipients("counselling_selected") == counselling - not_selected
+    english = {y.counselling_contact(team) for team, _, language in y.COUNSELLING if language == "en"}
+    assert {r for m in mail.messages() if m.message["Content-Language"] == "en" for r in m.recipients
+            if r.startswith("arendus.")} == english

@@ -246,3 +246,35 @@ def expected_indicators() -> dict[str, tuple[int, ...]]:
         "EECO18": entities, "PS-NGO": entities,
         "PS-COMPLETED": count(COMPLETED),
     }
+
+
+# -- after the last workshop: the counselling programme -------------------------------------------------
+# Ten applications (lead team, partner teams, language): nine from the local governments of
+# teams that applied to the edition (team 4's as a group with team 5's; team 8 only ever
+# waited for a place), one from a local government that took no part. Eight are selected:
+# all but team 8's and the outsider's.
+OUTSIDER = 95  # registry_code("7", 95): a local government in no team
+COUNSELLING = [(1, (), "et"), (2, (), "et"), (3, (), "et"), (4, (5,), "et"), (9, (), "et"),
+               (17, (), "et"), (23, (), "en"), (24, (), "et"), (8, (), "et"), (OUTSIDER, (), "et")]
+COUNSELLING_NOT_SELECTED = (8, OUTSIDER)
+
+
+def took_part(team: int) -> bool:
+    """The coordinator's list says so of a local government of a team in the edition at its end."""
+    return any(team in teams for teams in FINAL_TEAMS.values())
+
+def counselling_contact(team: int) -> str:
+    return f"arendus.t{team:02d}@example.ee"
+
+
+def counselling_application(team: int, partners: tuple[int, ...], language: str) -> dict:
+    return {
+        "local_governments": [{"name": f"Vallavalitsus {t:02d}", "registry_code": registry_code("7", t)}
+                              for t in (team, *partners)],
+        "ngo_partners": [{"name": f"MTÜ Koostöö {t:02d}", "registry_code": registry_code("8", t)}
+                         for t in (team, *partners) if t != OUTSIDER],
+        "planned_services": "Eakate päevahoid ja koduteenus koostöös vabaühendusega.",
+        "contact_name": f"Arendusjuht {team:02d}",
+        "contact_email": counselling_contact(team),
+        "language": language,
+    }
