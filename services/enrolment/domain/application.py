@@ -101,23 +101,23 @@ def _invalid_email() -> Problem:
 # --- single fields --------------------------------------------------------------------
 
 
-def _text(errors: Errors, path: str, value: object, limit: int, *, required: bool = True) -> None:
+def check_text(errors: Errors, path: str, value: object, limit: int, *, required: bool = True) -> None:
     if not isinstance(value, str) or not value.strip():
         if required:
-            _add(errors, path, _required())
+            add_problem(errors, path, _required())
         return
     if len(value) > limit:
-        _add(errors, path, _too_long(limit))
+        add_problem(errors, path, _too_long(limit))
 
 
-def _email(errors: Errors, path: str, value: object) -> None:
+def check_email(errors: Errors, path: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip():
-        _add(errors, path, _required())
+        add_problem(errors, path, _required())
     elif not is_valid_email(value):
-        _add(errors, path, _invalid_email())
+        add_problem(errors, path, _invalid_email())
 
 
-def _add(errors: Errors, path: str, problem: Problem) -> None:
+def add_problem(errors: Errors, path: str, problem: Problem) -> None:
     errors.setdefault(path, []).append(problem)
 
 
@@ -200,9 +200,9 @@ def _check_organisations(errors: Errors, organisations: Sequence[Organisation]) 
         path = f"organisations.{index}"
         key = organisation.key
         if not isinstance(key, str) or not key.strip():
-            _add(errors, f"{path}.key", _required())
+            add_problem(errors, f"{path}.key", _required())
         elif key in seen_keys:
-            _add(
+            add_problem(
                 errors,
                 f"{path}.key",
                 Problem(
@@ -213,9 +213,9 @@ def _check_organisations(errors: Errors, organisations: Sequence[Organisation]) 
             )
         else:
             seen_keys.add(key)
-        _text(errors, f"{path}.name", organisation.name, MAX_SHORT_TEXT)
+        check_text(errors, f"{path}.name", organisation.name, MAX_SHORT_TEXT)
         if organisation.kind not in ORGANISATION_KINDS:
-            _add(
+            add_problem(
                 errors,
                 f"{path}.kind",
                 Problem(
@@ -225,7 +225,7 @@ def _check_organisations(errors: Errors, organisations: Sequence[Organisation]) 
                 ),
             )
         for problem in check_registry_code(organisation.registry_code, organisation.kind):
-            _add(errors, f"{path}.registry_code", problem)
+            add_problem(errors, f"{path}.registry_code", problem)
         code = (
             registrikood.compact(organisation.registry_code)
             if isinstance(organisation.registry_code, str)
@@ -233,7 +233,7 @@ def _check_organisations(errors: Errors, organisations: Sequence[Organisation]) 
         )
         if code and code in seen_codes:
             # One legal entity, one employer record: claims would otherwise be split.
-            _add(
+            add_problem(
                 errors,
                 f"{path}.registry_code",
                 Problem(
@@ -243,12 +243,12 @@ def _check_organisations(errors: Errors, organisations: Sequence[Organisation]) 
                 ),
             )
         seen_codes.add(code)
-        _text(errors, f"{path}.address", organisation.address, MAX_SHORT_TEXT)
-        _email(errors, f"{path}.billing_email", organisation.billing_email)
+        check_text(errors, f"{path}.address", organisation.address, MAX_SHORT_TEXT)
+        check_email(errors, f"{path}.billing_email", organisation.billing_email)
 
     kinds = {o.kind for o in organisations}
     if LOCAL_GOVERNMENT not in kinds:
-        _add(
+        add_problem(
             errors,
             "organisations",
             Problem(
@@ -258,7 +258,7 @@ def _check_organisations(errors: Errors, organisations: Sequence[Organisation]) 
             ),
         )
     if NGO not in kinds:
-        _add(
+        add_problem(
             errors,
             "organisations",
             Problem("no_ngo_organisation", "Lisage vähemalt üks vabaühendus.", "Add at least one NGO."),
@@ -270,14 +270,14 @@ def _check_members(errors: Errors, members: Sequence[Member], organisations: Seq
     seen_emails: set[str] = set()
     for index, member in enumerate(members):
         path = f"members.{index}"
-        _text(errors, f"{path}.first_name", member.first_name, MAX_SHORT_TEXT)
-        _text(errors, f"{path}.last_name", member.last_name, MAX_SHORT_TEXT)
-        _email(errors, f"{path}.email", member.email)
+        check_text(errors, f"{path}.first_name", member.first_name, MAX_SHORT_TEXT)
+        check_text(errors, f"{path}.last_name", member.last_name, MAX_SHORT_TEXT)
+        check_email(errors, f"{path}.email", member.email)
         if isinstance(member.email, str) and member.email.strip():
             # casefold: addresses differing only in case reach the same person in practice.
             folded = member.email.strip().casefold()
             if folded in seen_emails:
-                _add(
+                add_problem(
                     errors,
                     f"{path}.email",
                     Problem(
@@ -288,18 +288,18 @@ def _check_members(errors: Errors, members: Sequence[Member], organisations: Seq
                 )
             seen_emails.add(folded)
         if isinstance(member.phone, str) and member.phone.strip() and not is_valid_phone(member.phone):
-            _add(
+            add_problem(
                 errors,
                 f"{path}.phone",
                 Problem(
                     "invalid_phone", "Telefoninumber ei ole korrektne.", "This is not a valid phone number."
                 ),
             )
-        _text(errors, f"{path}.position", member.position, MAX_SHORT_TEXT, required=False)
+        check_text(errors, f"{path}.position", member.position, MAX_SHORT_TEXT, required=False)
         if not isinstance(member.organisation_key, str) or not member.organisation_key.strip():
-            _add(errors, f"{path}.organisation_key", _required())
+            add_problem(errors, f"{path}.organisation_key", _required())
         elif member.organisation_key not in kind_by_key:
-            _add(
+            add_problem(
                 errors,
                 f"{path}.organisation_key",
                 Problem(
@@ -310,14 +310,14 @@ def _check_members(errors: Errors, members: Sequence[Member], organisations: Seq
             )
     member_kinds = [kind_by_key.get(m.organisation_key) for m in members]
     for problem in check_composition(member_kinds):
-        _add(errors, "members", problem)
+        add_problem(errors, "members", problem)
 
 
 def _check_idea(errors: Errors, idea: ServiceIdea) -> None:
-    _text(errors, "idea.title", idea.title, MAX_SHORT_TEXT)
-    _text(errors, "idea.description", idea.description, MAX_LONG_TEXT)
+    check_text(errors, "idea.title", idea.title, MAX_SHORT_TEXT)
+    check_text(errors, "idea.description", idea.description, MAX_LONG_TEXT)
     if idea.kind not in IDEA_KINDS:
-        _add(
+        add_problem(
             errors,
             "idea.kind",
             Problem(
@@ -330,7 +330,7 @@ def _check_idea(errors: Errors, idea: ServiceIdea) -> None:
 
 def _check_cities(errors: Errors, preferred: Sequence[str], allowed: Sequence[str]) -> None:
     if not preferred:
-        _add(
+        add_problem(
             errors,
             "preferred_cities",
             Problem(
@@ -344,7 +344,7 @@ def _check_cities(errors: Errors, preferred: Sequence[str], allowed: Sequence[st
     for index, city in enumerate(preferred):
         path = f"preferred_cities.{index}"
         if city not in allowed:
-            _add(
+            add_problem(
                 errors,
                 path,
                 Problem(
@@ -354,7 +354,7 @@ def _check_cities(errors: Errors, preferred: Sequence[str], allowed: Sequence[st
                 ),
             )
         elif city in seen:
-            _add(
+            add_problem(
                 errors,
                 path,
                 Problem(
@@ -372,12 +372,12 @@ def validate_application(app: Application, allowed_cities: Iterable[str]) -> Err
     ``allowed_cities`` are the cities of the edition's groups (``EditionSpec.cities``).
     """
     errors: Errors = {}
-    _text(errors, "team_name", app.team_name, MAX_SHORT_TEXT)
+    check_text(errors, "team_name", app.team_name, MAX_SHORT_TEXT)
     _check_organisations(errors, app.organisations)
     _check_members(errors, app.members, app.organisations)
     _check_idea(errors, app.idea)
     if app.intends_to_delegate is not True:
-        _add(
+        add_problem(
             errors,
             "intends_to_delegate",
             Problem(
@@ -388,9 +388,9 @@ def validate_application(app: Application, allowed_cities: Iterable[str]) -> Err
         )
     experience = app.ngo_experience if isinstance(app.ngo_experience, str) else ""
     if not experience.strip():
-        _add(errors, "ngo_experience", _required())
+        add_problem(errors, "ngo_experience", _required())
     elif len(experience.strip()) < MIN_NGO_EXPERIENCE_CHARS:
-        _add(
+        add_problem(
             errors,
             "ngo_experience",
             Problem(
@@ -402,9 +402,9 @@ def validate_application(app: Application, allowed_cities: Iterable[str]) -> Err
             ),
         )
     elif len(experience) > MAX_LONG_TEXT:
-        _add(errors, "ngo_experience", _too_long(MAX_LONG_TEXT))
+        add_problem(errors, "ngo_experience", _too_long(MAX_LONG_TEXT))
     _check_cities(errors, app.preferred_cities, list(allowed_cities))
-    _email(errors, "contact_email", app.contact_email)
+    check_email(errors, "contact_email", app.contact_email)
     return errors
 
 

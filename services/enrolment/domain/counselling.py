@@ -27,7 +27,14 @@ from zoneinfo import ZoneInfo
 
 from stdnum.ee import registrikood
 
-from .application import MAX_LONG_TEXT, MAX_SHORT_TEXT, _add, _email, _text, check_registry_code
+from .application import (
+    MAX_LONG_TEXT,
+    MAX_SHORT_TEXT,
+    add_problem,
+    check_email,
+    check_registry_code,
+    check_text,
+)
 from .composition import LOCAL_GOVERNMENT, NGO
 from .deadline import is_open
 from .problems import Errors, Problem
@@ -112,20 +119,20 @@ def policy_problems(deadline: datetime | None, min_selected: object, max_selecte
         if value is None:
             continue
         if not isinstance(value, int) or isinstance(value, bool):
-            _add(errors, path, Problem("not_whole_number", "Sisestage täisarv.", "Enter a whole number."))
+            add_problem(errors, path, Problem("not_whole_number", "Sisestage täisarv.", "Enter a whole number."))
         elif value < 1:
-            _add(errors, path, Problem("below_one", "Valida tuleb vähemalt 1.", "At least 1 must be selected."))
+            add_problem(errors, path, Problem("below_one", "Valida tuleb vähemalt 1.", "At least 1 must be selected."))
         elif value > MAX_SELECTED_LIMIT:
-            _add(errors, path, Problem("too_large", f"Kuni {MAX_SELECTED_LIMIT}.", f"At most {MAX_SELECTED_LIMIT}."))
+            add_problem(errors, path, Problem("too_large", f"Kuni {MAX_SELECTED_LIMIT}.", f"At most {MAX_SELECTED_LIMIT}."))
     if (not errors and isinstance(min_selected, int) and isinstance(max_selected, int)
             and min_selected > max_selected):
-        _add(errors, "counselling_max_selected", Problem(
+        add_problem(errors, "counselling_max_selected", Problem(
             "max_below_min",
             f"Suurim valitavate arv ({max_selected}) ei saa olla väiksem kui vähim ({min_selected}).",
             f"The most to select ({max_selected}) cannot be fewer than the fewest ({min_selected})."))
     if deadline is not None and last_session_ends_at is not None and deadline <= last_session_ends_at:
         when = local_text(last_session_ends_at)
-        _add(errors, "counselling_deadline", Problem(
+        add_problem(errors, "counselling_deadline", Problem(
             "deadline_before_last_session",
             f"Nõustamisprogrammi tähtaeg peab olema pärast lennu viimast koolituspäeva ({when}).",
             f"The counselling deadline must be after the edition's last session ({when})."))
@@ -138,12 +145,12 @@ def policy_problems(deadline: datetime | None, min_selected: object, max_selecte
 def _parties(errors: Errors, list_path: str, parties: Sequence[Party], kind: str, seen: dict[str, str]) -> None:
     for index, party in enumerate(parties):
         path = f"{list_path}.{index}"
-        _text(errors, f"{path}.name", party.name, MAX_SHORT_TEXT)
+        check_text(errors, f"{path}.name", party.name, MAX_SHORT_TEXT)
         for problem in check_registry_code(party.registry_code, kind):
-            _add(errors, f"{path}.registry_code", problem)
+            add_problem(errors, f"{path}.registry_code", problem)
         code = registrikood.compact(party.registry_code) if isinstance(party.registry_code, str) else ""
         if code and code in seen:
-            _add(errors, f"{path}.registry_code", Problem(
+            add_problem(errors, f"{path}.registry_code", Problem(
                 "duplicate_registry_code",
                 "Selle registrikoodiga organisatsioon on taotluses juba olemas.",
                 "An organisation with this registry code is already in the application."))
@@ -157,19 +164,19 @@ def validate_counselling(app: CounsellingApplication) -> Errors:
     errors: Errors = {}
     seen: dict[str, str] = {}
     if not app.local_governments:
-        _add(errors, "local_governments.0.name", Problem(
+        add_problem(errors, "local_governments.0.name", Problem(
             "required", "Nimetage kandideeriv kohalik omavalitsus.", "Name the local government that applies."))
     elif len(app.local_governments) > MAX_LOCAL_GOVERNMENTS:
-        _add(errors, "local_governments", Problem(
+        add_problem(errors, "local_governments", Problem(
             "too_many", f"Kuni {MAX_LOCAL_GOVERNMENTS} omavalitsust.", f"At most {MAX_LOCAL_GOVERNMENTS} local governments."))
     _parties(errors, "local_governments", app.local_governments, LOCAL_GOVERNMENT, seen)
     if len(app.ngo_partners) > MAX_NGOS:
-        _add(errors, "ngo_partners", Problem(
+        add_problem(errors, "ngo_partners", Problem(
             "too_many", f"Kuni {MAX_NGOS} vabaühendust.", f"At most {MAX_NGOS} NGOs."))
     _parties(errors, "ngo_partners", app.ngo_partners, NGO, seen)
-    _text(errors, "planned_services", app.planned_services, MAX_LONG_TEXT)
-    _text(errors, "contact_name", app.contact_name, MAX_SHORT_TEXT)
-    _email(errors, "contact_email", app.contact_email)
+    check_text(errors, "planned_services", app.planned_services, MAX_LONG_TEXT)
+    check_text(errors, "contact_name", app.contact_name, MAX_SHORT_TEXT)
+    check_email(errors, "contact_email", app.contact_email)
     return errors
 
 
