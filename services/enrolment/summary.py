@@ -45,7 +45,25 @@ def figures(kit, user) -> list[Figure]:
     # Rejected, for a coordinator of some cities: only those that concern their cities (rejected
     # from their group's waiting list, or never placed and naming one of them), as the list shows
     # them; one naming no city at all is the whole edition's alone (auth.may_see).
+    if cities is None:
+        result += _counselling(kit)
     result.append(Figure("enrolment.rejected", "Tagasi lükatud taotlusi", "Applications rejected",
                          len(queries.list_applications(kit, status="rejected", cities=cities)),
                          f"/enrolment/applications?status=rejected{here}", "neutral", "enrolment"))
     return result
+
+
+def _counselling(kit) -> list[Figure]:
+    """The counselling programme, once the current edition's window has opened (whole-edition
+    coordinators only, as its page): applications (selected); to announce once the deadline is over."""
+    from services.enrolment.service_layer import counselling
+    from shared import clock
+    window = counselling.window(kit)
+    if window is None or window["opens_at"] is None or clock.now() < window["opens_at"]:
+        return []
+    overview = counselling.overview(kit, window["edition_id"])
+    count = len(overview["applications"])
+    tone = ("ok" if overview["announced_at"] else "warn" if overview["closed"] and count else "neutral")
+    return [Figure("enrolment.counselling", "Nõustamisprogrammi taotlusi (valitud)",
+                   "Counselling programme applications (selected)", f"{count} ({overview['selected_count']})",
+                   f"/enrolment/editions/{quote(window['edition_id'])}/counselling", tone, "enrolment")]

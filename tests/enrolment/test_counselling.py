@@ -699,3 +699,36 @@ def test_the_data_file_refuses_a_bad_policy(raw, change, message):
     with pytest.raises(EditionError) as caught:
         edition_from_dict({**raw, **change})
     assert any(p.startswith(message) for p in caught.value.problems), caught.value.problems
+
+
+# -- the dashboard ----------------------------------------------------------------------------------------
+
+def _counselling_figure(h):
+    figures = {f["key"]: f for f in h.client.get("/api/summary").get_json()["figures"]}
+    return figures.get("enrolment.counselling")
+
+
+def test_the_dashboard_counts_the_applications_and_asks_for_the_announcement_once_closed(coordinator):
+    h = coordinator
+    clock.set_now(LAST_SESSION_ENDS - timedelta(seconds=1))
+    assert _counselling_figure(h) is None  # not open yet: nothing to show
+    clock.set_now(LAST_SESSION_ENDS)
+    set_policy(h, counselling_min_selected=1, counselling_max_selected=2)
+    assert (_counselling_figure(h)["value"], _counselling_figure(h)["tone"]) == ("0 (0)", "neutral")
+    first, second = applied_id(h, 1), applied_id(h, 2)
+    assert mark(h, first, True).status_code == 200
+    figure = _counselling_figure(h)
+    assert (figure["value"], figure["tone"]) == ("2 (1)", "neutral")
+    assert figure["link"] == "/enrolment/editions/2019/counselling"
+    clock.set_now(AFTER_DEFAULT_DEADLINE)
+    assert _counselling_figure(h)["tone"] == "warn"  # the deadline is over: announce
+    assert mark(h, second, False).status_code == 200
+    assert announce(h).status_code == 200
+    assert (_counselling_figure(h)["value"], _counselling_figure(h)["tone"]) == ("2 (1)", "ok")
+
+
+def test_a_city_coordinator_gets_no_counselling_figure(h):
+    clock.set_now(LAST_SESSION_ENDS)
+    h.login("coordinator:Tartu", email="tartu@example.ee")
+    assert h.client.get("/api/summary").status_code == 200
+    assert _counselling_figure(h) is None
