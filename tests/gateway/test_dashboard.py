@@ -38,6 +38,7 @@ def test_signed_out_visitors_get_the_public_page(tmp_path, monkeypatch):
     app, _, _ = build(demo=False)
     html = Client(app).get("/").get_data(as_text=True)
     assert "/enrolment/apply" in html and "Töötlemata" not in html
+    assert "/enrolment/counselling" in html and "Nõustamisprogramm" in html  # the form says when it opens
 
 
 def test_each_groups_fill_against_capacity_is_on_the_dashboard(tmp_path, monkeypatch):
