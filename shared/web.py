@@ -1,10 +1,12 @@
 """The Flask side every service shares: app factory plumbing, errors, health, metrics, OpenAPI."""
 from __future__ import annotations
 
+import copy
 import time
 import uuid
 from pathlib import Path
 
+from apispec import BasePlugin
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -45,6 +47,26 @@ class ErrorSchema(Schema):
 
 class ServiceApi(Api):
     ERROR_SCHEMA = ErrorSchema
+
+
+# What the cross-site guard (_install_request_hooks) lets through to the API's writes.
+API_WRITE_MEDIA_TYPES = ("application/json", "multipart/form-data", "application/xml", "text/xml")
+EMPTY_JSON_BODY = {
+    "required": True,
+    "description": "Nothing to send but an empty JSON object: every write to the API is JSON (or a file), "
+                   "anything else is refused with 415 before it reaches the operation.",
+    "content": {"application/json": {"schema": {"type": "object", "maxProperties": 0}}},
+}
+
+
+class JsonWritesPlugin(BasePlugin):
+    """A write that takes no arguments still has to be sent as JSON (415 otherwise), so its
+    description says so: a client built from it sends ``{}`` rather than nothing."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for method, operation in (operations or {}).items():
+            if method in ("post", "put", "patch", "delete") and "requestBody" not in operation:
+                operation["requestBody"] = copy.deepcopy(EMPTY_JSON_BODY)
 
 
 def create_service_app(kit: ServiceKit, import_name: str, *, title: str, root: Path,
@@ -89,7 +111,7 @@ def create_service_app(kit: ServiceKit, import_name: str, *, title: str, root: P
     from jinja2 import ChoiceLoader, FileSystemLoader
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(root / "templates")),
                                      FileSystemLoader(str(SHARED_DIR / "templates"))])
-    api = ServiceApi(app, spec_kwargs={"servers": [{"url": f"/{kit.name}"}]})
+    api = ServiceApi(app, spec_kwargs={"servers": [{"url": f"/{kit.name}"}], "extra_plugins": [JsonWritesPlugin()]})
     api.spec.components.security_scheme("staffSession", {"type": "apiKey", "in": "cookie",
                                                          "name": auth.SESSION_COOKIE})
     # What every service has besides its own pages: dashboard figures and dead letters.
@@ -137,8 +159,7 @@ def _install_request_hooks(app: Flask, kit: ServiceKit) -> None:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return None
         if request.path.startswith("/api/"):
-            if request.mimetype not in ("application/json", "multipart/form-data", "application/xml",
-                                        "text/xml"):
+            if request.mimetype not in API_WRITE_MEDIA_TYPES:
                 return _error(415, "unsupported_media_type", "Send JSON (Content-Type: application/json).")
             return None
         csrf.protect()

@@ -12,7 +12,9 @@ from services.billing import app as billing
 from services.enrolment.data import EDITION_2019
 from services.enrolment.service_layer.editions import load_edition_file
 from shared import clock
-from shared.config import Settings
+from shared.config import SERVICES, Settings
+from shared.testing.harness import ServiceHarness
+from shared.web import API_WRITE_MEDIA_TYPES
 from tests.enrolment.helpers import BEFORE_DEADLINE
 
 
@@ -100,3 +102,41 @@ def test_a_sane_correlation_id_header_is_kept_on_the_events(enrolment):
     assert r.headers["X-Correlation-ID"] == "req:2020-04.01_a" * 4
     assert enrolment.published("enrolment.edition.published")[-1]["correlation_id"] == "req:2020-04.01_a" * 4
     assert re.fullmatch(r"[A-Za-z0-9._:-]{64}", r.headers["X-Correlation-ID"])
+
+
+WRITES = ("post", "put", "patch", "delete")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_write_of_the_api_documents_a_body_the_cross_site_guard_lets_through(tmp_path, service):
+    """Writes to the API must be JSON (or a file): anything else is 415 before the operation.
+    A write that takes nothing used to be described with no body at all, so a client built from
+    the description (schemathesis among them) was refused every time; it now says: send {}."""
+    h = ServiceHarness(service, f"sqlite:///{tmp_path}/db.sqlite", f"sqlite-bus:///{tmp_path}/bus.sqlite")
+    try:
+        spec = h.client.get("/openapi.json").get_json()
+        writes = {f"{method.upper()} {path}": operation for path, operations in spec["paths"].items()
+                  for method, operation in operations.items() if method in WRITES}
+        assert "POST /api/dead-letters/{dead_id}/replay" in writes
+        for label, operation in writes.items():
+            body = operation.get("requestBody")
+            assert body is not None and body.get("required") is True, label
+            assert set(body["content"]) & set(API_WRITE_MEDIA_TYPES), label
+        empty = writes["POST /api/dead-letters/{dead_id}/replay"]["requestBody"]["content"]
+        assert empty == {"application/json": {"schema": {"type": "object", "maxProperties": 0}}}
+        h.login("coordinator")
+        # What the description says gets past the guard (no such dead letter); nothing at all does not.
+        assert h.client.post("/api/dead-letters/1/replay", json={}).status_code == 404
+        assert h.client.post("/api/dead-letters/1/replay").status_code == 415
+    finally:
+        h.close()
+
+
+def test_a_body_less_write_of_a_service_is_described_with_the_empty_json_body(enrolment):
+    spec = enrolment.client.get("/openapi.json").get_json()
+    for path in ("/api/groups/{group_id}/promote", "/api/editions/{edition_id}/counselling/announce"):
+        assert spec["paths"][path]["post"]["requestBody"]["content"] == {
+            "application/json": {"schema": {"type": "object", "maxProperties": 0}}}, path
+    group = enrolment.client.get("/api/editions/2019").get_json()["groups"][0]["group_id"]
+    r = enrolment.client.post(f"/api/groups/{group}/promote", json={})
+    assert (r.status_code, r.get_json()["reason"]) == (409, "waiting_list_empty")
