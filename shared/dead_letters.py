@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from shared import auth, clock
 from shared.kit import ServiceKit
+from shared.messaging.tables import MAX_ID
 from shared.web import t
 
 
@@ -55,7 +56,8 @@ def dead_letter_blueprints(kit: ServiceKit) -> tuple[FlaskBlueprint, Blueprint]:
         return render_template("shared/dead_letters.html", rows=rows(request.args.get("status") or "dead"),
                                status=request.args.get("status") or "dead")
 
-    @pages.route("/dead-letters/<int:dead_id>/<any(replay, discard):action>", methods=["POST"])
+    # An id past the column's range names no row (the database would refuse the number): 404.
+    @pages.route(f"/dead-letters/<int(max={MAX_ID}):dead_id>/<any(replay, discard):action>", methods=["POST"])
     @auth.requires("coordinator")
     def act(dead_id: int, action: str):
         if mark(dead_id, "replay" if action == "replay" else "discarded"):
@@ -70,7 +72,7 @@ def dead_letter_blueprints(kit: ServiceKit) -> tuple[FlaskBlueprint, Blueprint]:
     def api_list():
         return rows(request.args.get("status"))
 
-    @blp.route("/api/dead-letters/<int:dead_id>/replay", methods=["POST"])
+    @blp.route(f"/api/dead-letters/<int(max={MAX_ID}):dead_id>/replay", methods=["POST"])
     @blp.response(202, DeadLetterSchema)
     @blp.alt_response(404, description="No such dead letter waiting")
     @blp.doc(security=[{"staffSession": []}])

@@ -13,6 +13,7 @@ from services.enrolment.data import EDITION_2019
 from services.enrolment.service_layer.editions import load_edition_file
 from shared import clock
 from shared.config import SERVICES, Settings
+from shared.messaging.tables import MAX_ID
 from shared.testing.harness import ServiceHarness
 from shared.web import API_WRITE_MEDIA_TYPES
 from tests.enrolment.helpers import BEFORE_DEADLINE
@@ -140,3 +141,25 @@ def test_a_body_less_write_of_a_service_is_described_with_the_empty_json_body(en
     group = enrolment.client.get("/api/editions/2019").get_json()["groups"][0]["group_id"]
     r = enrolment.client.post(f"/api/groups/{group}/promote", json={})
     assert (r.status_code, r.get_json()["reason"]) == (409, "waiting_list_empty")
+
+
+@pytest.fixture
+def billing_coordinator(stack):
+    h = stack.harness("billing")
+    h.login("coordinator")
+    yield h
+    h.close()
+
+
+def test_a_dead_letter_id_past_the_databases_integers_is_not_found(billing_coordinator):
+    """Ids are 64-bit: a larger number in the path used to reach the database, which refused
+    it (SQLite: OverflowError, PostgreSQL: out of range), a 500; it names no dead letter."""
+    h = billing_coordinator
+    spec = h.client.get("/openapi.json").get_json()
+    [dead_id] = spec["paths"]["/api/dead-letters/{dead_id}/replay"]["parameters"]
+    assert dead_id["schema"] == {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+    for number in (MAX_ID, MAX_ID + 1, 10**30):
+        r = h.client.post(f"/api/dead-letters/{number}/replay", json={})
+        assert r.status_code == 404 and r.get_json()["status"] == "not_found", (number, r.get_json())
+    page = h.client.post(f"/dead-letters/{MAX_ID + 1}/replay", data={"csrf_token": h.csrf_token("/dead-letters")})
+    assert page.status_code == 404

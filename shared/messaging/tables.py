@@ -8,6 +8,8 @@ from shared.db import UtcDateTime
 
 # SQLite only auto-increments INTEGER PRIMARY KEY.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+# The largest such id: BIGINT, and SQLite's INTEGER, are 64-bit signed. A larger number names no row.
+MAX_ID = 2**63 - 1
 
 
 class MessagingTables:
