@@ -210,3 +210,32 @@ def test_with_nobody_ready_on_the_list_promoting_says_why(coordinator):
     r = h.client.post("/api/groups/2019-tartu/promote", json={})
     assert r.status_code == 409 and r.get_json()["reason"] == "application_incomplete"
     assert h.payloads("enrolment.application.accepted")[-1]["application_id"] == placed
+
+
+
+
+def _resolved(spec: dict, node: dict) -> dict:
+    """Follow an OpenAPI ``$ref`` ("#/components/…") to what it names."""
+    while "$ref" in node:
+        path = node["$ref"].removeprefix("#/").split("/")
+        node = spec
+        for part in path:
+            node = node[part]
+    return node
+
+
+def test_a_refused_filter_answers_with_the_error_body_the_description_promises(coordinator):
+    """The API's 422 carries ``problems`` (codes in both languages) besides ``errors``; the
+    description of the filtered lists promised the shared error body without them."""
+    h = coordinator
+    spec = h.client.get("/openapi.json").get_json()
+
+    def documented(path: str) -> dict:
+        response = _resolved(spec, spec["paths"][path]["get"]["responses"]["422"])
+        return _resolved(spec, response["content"]["application/json"]["schema"])["properties"]
+    assert {"errors", "problems", "reason"} <= set(documented("/api/cities"))
+    r = h.client.get("/api/applications?status=bogus&complete=maybe")
+    body = r.get_json()
+    assert r.status_code == 422 and set(body) <= set(documented("/api/applications"))
+    assert {path: [p["code"] for p in found] for path, found in body["problems"].items()} == {
+        "status": ["invalid_input"], "complete": ["invalid_input"]}

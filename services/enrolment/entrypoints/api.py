@@ -179,6 +179,7 @@ def submit_application(data):
 @_staff
 @blp.arguments(schemas.ApplicationsQuery, location="query")
 @blp.response(200, schemas.ApplicationSummaryOut(many=True))
+@blp.alt_response(422, **_invalid)
 def list_applications(args):
     """Applications of an edition (default: the current one), filtered."""
     return queries.list_applications(kit(), **args, cities=cities())
@@ -239,6 +240,7 @@ def application_detail(application_id):
 @_staff
 @blp.arguments(schemas.ApplicationsQuery(only=("edition_id",)), location="query")
 @blp.response(200, schemas.CityCountOut(many=True))
+@blp.alt_response(422, **_invalid)
 def city_counts(args):
     """Counts per city: capacity, accepted, free, waiting, undecided teams naming it, who is next."""
     return queries.city_counts(kit(), args.get("edition_id"), cities())
