@@ -105,3 +105,19 @@ def test_an_unknown_export_or_edition_is_404(h):
     assert h.client.get("/api/editions/nope/exports/participants.csv").status_code == 404
     assert h.client.get("/editions/nope/export/participants.csv").status_code == 404
     assert h.client.get("/api/export-log").get_json() == []
+
+
+def test_a_participants_export_of_a_group_not_in_the_edition_is_404_and_not_logged(h):
+    """It used to be an empty file named after whatever was asked for (a 500 when that held a
+    line break: no header may), logged as an export of that group."""
+    hand_built_edition(h)
+    h.login("coordinator")
+    for group in ("2019-viljandi", "2019-tartu\nSet-Cookie: x=1", "grp-tartu"):
+        for fmt in ("csv", "xlsx"):
+            r = h.client.get(f"/api/editions/edition-2019/exports/participants.{fmt}", query_string={"group_id": group})
+            assert r.status_code == 404 and r.get_json()["reason"] == "not_found", (group, fmt, r.status_code)
+            page = h.client.get(f"/editions/edition-2019/export/participants.{fmt}", query_string={"group": group})
+            assert page.status_code == 404, (group, fmt)
+    assert h.client.get("/api/export-log").get_json() == []
+    tartu = h.client.get("/api/editions/edition-2019/exports/participants.csv?group_id=2019-tartu")
+    assert tartu.status_code == 200 and [row[0] for row in read_csv(tartu.data)[1:]] == ["T1"]

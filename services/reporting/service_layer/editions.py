@@ -171,12 +171,17 @@ def indicators_for_group(kit, group_id: str) -> IndicatorReport:
         return indicators_in(db, group.edition_id, group_id)
 
 
-def indicators_in(db, edition_id: str, group_id: str | None = None) -> IndicatorReport:
-    edition = records.edition_of(db, edition_id)
+def ensure_group_of(db, edition_id: str, group_id: str | None) -> None:
+    """404 unless ``group_id`` (if given) is one of the edition's groups."""
     if group_id is not None:
         group = db.get(Group, group_id)
         if group is None or group.edition_id != edition_id:
             raise not_found("Gruppi", "Group")
+
+
+def indicators_in(db, edition_id: str, group_id: str | None = None) -> IndicatorReport:
+    edition = records.edition_of(db, edition_id)
+    ensure_group_of(db, edition_id, group_id)
     indicator_set = load_indicator_set(edition.indicator_set)
     if edition.anonymised_at is None:
         found = [row.record for row in records.rows(db, edition, today(), group_id)]

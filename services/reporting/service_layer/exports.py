@@ -70,6 +70,7 @@ def export_participants(kit, edition_id: str, fmt: str, actor: Actor, group_id: 
     with kit.db.transaction() as db:
         edition = records.edition_of(db, edition_id)
         ensure_not_anonymised(edition)
+        editions.ensure_group_of(db, edition_id, group_id)  # not an empty file named after any text
         rows = [row.record for row in records.rows(db, edition, editions.today(), group_id)]
         out = io.BytesIO()
         write(rows, out)
