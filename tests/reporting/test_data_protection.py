@@ -241,3 +241,24 @@ def test_the_anonymise_due_command_takes_only_the_editions_past_retention(h, tmp
     assert again.returncode == 0 and "0 edition(s) anonymised" in again.stdout
     wrong = run_command(h, tmp_path, datetime(2022, 6, 1, 9, tzinfo=TALLINN), "anonymise-due", "--force")
     assert wrong.returncode == 2 and "--force" in wrong.stderr
+
+
+def test_a_last_payment_before_the_editions_year_is_refused_so_a_typo_cannot_make_data_due(h):
+    """31.12.2009 + 5 years would make the 2019 edition due for anonymisation today."""
+    hand_built_edition(h)
+    h.login("coordinator")
+    clock.set_now(datetime(2020, 3, 1, 12, tzinfo=TALLINN))
+    body = {"indicator_set": "esf_plus_2021_2027", "deadline_weeks": 4, "last_payment_date": "2009-12-31",
+            "retention_years": 5}
+    refused = h.client.put("/api/editions/edition-2019/settings", json=body)
+    assert refused.status_code == 422
+    assert "2019" in refused.get_json()["errors"]["last_payment_date"][0]
+    edition = h.client.get("/api/editions/edition-2019").get_json()
+    assert (edition["last_payment_date"], edition["due_for_anonymisation"]) == (None, False)
+    form = h.client.post("/editions/edition-2019/settings", data={
+        "csrf_token": h.csrf_token("/editions/edition-2019"), "indicator_set": "esf_plus_2021_2027",
+        "deadline_weeks": "4", "deadline_date": "", "last_payment_date": "31.12.2009", "retention_years": "5"})
+    assert form.status_code == 422 and "enne lennu aastat 2019" in form.get_data(as_text=True)
+    # The edition's own year is fine (a payment early in 2019 is possible).
+    assert h.client.put("/api/editions/edition-2019/settings",
+                        json={**body, "last_payment_date": "2019-01-02"}).status_code == 200

@@ -112,6 +112,15 @@ def update_settings(kit, edition_id: str, settings: Settings, actor: str) -> Edi
         edition = records.edition_of(db, edition_id)
         if edition.anonymised_at is not None:
             raise Refused(409, "anonymised", "Lend on anonüümitud.", "The edition has been anonymised.")
+        paid = settings.last_payment_date
+        if paid is not None and edition.year is not None and paid.year < edition.year:
+            # The retention date follows from it: a mistyped year could make the personal data
+            # due for (irreversible) anonymisation at once.
+            raise InvalidSettings({"last_payment_date": (
+                f"Viimane makse ei saa olla enne lennu aastat {edition.year}: kontrollige kuupäeva "
+                "(selle järgi anonüümitakse isikuandmed).",
+                f"The last payment cannot be before the edition's year {edition.year}: check the date "
+                "(the personal data are anonymised by it).")})
         if edition.locked_at is not None and settings.indicator_set != edition.indicator_set:
             raise Refused(409, "locked", "Andmed on lukus: näitajate komplekti ei saa muuta.",
                           "The data is locked: the indicator set cannot change.", field="indicator_set")
