@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from shared import clock
 from shared.clock import TALLINN
 
-from .builders import BEFORE_START, accept, attend, fill, hand_built_edition, member, organisation
+from .builders import BEFORE_START, accept, attend, edition, fill, hand_built_edition, member, organisation
 
 
 def read_csv(data: bytes) -> list[list[str]]:
@@ -121,3 +121,20 @@ def test_a_participants_export_of_a_group_not_in_the_edition_is_404_and_not_logg
     assert h.client.get("/api/export-log").get_json() == []
     tartu = h.client.get("/api/editions/edition-2019/exports/participants.csv?group_id=2019-tartu")
     assert tartu.status_code == 200 and [row[0] for row in read_csv(tartu.data)[1:]] == ["T1"]
+
+
+def test_the_participants_and_completeness_of_another_editions_group_are_404_not_empty(h):
+    """The group exists, but in the 2020 edition: asking the 2019 edition for it used to answer
+    an empty list (as if the group had nobody) instead of saying it is not the edition's."""
+    hand_built_edition(h)
+    other = edition()
+    other.update(edition_id="edition-2020", year=2020, name="Arenguprogramm 2020")
+    other["groups"] = [{**other["groups"][0], "group_id": "2020-tallinn",
+                        "sessions": [{**s, "session_id": f"2020-{s['session_id']}"} for s in other["groups"][0]["sessions"]]}]
+    h.deliver("enrolment.edition.published", other)
+    h.login("coordinator")
+    for path in ("participants", "completeness"):
+        r = h.client.get(f"/api/editions/edition-2019/{path}", query_string={"group_id": "2020-tallinn"})
+        assert r.status_code == 404 and r.get_json()["reason"] == "not_found", (path, r.status_code)
+        own = h.client.get(f"/api/editions/edition-2019/{path}", query_string={"group_id": "2019-tallinn"})
+        assert own.status_code == 200, path

@@ -21,7 +21,7 @@ from services.reporting.adapters.models import (
     RevealLog,
 )
 from services.reporting.service_layer import records
-from services.reporting.service_layer.editions import today
+from services.reporting.service_layer.editions import ensure_group_of, today
 from services.reporting.service_layer.errors import Refused, not_found
 from shared.auth import may_see
 
@@ -116,6 +116,7 @@ def participants(kit, edition_id: str, group_id: str | None = None,
         check_group(kit, group_id, cities)
     with kit.db.read_session() as db:
         edition = records.edition_of(db, edition_id)
+        ensure_group_of(db, edition_id, group_id)
         ensure_not_anonymised(edition)
         return edition, _theirs(records.rows(db, edition, today(), group_id), cities)
 
@@ -136,6 +137,7 @@ def completeness(kit, edition_id: str, group_id: str | None = None, cities: Citi
     on = today()
     with kit.db.read_session() as db:
         edition = records.edition_of(db, edition_id)
+        ensure_group_of(db, edition_id, group_id)
         ensure_not_anonymised(edition)
         lines = []
         for row in _theirs(records.rows(db, edition, on, group_id), cities):
