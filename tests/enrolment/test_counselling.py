@@ -254,7 +254,8 @@ def test_a_refused_form_keeps_every_typed_value_and_shows_each_error_next_to_its
     for value in ("Vald 1", "Vald 2", "MTÜ Koostöö 1", "Vald kui MTÜ", "eakate koduteenust", "Kontakt 1",
                   "kontakt@"):
         assert value in html_lib.unescape(text), value
-    assert f'value="{key}"' in text and "The application was not sent" in text
+    assert f'value="{key}"' in text and "The application was not sent: please correct the errors (3)." in text
+    assert "Everything you typed is kept" in text
     assert h.payloads(APPLIED) == []
     # The lead's row is required even when partners are typed below it.
     app = counselling_json(1, partners=(2,))
