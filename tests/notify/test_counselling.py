@@ -63,11 +63,11 @@ def test_the_receipt_names_the_local_governments_the_ngo_partners_and_the_deadli
     assert et.rcpt_tos == ["kontakt@parnu.ee"] and et.template == "counselling_application_received"
     assert str(et.message["To"]) == "Mari Maasikas <kontakt@parnu.ee>"
     assert et.message["Content-Language"] == "et"
-    assert et.subject == "Nõustamisprogrammi avaldus on kätte saadud – Pärnu Linnavalitsus"
+    assert et.subject == "Nõustamisprogrammi taotlus on kätte saadud – Pärnu Linnavalitsus"
     assert plain(et).startswith("Tere, Mari Maasikas!\n")
     assert "arenguprogrammi 2019. aasta nõustamisprogrammi" in plain(et)
     # The first local government leads, the others follow in the application's order, then the NGOs.
-    assert ("Avaldust juhib: Pärnu Linnavalitsus (registrikood 75000237)\n\n"
+    assert ("Taotlust juhib: Pärnu Linnavalitsus (registrikood 75000237)\n\n"
             "Koos temaga kandideerivad omavalitsused:\n"
             "- Tori Vallavalitsus (registrikood 77000417)\n"
             "- Häädemeeste Vallavalitsus (registrikood 75000154)\n\n"
@@ -76,7 +76,7 @@ def test_the_receipt_names_the_local_governments_the_ngo_partners_and_the_deadli
     assert "<li>Häädemeeste Vallavalitsus (registrikood 75000154)</li>" in et.html
     assert "<li>MTÜ Pärnu Eakate Päevakeskus (registrikood 80100036)</li>" in et.html
     # The selection is announced after the deadline, shown on the Tallinn wall clock.
-    assert "Avaldusi saab esitada kuni 30.06.2019 kell 23:59. Pärast tähtaega valib" in plain(et)
+    assert "Taotlusi saab esitada kuni 30.06.2019 kell 23:59. Pärast tähtaega valib" in plain(et)
     assert "<strong>30.06.2019 kell 23:59</strong>" in et.html
     for body in (plain(et), et.html):
         assert "20:59" not in body
@@ -138,12 +138,12 @@ def test_each_decision_reaches_the_contact_once_in_the_applications_language(not
 
     selected_et, = smtp.to("kontakt@parnu.ee")
     assert selected_et.template == "counselling_selected" and selected_et.message["Content-Language"] == "et"
-    assert selected_et.subject == "Teie avaldus on valitud 2019. aasta nõustamisprogrammi – Pärnu Linnavalitsus"
+    assert selected_et.subject == "Teie taotlus on valitud 2019. aasta nõustamisprogrammi – Pärnu Linnavalitsus"
     assert str(selected_et.message["To"]) == "Mari Maasikas <kontakt@parnu.ee>"
     assert plain(selected_et).startswith("Tere, Mari Maasikas!\n")
-    for fact in ("teie avaldus on valitud avalike teenuste delegeerimise ja koosloome arenguprogrammi 2019. aasta "
-                 "nõustamisprogrammi", "Avaldust juhib: Pärnu Linnavalitsus",
-                 "Nõustamisprogrammi valitud avaldusi kokku: 10", "Kadri Kask"):
+    for fact in ("teie taotlus on valitud avalike teenuste delegeerimise ja koosloome arenguprogrammi 2019. aasta "
+                 "nõustamisprogrammi", "Taotlust juhib: Pärnu Linnavalitsus",
+                 "Nõustamisprogrammi valitud taotlusi kokku: 10", "Kadri Kask"):
         assert fact in plain(selected_et), fact
     assert "Kahjuks" not in plain(selected_et)
 
@@ -157,16 +157,16 @@ def test_each_decision_reaches_the_contact_once_in_the_applications_language(not
 
     not_selected_et, = smtp.to("kontakt@saarde.ee")
     assert not_selected_et.template == "counselling_not_selected"
-    assert not_selected_et.subject == "Otsus nõustamisprogrammi avalduse kohta – Saarde Vallavalitsus"
+    assert not_selected_et.subject == "Otsus nõustamisprogrammi taotluse kohta – Saarde Vallavalitsus"
     assert plain(not_selected_et).startswith("Tere, Toomas Saar!\n")
-    for fact in ("Täname teid huvi ja avalduse eest", "2019. aasta nõustamisprogrammi",
-                 "Kahjuks ei saanud me teie avaldust seekord nõustamisprogrammi valida",
-                 "Avaldust juhib: Saarde Vallavalitsus",
+    for fact in ("Täname teid huvi ja taotluse eest", "2019. aasta nõustamisprogrammi",
+                 "Kahjuks ei saanud me teie taotlust seekord nõustamisprogrammi valida",
+                 "Taotlust juhib: Saarde Vallavalitsus",
                  # Whom to ask about the decision: the coordinator of the settings, as in the signature.
                  "kirjutage meile julgesti aadressil arenguprogramm@example.ee"):
         assert fact in plain(not_selected_et), fact
     assert 'href="mailto:arenguprogramm@example.ee"' in not_selected_et.html
-    assert "Palju õnne" not in plain(not_selected_et) and "valitud avaldusi kokku: 10" in plain(not_selected_et)
+    assert "Palju õnne" not in plain(not_selected_et) and "valitud taotlusi kokku: 10" in plain(not_selected_et)
 
     not_selected_en, = smtp.to("kontakt@audru.ee")
     assert not_selected_en.template == "counselling_not_selected"
