@@ -138,3 +138,13 @@ def test_the_participants_and_completeness_of_another_editions_group_are_404_not
         assert r.status_code == 404 and r.get_json()["reason"] == "not_found", (path, r.status_code)
         own = h.client.get(f"/api/editions/edition-2019/{path}", query_string={"group_id": "2019-tallinn"})
         assert own.status_code == 200, path
+
+
+def test_a_csv_export_names_its_charset_once(h):
+    hand_built_edition(h)
+    h.login("coordinator")
+    for path in ("/editions/edition-2019/export/participants.csv", "/editions/edition-2019/export/indicators.csv",
+                 "/api/editions/edition-2019/exports/participants.csv"):
+        response = h.client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8", path

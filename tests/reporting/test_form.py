@@ -179,3 +179,32 @@ def test_the_form_needs_its_csrf_token(team):
     response = team.client.post(form_path(team, "P1"), data={"has_code": "yes", "personal_code": "36805280109"})
     assert response.status_code == 400
     assert stored(team, "P1") is None
+
+
+def test_a_code_of_someone_born_in_the_1800s_is_refused_like_such_a_birth_date(team):
+    # 15001010108 passes stdnum's check (first digit 1: a man born 1800–1899): a typo for 3.
+    response = fill(team, "P1", personal_code="15001010108")
+    assert response.status_code == 422
+    assert errors_on_page(response.get_data(as_text=True)) == {"personal_code": [
+        "Isikukoodi järgi oleksite sündinud enne 1900. aastat — palun kontrollige esimest numbrit."]}
+    english = fill(team, "P1", lang="en", personal_code="25001010100")
+    assert errors_on_page(english.get_data(as_text=True)) == {"personal_code": [
+        "By this code you would have been born before 1900 — please check the first digit."]}
+    assert stored(team, "P1") is None
+    assert fill(team, "P1", personal_code="35001010101").status_code == 303  # born 1950: fine
+
+
+def test_the_link_opens_in_the_language_the_team_applied_in(team):
+    accept(team, "app-en", "Tallinn", [{**member("E1", "John", "Smith", "L1"), "language": "en"}],
+           [organisation("L1")])
+    clock.set_now(BEFORE_START)
+    path = form_path(team, "E1")
+    first = team.client.get(path)
+    assert first.status_code == 302 and first.headers["Location"].endswith(f"{path}?lang=en")
+    page = team.client.get(first.headers["Location"]).get_data(as_text=True)
+    assert '<html lang="en"' in page and "ESF participant data" in page
+    # Their own choice of language on the page wins (the switch sets the cookie).
+    team.client.get(f"{path}?lang=et")
+    assert team.client.get(path).status_code == 200
+    # An Estonian team's link is not redirected.
+    assert team.client.get(form_path(team, "P1")).status_code == 200

@@ -178,6 +178,12 @@ def esf_form(token: str):
         ctx = participant_data.form_context(_kit(), participant_id)
     except Refused as exc:
         return _refused_link(exc.status, _message(exc))
+    language = ctx.participant.language
+    if request.method == "GET" and language in i18n.LANGUAGES and language != i18n.DEFAULT \
+            and "lang" not in request.args and i18n.COOKIE not in request.cookies:
+        # The team chose English on its application (the e-mail with this link was in English):
+        # show the form in it too, unless the participant has chosen a language here.
+        return redirect(url_for("reporting.esf_form", token=token, lang=language, **request.args))
     # A post is read as sent; only a fresh page is filled in with the saved answers.
     form = EsfForm() if request.method == "POST" else EsfForm(data=_prefill(ctx))
     status = 200

@@ -22,7 +22,8 @@ from shared import clock
 log = logging.getLogger(__name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV = "text/csv; charset=utf-8"
+# Werkzeug adds "; charset=utf-8" to a text/ type itself (naming it here sent it twice).
+CSV = "text/csv"
 JSON = "application/json"
 PARTICIPANT_FORMATS = {"csv": (participants_csv, CSV), "xlsx": (participants_xlsx, XLSX)}
 INDICATOR_FORMATS = {"csv": (indicators_csv, CSV), "xlsx": (indicators_xlsx, XLSX)}

@@ -137,6 +137,12 @@ def check(answers: Answers, stored: EsfRecord | None, today: date, earliest: dat
             if parsed.birth_date >= latest_birth:
                 errors["personal_code"] = ("Isikukoodi järgi oleksite sündinud pärast programmi algust.",
                                            "By this code you would have been born after the programme began.")
+            elif parsed.birth_date < OLDEST_BIRTH_DATE:
+                # A first digit 1 or 2 (born in the 1800s) passes the check digit but is a typo
+                # for 3 or 4 in any living participant; the birth date typed directly has the same floor.
+                errors["personal_code"] = (
+                    "Isikukoodi järgi oleksite sündinud enne 1900. aastat — palun kontrollige esimest numbrit.",
+                    "By this code you would have been born before 1900 — please check the first digit.")
             code, birth = parsed.code, parsed.birth_date
             sex, from_code = (answers.sex, False) if answers.sex else (parsed.sex, True)
     else:
