@@ -119,3 +119,38 @@ def test_the_form_refuses_a_wall_clock_time_the_dst_change_skips_or_repeats(coor
     assert message in field_block(text, "groups-0-sessions-0-starts")
     assert message not in field_block(text, "groups-0-sessions-0-ends")
     assert len(h.payloads("enrolment.edition.published")) == 1  # nothing saved
+
+
+@pytest.mark.parametrize("lang, city, order, deadline", [
+    ("et", "on juba teises rühmas", "2. päev peab algama pärast 1. päeva lõppu (16.04.2019 17:00)",
+     "Taotluste tähtaeg peab olema enne esimest koolituspäeva (09.04.2019 10:00)"),
+    ("en", "is another group's city already", "Day 2 must start after day 1 ends (16.04.2019 17:00)",
+     "The application deadline must be before the first session (09.04.2019 10:00)"),
+])
+def test_the_edition_form_says_why_a_schedule_is_refused_next_to_its_input(coordinator, lang, city, order,
+                                                                             deadline):
+    """A broken schedule (a city twice, days out of order, a deadline after the first day) was
+    refused with a 422 and no word on the page: the reasons went to the list of groups, which
+    has no input. Each is shown at its input, in the page's language, times in Tallinn."""
+    h = coordinator
+    data = edition_form_data(h.client.get(f"/editions/2019/edit?lang={lang}").get_data(as_text=True))
+    data.update({"groups-1-city": "pärnu", "groups-2-sessions-1-date": "2019-04-15",
+                 "deadline_date": "2019-04-10"})
+    r = h.client.post(f"/editions/2019/edit?lang={lang}", data=data)
+    text = r.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
+    assert r.status_code == 422
+    assert city in field_block(text, "groups-1-city")
+    assert order in field_block(text, "groups-2-sessions-1-date")
+    assert deadline in field_block(text, "deadline_date")
+    assert "+00:00" not in text and 'value="pärnu"' in text and 'value="2019-04-15"' in text
+    assert len(h.payloads("enrolment.edition.published")) == 1  # nothing saved
+
+
+def test_a_new_edition_without_groups_is_refused_with_a_message_on_the_page(coordinator):
+    h = coordinator
+    data = edition_form_data(h.client.get("/editions/new").get_data(as_text=True))
+    data.update({"year": "2020", "name": "Arenguprogramm 2020", "deadline_date": "2020-03-02"})
+    r = h.client.post("/editions/new", data=data)
+    assert r.status_code == 422
+    assert "Lennul peab olema vähemalt üks rühm." in r.get_data(as_text=True)
+    assert [e["year"] for e in h.client.get("/api/editions").get_json()] == [2019]

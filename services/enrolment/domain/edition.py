@@ -26,7 +26,7 @@ import yaml
 
 from services.enrolment.domain.counselling import POLICY_FIELDS, policy_problems
 from services.enrolment.domain.problems import Errors, Problem
-from services.enrolment.domain.times import wall_clock
+from services.enrolment.domain.times import local_text, wall_clock
 
 #: Every group has the same three workshop days.
 DAY_NUMBERS: tuple[int, ...] = (1, 2, 3)
@@ -52,10 +52,14 @@ NOT_GIVEN = _NotGiven()
 
 
 class EditionError(ValueError):
-    """The edition data is unusable; ``problems`` lists every reason, each with its location."""
+    """The edition data is unusable; ``problems`` lists every reason, each with its location
+    (English: the data file's messages). ``errors`` has the broken invariants again, worded for
+    the coordinator in Estonian and English and keyed by the field path the API and the form use
+    ("groups.1.city", "groups.2.sessions.1.date"), times in Tallinn."""
 
-    def __init__(self, problems: list[str] | str) -> None:
+    def __init__(self, problems: list[str] | str, errors: Errors | None = None) -> None:
         self.problems = [problems] if isinstance(problems, str) else list(problems)
+        self.errors: Errors = dict(errors or {})
         super().__init__("invalid edition:\n" + "\n".join(f"- {p}" for p in self.problems))
 
 
@@ -135,9 +139,10 @@ class EditionSpec:
             object.__setattr__(self, "counselling_deadline", counselling.astimezone(UTC))
         elif counselling is not None and counselling is not NOT_GIVEN:
             raise EditionError("counselling_deadline must be a timezone-aware datetime or null")
-        problems = _invariant_problems(self)
-        if problems:
-            raise EditionError(problems)
+        found = _Invariants()
+        _check_invariants(self, found)
+        if found.problems:
+            raise EditionError(found.problems, found.errors)
 
     @property
     def cities(self) -> tuple[str, ...]:
@@ -166,71 +171,114 @@ class EditionSpec:
         return max(ends) if ends else None
 
 
-def _invariant_problems(edition: EditionSpec) -> list[str]:
-    problems: list[str] = []
+class _Invariants:
+    """Every broken invariant twice: an English line for the data file (``problems``) and a
+    Problem in both languages at its field path (``errors``)."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self.errors: Errors = {}
+
+    def add(self, text: str, path: str, problem: Problem | None = None) -> None:
+        self.problems.append(text)
+        self.errors.setdefault(path, []).append(problem or Problem("edition_invalid", text, text))
+
+
+def _problem(et: str, en: str) -> Problem:
+    return Problem("edition_invalid", et, en)
+
+
+def _check_invariants(edition: EditionSpec, found: _Invariants) -> None:
     if not isinstance(edition.year, int) or isinstance(edition.year, bool):
-        problems.append(f"year must be a whole number, got {edition.year!r}")
+        found.add(f"year must be a whole number, got {edition.year!r}", "year",
+                  _problem("Aasta on täisarv.", "The year is a whole number."))
     if not isinstance(edition.name, str) or not edition.name.strip():
-        problems.append("name is required")
+        found.add("name is required", "name", _problem("Nimi on kohustuslik.", "The name is required."))
     if not edition.groups:
-        problems.append("groups: an edition needs at least one group")
-    for path, found in claim_policy_problems(edition.claim_cap, edition.claim_daily_rate).items():
-        problems.extend(f"{path}: {p.en}" for p in found)
+        found.add("groups: an edition needs at least one group", "groups",
+                  _problem("Lennul peab olema vähemalt üks rühm.", "An edition needs at least one group."))
+    for path, problems in claim_policy_problems(edition.claim_cap, edition.claim_daily_rate).items():
+        for p in problems:
+            found.add(f"{path}: {p.en}", path, p)
     deadline = edition.counselling_deadline if isinstance(edition.counselling_deadline, datetime) else None
-    for path, found in policy_problems(deadline, edition.counselling_min_selected, edition.counselling_max_selected,
-                                       edition.last_session_ends_at).items():
-        problems.extend(f"{path}: {p.en}" for p in found)
+    for path, problems in policy_problems(deadline, edition.counselling_min_selected,
+                                          edition.counselling_max_selected, edition.last_session_ends_at).items():
+        for p in problems:
+            found.add(f"{path}: {p.en}", path, p)
 
     seen_cities: dict[str, str] = {}
     seen_keys: set[str] = set()
     for index, group in enumerate(edition.groups):
-        where = f"groups[{index}] ({group.city})"
+        where, at = f"groups[{index}] ({group.city})", f"groups.{index}"
         folded = group.city.strip().casefold()
         if not folded:
-            problems.append(f"groups[{index}]: city is required")
+            found.add(f"groups[{index}]: city is required", f"{at}.city",
+                      _problem("Linn on kohustuslik.", "The city is required."))
         elif folded in seen_cities:
-            problems.append(f"{where}: city repeats {seen_cities[folded]!r}; cities must be unique")
+            found.add(f"{where}: city repeats {seen_cities[folded]!r}; cities must be unique", f"{at}.city",
+                      _problem(f"Linn „{seen_cities[folded]}“ on juba teises rühmas: igas linnas on üks rühm.",
+                               f"“{seen_cities[folded]}” is another group's city already: one group per city."))
         else:
             seen_cities[folded] = group.city
         if not _KEY_PATTERN.match(group.key or ""):
-            problems.append(f"{where}: key {group.key!r} must be lower-case letters, digits and dashes")
+            found.add(f"{where}: key {group.key!r} must be lower-case letters, digits and dashes", f"{at}.city",
+                      _problem("Linna nimest ei saa rühma tunnust (vaja on vähemalt üht tähte või numbrit).",
+                               "The city's name gives no group key (it needs at least one letter or digit)."))
         elif group.key in seen_keys:
-            problems.append(f"{where}: key {group.key!r} repeats; keys must be unique")
+            found.add(f"{where}: key {group.key!r} repeats; keys must be unique", f"{at}.city",
+                      _problem(f"Rühma tunnus „{group.key}“ kordub: valige linnale teistsugune nimi.",
+                               f"The group key “{group.key}” repeats: give the city another name."))
         seen_keys.add(group.key)
         if not isinstance(group.capacity_teams, int) or isinstance(group.capacity_teams, bool):
-            problems.append(f"{where}: capacity_teams must be a whole number")
+            found.add(f"{where}: capacity_teams must be a whole number", f"{at}.capacity_teams",
+                      _problem("Meeskondade arv on täisarv.", "The number of teams is a whole number."))
         elif group.capacity_teams < 1:
-            problems.append(f"{where}: capacity_teams must be at least 1, got {group.capacity_teams}")
-        problems.extend(_session_problems(where, group.sessions))
+            found.add(f"{where}: capacity_teams must be at least 1, got {group.capacity_teams}",
+                      f"{at}.capacity_teams",
+                      _problem("Rühmas peab olema vähemalt 1 koht.", "A group needs at least 1 place."))
+        _check_sessions(where, at, group.sessions, found)
 
     all_starts = [s.starts_at for g in edition.groups for s in g.sessions]
     if all_starts and edition.application_deadline >= min(all_starts):
-        problems.append(
+        first = min(all_starts)
+        found.add(
             f"application_deadline {edition.application_deadline.isoformat()} must be before the first "
-            f"session ({min(all_starts).isoformat()})"
-        )
-    return problems
+            f"session ({first.isoformat()})", "application_deadline",
+            _problem(f"Taotluste tähtaeg peab olema enne esimest koolituspäeva ({local_text(first)}).",
+                     f"The application deadline must be before the first session ({local_text(first)})."))
 
 
-def _session_problems(where: str, sessions: tuple[SessionSpec, ...]) -> list[str]:
-    problems: list[str] = []
+def _check_sessions(where: str, at: str, sessions: tuple[SessionSpec, ...], found: _Invariants) -> None:
     if len(sessions) != len(DAY_NUMBERS):
-        problems.append(f"{where}: needs exactly {len(DAY_NUMBERS)} sessions, got {len(sessions)}")
+        found.add(f"{where}: needs exactly {len(DAY_NUMBERS)} sessions, got {len(sessions)}", f"{at}.sessions",
+                  _problem(f"Rühmal on täpselt {len(DAY_NUMBERS)} koolituspäeva (praegu {len(sessions)}).",
+                           f"A group has exactly {len(DAY_NUMBERS)} session days (now {len(sessions)})."))
     numbers = tuple(s.day_number for s in sessions)
     if len(sessions) == len(DAY_NUMBERS) and numbers != DAY_NUMBERS:
-        problems.append(f"{where}: sessions must be days {DAY_NUMBERS} in that order, got {numbers}")
-    for session in sessions:
+        found.add(f"{where}: sessions must be days {DAY_NUMBERS} in that order, got {numbers}", f"{at}.sessions",
+                  _problem("Koolituspäevad on I, II ja III, igaüks üks kord.",
+                           "The session days are I, II and III, each once."))
+    for index, session in enumerate(sessions):
+        path = f"{at}.sessions.{index}"
         if session.ends_at <= session.starts_at:
-            problems.append(f"{where} day {session.day_number}: ends_at must be after starts_at")
+            found.add(f"{where} day {session.day_number}: ends_at must be after starts_at", f"{path}.ends",
+                      _problem("Lõpp peab olema pärast algust.", "The end must be after the start."))
         if session.seats is not None and (
             not isinstance(session.seats, int) or isinstance(session.seats, bool) or session.seats < 1
         ):
-            problems.append(f"{where} day {session.day_number}: seats must be a whole number >= 1 or null")
+            found.add(f"{where} day {session.day_number}: seats must be a whole number >= 1 or null",
+                      f"{path}.seats",
+                      _problem("Kohtade arv on vähemalt 1 (või tühi: piiranguta).",
+                               "Seats is at least 1 (or empty: no limit)."))
     # Day N+1 must not begin before day N is over: make-up windows and dropouts depend on it.
-    for earlier, later in zip(sessions, sessions[1:], strict=False):
+    for index, (earlier, later) in enumerate(zip(sessions, sessions[1:], strict=False), start=1):
         if later.starts_at < earlier.ends_at:
-            problems.append(f"{where}: day {later.day_number} must start after day {earlier.day_number} ends")
-    return problems
+            found.add(f"{where}: day {later.day_number} must start after day {earlier.day_number} ends",
+                      f"{at}.sessions.{index}.date",
+                      _problem(f"{later.day_number}. päev peab algama pärast {earlier.day_number}. päeva lõppu "
+                               f"({local_text(earlier.ends_at)}).",
+                               f"Day {later.day_number} must start after day {earlier.day_number} ends "
+                               f"({local_text(earlier.ends_at)})."))
 
 
 # --- the dropout claim policy ------------------------------------------------------------

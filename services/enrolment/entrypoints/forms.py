@@ -334,8 +334,8 @@ def attach_edition_errors(form: EditionForm, errors: Errors, language: str) -> l
                 field = form.deadline_date
             elif parts[0] == "counselling_deadline":
                 field = form.counselling_deadline_date
-            elif len(parts) == 1 and parts[0] in form:
-                field = form[parts[0]]
+            elif len(parts) == 1 and parts[0] in form and not isinstance(form[parts[0]], FieldList):
+                field = form[parts[0]]  # (the groups as a whole have no input: above the form)
             elif parts[0] == "groups" and len(parts) == 3:
                 field = form.groups[int(parts[1])].form[parts[2]]
             elif parts[0] == "groups" and len(parts) == 5:

@@ -449,6 +449,11 @@ def edition_form(edition_id: str | None = None):
                   else t("Muudatusi ei olnud.", "Nothing changed."), "success")
             return redirect(url_for(".editions_list"), 303)
     general += forms.attach_edition_errors(form, errors, lang())
+    if errors and not general:
+        # The inputs at fault may be far down the form: say so at its top.
+        general.append(t("Lendu ei salvestatud: vead on märgitud väljade juures, kõik sisestatu on alles.",
+                         "The edition was not saved: the errors are shown next to the fields; everything typed "
+                         "is kept."))
     return _render_edition_form(form, edition_id, general, status)
 
 

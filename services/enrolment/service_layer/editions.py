@@ -118,8 +118,10 @@ def _schedule_of(edition: Edition) -> dict:
 
 
 def spec_problems(exc: EditionError) -> Errors:
-    """The domain's invariant messages by the field they are about (they are English only:
-    the edition is the coordinator's technical data, checked rarely)."""
+    """The domain's broken invariants by the field they are about, in Estonian and English
+    (the form shows each next to its input); any other message at the part it names."""
+    if exc.errors:
+        return exc.errors
     errors: Errors = {}
     for text in exc.problems:
         head = text.split(" ", 1)[0].split(":", 1)[0].split("[", 1)[0]
