@@ -97,6 +97,10 @@ def test_accepted_team_gets_its_city_dates_hours_and_venue_and_each_member_the_e
     assert links.read_token(h.settings.secret_key, "esf", token_of(url, "reporting"), 3600) == "tori-p1"
     english, = smtp.to("liige4@tori.ee", "esf_data_request")
     assert english.subject == "Please provide your ESF participant data by 9 April 2019"
+    # The form requires an answer to every question: what it offers is "prefer not to say".
+    for message, offer in ((first, "võid valida vastuse „Ei soovi vastata“"), (english, "you may choose “Prefer not to say”")):
+        assert offer in message.text and offer in message.html
+    assert "vastamata" not in first.text and "decline to answer" not in english.text
 
 
 def test_waiting_list_and_rejection_go_to_the_team(notify, smtp):
