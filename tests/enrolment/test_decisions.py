@@ -199,6 +199,31 @@ def test_a_team_still_waiting_for_confirmations_keeps_its_place_but_does_not_hol
                                              "complete": False}
 
 
+def test_a_freed_place_goes_to_the_waiting_team_not_to_an_undecided_or_other_citys_team(coordinator):
+    """A place freed in Tartu went to whichever team the coordinator accepted next, though a
+    complete team was waiting for it: nobody is accepted past the longest-waiting complete team."""
+    h = coordinator
+    set_capacity(h, "Tartu", 1)
+    placed, waiting, undecided, elsewhere = (complete_application(h, n) for n in range(1, 5))
+    assert h.client.post(f"/api/applications/{placed}/accept", json={"city": "Tartu"}).status_code == 200
+    assert h.client.post(f"/api/applications/{waiting}/waitlist", json={"city": "Tartu"}).status_code == 200
+    assert h.client.post(f"/api/applications/{elsewhere}/waitlist", json={"city": "Pärnu"}).status_code == 200
+    h.client.post(f"/api/applications/{placed}/withdraw", json={"reason": "vald loobus"})
+
+    for application_id in (undecided, elsewhere):
+        r = h.client.post(f"/api/applications/{application_id}/accept", json={"city": "Tartu"})
+        assert r.status_code == 409 and r.get_json()["reason"] == "not_next_on_waiting_list", r.get_json()
+    token = h.csrf_token(f"/applications/{undecided}")
+    page = h.client.post(f"/applications/{undecided}/accept", data={"csrf_token": token, "city": "Tartu"})
+    assert page.status_code == 409 and "Meeskond 2" in page.get_data(as_text=True)
+    assert h.payloads("enrolment.application.accepted")[-1]["application_id"] == placed
+    r = h.client.post("/api/groups/2019-tartu/promote", json={})
+    assert r.status_code == 200 and r.get_json()["application_id"] == waiting
+    # With nobody waiting in Tartu, its next free place may go to anyone the coordinator chooses.
+    set_capacity(h, "Tartu", 2)
+    assert h.client.post(f"/api/applications/{undecided}/accept", json={"city": "Tartu"}).status_code == 200
+
+
 def test_with_nobody_ready_on_the_list_promoting_says_why(coordinator):
     h = coordinator
     set_capacity(h, "Tartu", 1)

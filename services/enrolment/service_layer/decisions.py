@@ -213,7 +213,9 @@ def _accept_locked(uow: UnitOfWork, app: Application, group: Group, groups: dict
     waiting = _waiting(db, group.group_id)
     waiting_before = _frozen(waiting)
     first = next_ready(waiting)
-    if app.status == WAITLISTED and app.group_id == group.group_id and first.application_id != app.application_id:
+    # Nobody is accepted past the longest-waiting complete team: not one waiting behind it, nor
+    # one never put on this list (undecided, or waiting for another city's group).
+    if first is not None and first.complete and first.application_id != app.application_id:
         raise Refused(Problem(
             "not_next_on_waiting_list",
             f"Ootenimekirjas on eespool meeskond „{first.team_name}“: järjekorda ei saa vahele jätta.",
