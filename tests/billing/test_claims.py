@@ -14,6 +14,7 @@ from tests.billing.helpers import (
     billing_harness,
     deliver_at,
     dropout,
+    later,
     propose,
 )
 
@@ -231,3 +232,38 @@ def test_claims_filter_by_status_and_reject_an_unknown_status(billing):
     bad = h.client.get("/api/claims?status=nonsense")
     assert bad.status_code == 422
     assert "status" in bad.get_json()["errors"]["query"]
+
+
+def test_a_claim_flagged_by_a_reinstatement_is_not_invoiced_until_the_coordinator_decides(billing):
+    """The participant no longer dropped out: finance cannot invoice the employer (API and page),
+    and the claim is neither 'to issue by' nor past its issue date."""
+    h = billing
+    claim_id = approved_claim(h)
+    deliver_at(h, "attendance.participant.reinstated", {"participant_id": "p-1", "application_id": "a-1"},
+               DROPOUT_2019 + timedelta(days=1))
+    h.login("finance")
+    refused = h.client.post("/api/invoices", json={"claim_id": claim_id})
+    assert refused.status_code == 409, refused.get_json()
+    assert "reinstated" in refused.get_json()["message"]
+    assert h.payloads("billing.invoice.issued") == []
+    page = h.client.get(f"/claims/{claim_id}")
+    assert f"/claims/{claim_id}/invoice" not in page.get_data(as_text=True)
+    claim = h.client.get(f"/api/claims/{claim_id}").get_json()
+    assert claim["issue_by"] is None
+    later(30)
+    assert h.client.get("/api/claims?status=issue_overdue").get_json() == []
+    # Dropping out again makes the decided claim stand again: now it is invoiced.
+    deliver_at(h, "attendance.participant.dropped_out", dropout(), DROPOUT_2019 + timedelta(days=5))
+    assert h.client.post("/api/invoices", json={"claim_id": claim_id}).status_code == 201
+
+
+def test_a_refused_decision_names_the_claim_state_in_estonian(billing):
+    h = billing
+    claim_id = propose(h)
+    h.login("coordinator")
+    assert h.client.post(f"/api/claims/{claim_id}/waive", json={"reason": "Haigus"}).status_code == 200
+    page = h.client.get(f"/claims/{claim_id}")
+    response = h.client.post(f"/claims/{claim_id}/approve", data={"csrf_token": h.csrf_token(f"/claims/{claim_id}")})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 409 and page.status_code == 200
+    assert "olekus „loobutud“" in text and "waived" not in text

@@ -133,3 +133,29 @@ def test_a_file_that_is_not_a_statement_is_refused_and_changes_nothing(billing):
     huge = upload(h, camt053_xml([EntrySpec("99999999999.99", acct_svcr_ref="H1")]))
     assert huge.status_code == 422 and "cents" in huge.get_json()["errors"]["files"]["file"][0]
     assert counts(h) == before
+
+
+def test_instalments_in_one_statement_are_booked_in_its_order_and_the_invoice_is_paid_once(billing):
+    """Two instalments settle the invoice and a third arrives after: the invoice is paid by the
+    instalment that completed it, once (one billing.invoice.paid), and stays paid on that day;
+    the report shows each entry with the invoice as that payment left it."""
+    h = billing
+    invoice = issued_invoice(h, days_held=1)  # 256.00
+    ref = invoice["reference_number"]
+    h.login("finance")
+    report = upload(h, camt053_xml([
+        EntrySpec("100.00", acct_svcr_ref="I1", booking_date=date(2019, 5, 20), payments=[Tx(reference=ref)]),
+        EntrySpec("156.00", acct_svcr_ref="I2", booking_date=date(2019, 5, 21), payments=[Tx(reference=ref)]),
+        EntrySpec("10.00", acct_svcr_ref="I3", booking_date=date(2019, 5, 22), payments=[Tx(reference=ref)]),
+    ])).get_json()
+    by_ref = {e["entry_ref"]: e for section in ("matched", "partial") for e in report[section]}
+    assert [(r, by_ref[r]["outcome"], by_ref[r]["invoice_status"]) for r in ("I1", "I2", "I3")] == [
+        ("I1", "underpaid", "issued"), ("I2", "paid", "paid"), ("I3", "overpaid", "paid")]
+    paid = h.client.get(f"/api/invoices/{invoice['invoice_id']}").get_json()
+    assert (paid["status"], paid["amount_paid"], paid["paid_on"]) == ("paid", "266.00", "2019-05-21")
+    assert [p["note"].split()[-1] for p in paid["payments"]] == ["I1", "I2", "I3"]
+    [event] = h.payloads("billing.invoice.paid")
+    assert (event["paid_on"], event["amount"]) == ("2019-05-21", "256.00")
+    # The first instalment is no longer a to-do once the invoice is paid; the surplus is.
+    page = h.client.get("/statements").get_data(as_text=True)
+    assert "<small>I3</small>" in page and "<small>I1</small>" not in page

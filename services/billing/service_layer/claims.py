@@ -19,7 +19,7 @@ from services.billing.adapters.models import Claim, ClaimDecision, Employer, Par
 from services.billing.adapters.repository import dialect
 from services.billing.config import BillingConfig
 from services.billing.domain.claims import ClaimError, check_approved_amount, propose_amount
-from services.billing.service_layer.common import employer_payload
+from services.billing.service_layer.common import CLAIM_STATUS_ET, employer_payload
 from services.billing.service_layer.errors import Conflict, InvalidInput, NotFound
 from services.billing.service_layer.policies import claim_terms
 from shared import clock
@@ -225,7 +225,8 @@ def approve_claim(kit: ServiceKit, claim_id: str, actor: str, amount: Decimal | 
         claim = _locked_claim(uow.session, claim_id)
         if claim.status not in DECIDABLE:
             raise Conflict("claim.not_decidable", f"the claim is {claim.status} and cannot be approved",
-                           f"nõue on olekus {claim.status} ja seda ei saa kinnitada")
+                           f"nõue on olekus „{CLAIM_STATUS_ET.get(claim.status, claim.status)}“ "
+                           "ja seda ei saa kinnitada")
         try:
             approved = check_approved_amount(claim.proposed_amount if amount is None else amount, claim.cap,
                                              proposed=claim.proposed_amount)
@@ -249,7 +250,8 @@ def waive_claim(kit: ServiceKit, claim_id: str, reason: str, actor: str) -> None
         claim = _locked_claim(uow.session, claim_id)
         if claim.status not in DECIDABLE:
             raise Conflict("claim.not_decidable", f"the claim is {claim.status} and cannot be waived",
-                           f"nõue on olekus {claim.status} ja sellest ei saa loobuda")
+                           f"nõue on olekus „{CLAIM_STATUS_ET.get(claim.status, claim.status)}“ "
+                           "ja sellest ei saa loobuda")
         claim.status, claim.amount, claim.waive_reason = "waived", None, reason
         claim.decided_at, claim.decided_by = clock.now(), actor
         _log(uow.session, claim, "waived", actor, reason)

@@ -8,6 +8,11 @@ from services.billing.config import BillingConfig
 from shared import clock
 from shared.kit import ServiceKit
 
+# The states as the Estonian pages name them, for the Estonian text of a refusal.
+CLAIM_STATUS_ET = {"proposed": "ootab otsust", "approved": "kinnitatud", "waived": "loobutud",
+                   "withdrawn": "tagasi võetud", "invoiced": "arve esitatud"}
+INVOICE_STATUS_ET = {"issued": "tasumata", "paid": "tasutud", "credited": "krediteeritud"}
+
 
 def config(kit: ServiceKit) -> BillingConfig:
     return BillingConfig.from_settings(kit.settings)

@@ -18,7 +18,14 @@ from services.billing.config import BillingConfig, production_shape
 from services.billing.domain.money import has_at_most_two_decimals
 from services.billing.domain.reference import reference_number
 from services.billing.domain.vat import VatError, split_gross_on
-from services.billing.service_layer.common import buyer_payload, config, employer_payload, today
+from services.billing.service_layer.common import (
+    CLAIM_STATUS_ET,
+    INVOICE_STATUS_ET,
+    buyer_payload,
+    config,
+    employer_payload,
+    today,
+)
 from services.billing.service_layer.errors import Conflict, InvalidInput, NotFound
 from shared import clock, links
 from shared.kit import ServiceKit
@@ -84,7 +91,16 @@ def issue_invoice(kit: ServiceKit, claim_id: str, actor: str) -> str:
         if claim.status != "approved":
             raise Conflict("invoice.claim_not_approved",
                            f"only an approved claim can be invoiced; this one is {claim.status}",
-                           f"arve saab esitada ainult kinnitatud nõude kohta; see on olekus {claim.status}")
+                           f"arve saab esitada ainult kinnitatud nõude kohta; see on olekus "
+                           f"„{CLAIM_STATUS_ET.get(claim.status, claim.status)}“")
+        if claim.reinstated_at is not None:
+            # The participant no longer dropped out: there is nothing to claim until the
+            # coordinator decides (waives) or the participant drops out again.
+            raise Conflict("invoice.participant_reinstated",
+                           "the participant was reinstated after the claim was decided; the coordinator "
+                           "must review the claim (waive it) before anything is invoiced",
+                           "osaleja ennistati pärast nõude otsustamist; enne arve esitamist peab "
+                           "koordinaator nõude üle vaatama (sellest loobuma)")
         employer = session.get(Employer, claim.employer_id)
         _check_particulars(kit, cfg, employer)
         supply_date = claim.dropped_out_on  # the training was supplied up to the dropout
@@ -131,6 +147,10 @@ def apply_payment(uow: UnitOfWork, invoice: Invoice, amount: Decimal, paid_on: d
                             currency=invoice.currency, paid_on=paid_on, source=source,
                             bank_entry_id=bank_entry_id, note=note, recorded_by=actor, recorded_at=clock.now()))
     invoice.amount_paid = (invoice.amount_paid or Decimal("0.00")) + amount
+    if invoice.status != "issued":
+        # Settled already (a second payment of the same statement, an overpayment): the money
+        # is booked, but the invoice was paid once -- no second "paid" event, its date stays.
+        return False
     if invoice.amount_paid < invoice.amount_gross:
         return False
     invoice.status, invoice.paid_on = "paid", paid_on
@@ -153,7 +173,8 @@ def mark_paid(kit: ServiceKit, invoice_id: str, actor: str, amount: Decimal | No
         invoice = _locked_invoice(uow.session, invoice_id)
         if invoice.status != "issued":
             raise Conflict("invoice.not_open", f"the invoice is {invoice.status}; nothing is due",
-                           f"arve on olekus {invoice.status}; tasuda pole midagi")
+                           f"arve on olekus „{INVOICE_STATUS_ET.get(invoice.status, invoice.status)}“; "
+                           "tasuda pole midagi")
         due = invoice.amount_gross - invoice.amount_paid
         amount = due if amount is None else amount
         if not amount.is_finite() or amount <= 0 or not has_at_most_two_decimals(amount):

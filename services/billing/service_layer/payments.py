@@ -105,17 +105,24 @@ def import_statement(kit: ServiceKit, data: bytes, filename: str, actor: str) ->
                         Invoice.reference_number == match.entry.reference)).first()
                 _store(session, record, statement.statement_id, account, match.entry, str(match.kind), invoice)
                 report.add("unmatched", match.entry, str(match.kind), invoice, match)
-            for section, matches in (("matched", result.matched), ("partial", result.partial)):
-                for match in matches:
-                    invoice = open_invoices[match.invoice.invoice_id]
-                    stored = _store(session, record, statement.statement_id, account, match.entry,
-                                    str(match.kind), invoice, match.difference)
-                    # Under- and overpayments are booked too: what arrived is the employer's money.
-                    # An overpaid invoice is settled (no reminders); the surplus is listed to refund.
-                    apply_payment(uow, invoice, match.entry.amount, match.entry.booking_date, source="bank",
-                                  actor=actor, note=f"{statement.statement_id} {match.entry.entry_ref}",
-                                  bank_entry_id=stored.id)
-                    report.add(section, match.entry, str(match.kind), invoice, match)
+            # Booked in the statement's order, as the money arrived: the instalment that
+            # settles an invoice is the one that marks it paid, and the report shows each
+            # invoice as that payment left it.
+            position: dict[str, int] = {}
+            for n, entry in enumerate(fresh):
+                position.setdefault(entry.entry_ref, n)
+            booked = sorted([("matched", m) for m in result.matched] + [("partial", m) for m in result.partial],
+                            key=lambda item: position[item[1].entry.entry_ref])
+            for section, match in booked:
+                invoice = open_invoices[match.invoice.invoice_id]
+                stored = _store(session, record, statement.statement_id, account, match.entry,
+                                str(match.kind), invoice, match.difference)
+                # Under- and overpayments are booked too: what arrived is the employer's money.
+                # An overpaid invoice is settled (no reminders); the surplus is listed to refund.
+                apply_payment(uow, invoice, match.entry.amount, match.entry.booking_date, source="bank",
+                              actor=actor, note=f"{statement.statement_id} {match.entry.entry_ref}",
+                              bank_entry_id=stored.id)
+                report.add(section, match.entry, str(match.kind), invoice, match)
         counts = {name: len(items) for name, items in report.sections.items()}
         record.matched, record.partial, record.unmatched = counts["matched"], counts["partial"], counts["unmatched"]
         record.duplicates = counts["already_imported"] + counts["duplicates"]

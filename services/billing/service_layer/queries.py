@@ -40,7 +40,8 @@ def _ever_invoiced():
 
 def _claim(claim: Claim, employer: Employer | None, invoiced: bool, day: date, issue_days: int) -> dict:
     proposal = propose_amount(claim.days_held, claim.daily_rate, claim.cap)
-    awaiting = claim.status in AWAITING_INVOICE and not invoiced
+    # A reinstated participant's claim waits for the coordinator, not for an invoice.
+    awaiting = claim.status in AWAITING_INVOICE and not invoiced and claim.reinstated_at is None
     deadline = issue_by(claim.dropped_out_on, issue_days) if awaiting else None
     return {
         "claim_id": claim.claim_id, "participant_id": claim.participant_id,
@@ -76,7 +77,7 @@ def list_claims(kit: ServiceKit, status: str | None = None) -> list[dict]:
     where = None
     if status == ISSUE_OVERDUE:
         # Past the issue-by date: dropped out more than issue_days days before today.
-        where = (Claim.status.in_(AWAITING_INVOICE) & ~_ever_invoiced()
+        where = (Claim.status.in_(AWAITING_INVOICE) & ~_ever_invoiced() & Claim.reinstated_at.is_(None)
                  & (Claim.dropped_out_on < today() - timedelta(days=config(kit).issue_days)))
     elif status:
         where = Claim.status == status
@@ -220,7 +221,9 @@ def open_bank_entries(kit: ServiceKit) -> list[dict]:
     with kit.db.read_session() as session:
         rows = session.execute(
             select(BankEntry, Invoice.number).outerjoin(Invoice, Invoice.invoice_id == BankEntry.invoice_id)
-            .where(BankEntry.outcome.not_in(("paid", "ignored")))
+            .where(BankEntry.outcome.not_in(("paid", "ignored")),
+                   # An instalment of an invoice that later payments settled is nothing to do.
+                   ~((BankEntry.outcome == "underpaid") & (Invoice.status == "paid")))
             .order_by(BankEntry.booking_date.desc(), BankEntry.id.desc())).all()
         return [{"entry_ref": e.entry_ref, "account_iban": e.account_iban, "amount": e.amount,
                  "currency": e.currency, "booking_date": e.booking_date, "reference": e.reference,
