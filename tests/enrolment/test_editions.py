@@ -9,7 +9,7 @@ import pytest
 from services.enrolment import demo
 from services.enrolment.data import EDITION_2019
 from services.enrolment.service_layer.editions import load_edition_file
-from tests.enrolment.helpers import edition_body, edition_form_data, field_block
+from tests.enrolment.helpers import complete_application, edition_body, edition_form_data, field_block
 
 
 def test_the_2019_edition_is_loaded_from_the_data_file_and_published(h):
@@ -154,3 +154,38 @@ def test_a_new_edition_without_groups_is_refused_with_a_message_on_the_page(coor
     assert r.status_code == 422
     assert "Lennul peab olema vähemalt üks rühm." in r.get_data(as_text=True)
     assert [e["year"] for e in h.client.get("/api/editions").get_json()] == [2019]
+
+
+def _edition_2020(capacity: int = 8) -> dict:
+    return {"year": 2020, "name": "Arenguprogramm 2020", "application_deadline": "2020-03-02T23:59:59+02:00",
+            "groups": [{"city": "Tartu", "capacity_teams": capacity, "sessions": [
+                {"day_number": d, "starts_at": f"2020-04-{d + 8:02d}T10:00:00+03:00",
+                 "ends_at": f"2020-04-{d + 8:02d}T17:00:00+03:00", "venue": "Tartu"} for d in (1, 2, 3)]}]}
+
+
+def test_the_last_editions_applications_stay_listed_beside_the_new_ones(coordinator):
+    """Once the 2020 edition existed, the applications page showed only 2020: the 2019 teams,
+    their groups and counts could no longer be reached from it. An edition can be chosen."""
+    h = coordinator
+    team_2019 = complete_application(h, 1, preferred_cities=["Tartu"])
+    assert h.client.post(f"/api/applications/{team_2019}/accept", json={"city": "Tartu"}).status_code == 200
+    assert h.client.post("/api/editions", json=_edition_2020()).status_code == 201
+    complete_application(h, 2, preferred_cities=["Tartu"])  # goes to 2020, the newest
+
+    page = h.client.get("/applications").get_data(as_text=True)
+    assert "Taotlused 2020" in page and "Meeskond 2" in page and "Meeskond 1" not in page
+    assert '<option value="2019"' in page and '<option value="2020" selected' in page
+    old = h.client.get("/applications?edition=2019&status=accepted").get_data(as_text=True)
+    assert "Taotlused 2019" in old and "Meeskond 1" in old and "Meeskond 2" not in old
+    assert '<option value="2019" selected' in old and "1 / 7" in old  # 2019's Tartu group
+    assert "/groups/2019-tartu" in old
+    # Anything else asked for is the current edition.
+    assert "Taotlused 2020" in h.client.get("/applications?edition=1999").get_data(as_text=True)
+
+
+def test_the_public_form_states_each_groups_own_capacity(coordinator):
+    h = coordinator
+    assert h.client.post("/api/editions", json=_edition_2020(capacity=8)).status_code == 201
+    page = h.client.get("/apply").get_data(as_text=True)
+    assert "Tartu (kuni 8 meeskonda): 09.04.2020, 10.04.2020, 11.04.2020" in page and "kuni 7" not in page
+    assert "Tartu (at most 8 teams)" in h.client.get("/apply?lang=en").get_data(as_text=True)

@@ -209,11 +209,17 @@ def _yes_no(value: str | None) -> bool | None:
 def applications_list():
     status, city, complete = (request.args.get("status") or None, request.args.get("city") or None,
                               request.args.get("complete") or None)
-    rows = queries.list_applications(kit(), status=status, city=city, complete=_yes_no(complete), cities=cities())
-    edition = editions.current_edition_view(kit())
-    return render_template("enrolment/applications.html", rows=rows,
-                           counts=queries.city_counts(kit(), cities=cities()),
-                           edition=edition, filters={"status": status, "city": city, "complete": complete})
+    # Earlier editions stay at hand beside the current one (?edition=2019); the current by default.
+    years = editions.edition_years(kit())
+    chosen = request.args.get("edition") or None
+    edition_id = chosen if chosen in dict(years) else None
+    rows = queries.list_applications(kit(), edition_id=edition_id, status=status, city=city,
+                                     complete=_yes_no(complete), cities=cities())
+    edition = editions.get_edition(kit(), edition_id) if edition_id else editions.current_edition_view(kit())
+    return render_template("enrolment/applications.html", rows=rows, years=years,
+                           counts=queries.city_counts(kit(), edition_id, cities=cities()),
+                           edition=edition, filters={"status": status, "city": city, "complete": complete,
+                                                     "edition": edition["edition_id"] if edition else None})
 
 
 def _detail(application_id: str, *, errors: dict | None = None, status: int = 200, values: dict | None = None):

@@ -380,6 +380,13 @@ def list_editions(kit: ServiceKit) -> list[dict]:
         return [edition_view(e) for e in db.scalars(select(Edition).order_by(Edition.year.desc()))]
 
 
+def edition_years(kit: ServiceKit) -> list[tuple[str, int]]:
+    """(edition_id, year) of every edition, the newest first."""
+    with kit.db.transaction() as db:
+        return [tuple(row) for row in db.execute(select(Edition.edition_id, Edition.year)
+                                                 .order_by(Edition.year.desc())).all()]
+
+
 def current_edition_view(kit: ServiceKit) -> dict | None:
     with kit.db.transaction() as db:
         edition = current_edition(db)
