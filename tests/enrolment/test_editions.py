@@ -189,3 +189,20 @@ def test_the_public_form_states_each_groups_own_capacity(coordinator):
     page = h.client.get("/apply").get_data(as_text=True)
     assert "Tartu (kuni 8 meeskonda): 09.04.2020, 10.04.2020, 11.04.2020" in page and "kuni 7" not in page
     assert "Tartu (at most 8 teams)" in h.client.get("/apply?lang=en").get_data(as_text=True)
+
+
+def test_a_group_added_on_the_form_has_the_usual_hours_like_the_first(coordinator):
+    """"Add a group" gave rows with empty start and end times (the first row had 10:00–17:00),
+    so each of a new city's three days had to be typed in."""
+    h = coordinator
+    data = edition_form_data(h.client.get("/editions/new").get_data(as_text=True))
+    assert data["groups-0-sessions-2-starts"] == "10:00" and data["groups-0-sessions-2-ends"] == "17:00"
+    data.update({"groups-0-city": "Pärnu", "add_group": "1"})
+    data.pop("submit")
+    page = h.client.post("/editions/new", data=data).get_data(as_text=True)
+    added = edition_form_data(page)
+    assert added["groups-0-city"] == "Pärnu" and added["groups-1-city"] == ""
+    assert [added[f"groups-1-sessions-{i}-{f}"] for i in range(3) for f in ("starts", "ends")] == \
+        ["10:00", "17:00"] * 3
+    blank = edition_form_data(h.client.get("/editions/2019/edit").get_data(as_text=True))
+    assert blank["groups-4-city"] == "" and blank["groups-4-sessions-0-starts"] == "10:00"

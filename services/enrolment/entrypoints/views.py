@@ -394,8 +394,16 @@ def _edition_form_from(edition: dict) -> forms.EditionForm:
                                       "seats": "" if s["seats"] is None else str(s["seats"])}
                                      for s in g["sessions"]]} for g in edition["groups"]]}
     form = forms.EditionForm(data=data)
-    form.groups.append_entry()  # a blank row: a new city
+    _new_group_row(form)  # a blank row: a new city
     return form
+
+
+def _new_group_row(form: forms.EditionForm, entry=None) -> None:
+    """A row for a new city, its days at the brochure's hours (10:00–17:00) as on a new edition's
+    first row; a coordinator changes them where a day differs."""
+    entry = entry or form.groups.append_entry()
+    for s in entry.form.sessions:
+        s.form.starts.data, s.form.ends.data = s.form.starts.data or "10:00", s.form.ends.data or "17:00"
 
 
 def _render_edition_form(form, edition_id: str | None, general: list[str], status: int = 200):
@@ -422,8 +430,7 @@ def edition_form(edition_id: str | None = None):
             form.counselling_min_selected.data = str(counselling_rules.DEFAULT_MIN_SELECTED)
             form.counselling_max_selected.data = str(counselling_rules.DEFAULT_MAX_SELECTED)
             for entry in form.groups:
-                for s in entry.form.sessions:
-                    s.form.starts.data, s.form.ends.data = "10:00", "17:00"
+                _new_group_row(form, entry)
         else:
             form = _edition_form_from(editions.get_edition(kit(), edition_id))
         return _render_edition_form(form, edition_id, [])
@@ -431,7 +438,7 @@ def edition_form(edition_id: str | None = None):
     form.validate()
     forms.ensure_errors_are_lists(form)
     if form.add_group.data:
-        form.groups.append_entry()
+        _new_group_row(form)
         return _render_edition_form(form, edition_id, [])
     revision = editions.get_edition(kit(), edition_id)["revision"] if edition_id else None
     data, errors = forms.edition_from_form(form)
