@@ -199,3 +199,38 @@ def test_the_sheet_page_refuses_marks_before_the_session_and_keeps_what_was_type
     assert "algab kell 10:00" in html
     assert re.search(r'name="mark-parnu-1" value="present"\s+checked', html)
     assert h.published() == []
+
+
+def _form_as_shown(html: str) -> dict:
+    """What a browser without JavaScript posts for the sheet form untouched: its hidden fields
+    and the radios checked when the page was loaded."""
+    form = html[html.index('id="sheet-marks"'):html.index('name="unmarked"')]
+    data = {"csrf_token": _csrf(html)}
+    data.update(dict(re.findall(r'<input type="hidden" name="(shown-[^"]+)" value="([^"]*)"', form)))
+    data.update(dict(re.findall(r'name="(mark-[^"]+)" value="(present|absent)"\s+checked', form)))
+    return data
+
+
+def test_a_sheet_page_loaded_earlier_does_not_undo_a_correction_made_meanwhile(h):
+    """The trainer's page shows parnu-1 absent and parnu-2 unmarked; meanwhile the coordinator
+    corrects parnu-1 to present and parnu-2 is recorded absent. The trainer then saves the old
+    page, changing nothing but adding 'the unmarked are present': neither record is undone."""
+    setup_2019(h)
+    h.login("trainer:Pärnu")
+    h.set_now(at("09.04", 10, 30))
+    put_sheet(h, PARNU_1, {"parnu-1": False})
+    stale = h.client.get(f"/sessions/{PARNU_1}").get_data(as_text=True)
+    h.set_now(at("09.04", 11, 0))
+    put_sheet(h, PARNU_1, {"parnu-1": True, "parnu-2": False})  # someone else's corrections
+    events = len(h.published())
+    saved = h.client.post(f"/sessions/{PARNU_1}", data={**_form_as_shown(stale), "unmarked": "present"},
+                          follow_redirects=True)
+    assert "Muudetud märkeid: 0" in saved.get_data(as_text=True)
+    lines = h.client.get(f"/api/sessions/{PARNU_1}").get_json()["lines"]
+    assert {line["participant_id"]: line["present"] for line in lines} == {"parnu-1": True, "parnu-2": False}
+    assert len(h.published()) == events
+    # What the trainer does change on that page is saved.
+    changed = {**_form_as_shown(stale), "mark-parnu-2": "present"}
+    h.client.post(f"/sessions/{PARNU_1}", data=changed)
+    lines = h.client.get(f"/api/sessions/{PARNU_1}").get_json()["lines"]
+    assert {line["participant_id"]: line["present"] for line in lines} == {"parnu-1": True, "parnu-2": True}

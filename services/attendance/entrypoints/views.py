@@ -122,10 +122,20 @@ def save_sheet(session_id: str):
     with common.reading() as db:
         lines = queries.sheet(db, _staff_session(db, session_id)).lines
     typed = {line.participant_id: request.form.get(f"mark-{line.participant_id}", "") for line in lines}
+    # What the page showed for each line when it was loaded: a line the trainer left as it was
+    # is not written back, so a page open since the morning does not undo a correction or a
+    # self check-in recorded meanwhile (a form without them saves every line, as before).
+    shown = {line.participant_id: request.form.get(f"shown-{line.participant_id}") for line in lines}
+    recorded = {line.participant_id for line in lines if line.record is not None}
+    untouched = {pid for pid, value in typed.items() if shown[pid] is not None and value == shown[pid]}
     if request.form.get("unmarked") == "present":
-        # "Everyone else was here": the trainer marks the absent and saves the rest as present.
-        typed = {pid: value or "present" for pid, value in typed.items()}
-    marks = [(pid, value == "present") for pid, value in typed.items() if value in ("present", "absent")]
+        # "Everyone else was here": the trainer marks the absent and saves the rest as present --
+        # the rest still unrecorded, not someone recorded since the page was loaded.
+        unmarked = {pid for pid, value in typed.items() if not value and not (pid in untouched and pid in recorded)}
+        typed = {pid: "present" if pid in unmarked else value for pid, value in typed.items()}
+        untouched -= unmarked
+    marks = [(pid, value == "present") for pid, value in typed.items()
+             if value in ("present", "absent") and pid not in untouched]
     language = _language()
     try:
         changed = attendance.save_sheet(common.kit(), session_id, marks, common.actor("sheet")).changed
