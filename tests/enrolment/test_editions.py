@@ -2,7 +2,11 @@
 every change publishes the full schedule with a higher revision."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -206,3 +210,38 @@ def test_a_group_added_on_the_form_has_the_usual_hours_like_the_first(coordinato
         ["10:00", "17:00"] * 3
     blank = edition_form_data(h.client.get("/editions/2019/edit").get_data(as_text=True))
     assert blank["groups-4-city"] == "" and blank["groups-4-sessions-0-starts"] == "10:00"
+
+
+def _load_edition_command(h, *args: str) -> subprocess.CompletedProcess:
+    """``python -m services.enrolment load-edition …`` in its own process, on the test's database."""
+    env = {**os.environ, "DATABASE_URL_ENROLMENT": h.settings.database_url, "BUS_URL": h.settings.bus_url}
+    return subprocess.run([sys.executable, "-m", "services.enrolment", "load-edition", *args], env=env,
+                          cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
+
+
+def test_next_years_edition_is_loaded_from_its_data_file_by_a_command(coordinator, tmp_path):
+    """The edition's data file is how README says an edition is given, yet nothing read a file
+    but the 2019 demo's: a coordinator had no way to load next year's."""
+    h = coordinator
+    text = EDITION_2019.read_text(encoding="utf-8").replace("2019", "2020").replace("capacity_teams: 7",
+                                                                                      "capacity_teams: 8")
+    data = tmp_path / "edition_2020.yaml"
+    data.write_text(text, encoding="utf-8")
+    done = _load_edition_command(h, str(data))
+    assert done.returncode == 0, done.stderr
+    assert "edition 2020: published as revision 1" in done.stdout
+    event = h.payloads("enrolment.edition.published")[-1]
+    assert event["edition_id"] == "2020" and event["groups"][1]["group_id"] == "2020-tartu"
+    assert event["groups"][1]["capacity_teams"] == 8
+    assert event["groups"][1]["sessions"][0]["starts_at"] == "2020-04-11T07:00:00+00:00"  # 10:00 in Tallinn
+    again = _load_edition_command(h, str(data))
+    assert again.returncode == 0 and "nothing changed" in again.stdout
+    assert len(h.payloads("enrolment.edition.published")) == 2  # 2019's and 2020's, once
+
+    data.write_text(text.replace('application_deadline: "2020-03-01 23:59:59"',
+                                 'application_deadline: "2020-05-01 23:59:59"'), encoding="utf-8")
+    bad = _load_edition_command(h, str(data))
+    assert bad.returncode == 1 and "must be before the first session" in bad.stderr
+    missing = _load_edition_command(h, str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2 and "nope.yaml" in missing.stderr
+    assert len(h.payloads("enrolment.edition.published")) == 2
