@@ -39,6 +39,9 @@ def declarative_base() -> type[DeclarativeBase]:
     return Base
 
 
+# pg_advisory_xact_lock key of ``Database.migrate`` (advisory locks are per database: one per service).
+MIGRATION_LOCK = 0x50524F47_4D494752  # "PROGMIGR"
+
 READ_ONLY = "sqlite_read_only"  # execution option: this connection only reads (see Database.reading)
 
 
@@ -173,7 +176,13 @@ class Database:
         return cfg
 
     def migrate(self) -> None:
+        """Upgrade to head in one transaction. On PostgreSQL it first takes an advisory lock
+        held until that transaction ends: a web and a worker container (or a scaled web)
+        started together take turns instead of racing to create the same tables, and the
+        later one finds the schema at head and does nothing."""
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             cfg = self.alembic_config()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
