@@ -733,3 +733,29 @@ def test_a_city_coordinator_gets_no_counselling_figure(h):
     h.login("coordinator:Tartu", email="tartu@example.ee")
     assert h.client.get("/api/summary").status_code == 200
     assert _counselling_figure(h) is None
+
+
+def test_next_years_edition_does_not_close_this_years_counselling_window(coordinator):
+    """Making the 2020 edition while 2019's counselling programme took applications closed it
+    at once (the form and the API went by the newest edition, whose window opens in June 2020):
+    local governments were turned away before 2019's deadline."""
+    h = coordinator
+    clock.set_now(LAST_SESSION_ENDS + timedelta(days=7))
+    body = {"year": 2020, "name": "Arenguprogramm 2020", "application_deadline": "2020-03-02T23:59:59+02:00",
+            "groups": [{"city": "Tartu", "capacity_teams": 7, "sessions": [
+                {"day_number": d, "starts_at": f"2020-04-{d + 8:02d}T10:00:00+03:00",
+                 "ends_at": f"2020-04-{d + 8:02d}T17:00:00+03:00", "venue": "Tartu"} for d in (1, 2, 3)]}]}
+    assert h.client.post("/api/editions", json=body).status_code == 201
+    r = apply(h, 1)
+    assert r.status_code == 201, r.get_json()
+    assert [a["counselling_application_id"] for a in
+            h.client.get("/api/editions/2019/counselling").get_json()["applications"]] \
+        == [r.get_json()["counselling_application_id"]]
+    assert h.client.get("/api/editions/2020/counselling").get_json()["applications"] == []
+    page = h.client.get("/counselling")
+    assert page.status_code == 200 and 'name="planned_services"' in page.get_data(as_text=True)
+    # After 2019's deadline the form speaks of 2020's window, which opens after its last session.
+    clock.set_now(AFTER_DEFAULT_DEADLINE)
+    r = apply(h, 2)
+    assert r.status_code == 409 and r.get_json()["reason"] == "counselling_not_open"
+    assert "11.04.2020" in h.client.get("/counselling").get_data(as_text=True)

@@ -75,6 +75,16 @@ def window_problem(edition: Edition, now) -> Problem | None:
     return None
 
 
+def counselling_edition(db: Session, now) -> Edition | None:
+    """The edition whose counselling programme the public form and the API take applications
+    for: one whose window is open now (the next year's edition, made meanwhile, does not close
+    last year's window early), else the current one (to say when its window opens or closed)."""
+    for edition in db.scalars(select(Edition).order_by(Edition.year.desc())):
+        if window_problem(edition, now) is None:
+            return edition
+    return current_edition(db)
+
+
 def _taken(db: Session, edition_id: str, app: rules.CounsellingApplication) -> Errors:
     """The application's local governments already named in another application of the edition."""
     codes = [p.registry_code for p in app.local_governments]
@@ -87,8 +97,8 @@ def _taken(db: Session, edition_id: str, app: rules.CounsellingApplication) -> E
 
 def apply(kit: ServiceKit, app: rules.CounsellingApplication, *, language: str = "et",
           idempotency_key: str | None = None) -> tuple[str, bool]:
-    """A local government (or a group led by one) applies to the current edition's counselling
-    programme. Returns (counselling_application_id, replayed)."""
+    """A local government (or a group led by one) applies to the counselling programme open now
+    (``counselling_edition``). Returns (counselling_application_id, replayed)."""
     app = rules.normalised(app)
     language = language if language in LANGUAGES else "et"
     digest = request_hash(app, language)
@@ -101,7 +111,7 @@ def apply(kit: ServiceKit, app: rules.CounsellingApplication, *, language: str =
                     if existing.request_hash != digest:
                         raise _key_reused()
                     return existing.counselling_application_id, True
-            edition = current_edition(db)
+            edition = counselling_edition(db, clock.now())
             if edition is None:
                 raise Refused(NO_EDITION)
             edition = _lock_edition(db, edition.edition_id, share=True)
@@ -126,7 +136,7 @@ def apply(kit: ServiceKit, app: rules.CounsellingApplication, *, language: str =
                     if existing.request_hash != digest:
                         raise _key_reused() from None
                     return existing.counselling_application_id, True
-            edition = current_edition(db)
+            edition = counselling_edition(db, clock.now())
             errors = _taken(db, edition.edition_id, app) if edition is not None else {}
         if errors:
             raise Invalid(errors) from None
@@ -244,9 +254,9 @@ def overview(kit: ServiceKit, edition_id: str) -> dict:
 
 
 def window(kit: ServiceKit) -> dict | None:
-    """The current edition's window, for the public pages: None when there is no edition."""
+    """The window of ``counselling_edition``, for the public pages: None when there is no edition."""
     with kit.db.read_session() as db:
-        edition = current_edition(db)
+        edition = counselling_edition(db, clock.now())
         if edition is None:
             return None
         opens_at, deadline = counselling_window(edition)
