@@ -186,3 +186,19 @@ def test_a_self_check_in_shows_on_the_open_sheet_page_and_in_the_json_the_page_p
     closed = h.client.get(f"/sessions/{TARTU_1}?lang=et").get_data(as_text=True)
     assert "<script" not in closed and "data-poll" not in closed
     assert "kohal (iseregistreerimine kell 10:31)" in closed
+
+
+def test_the_trainers_screen_names_each_participants_organisation(h):
+    """Two people of the same name are told apart on the check-in screen as on the sheet: by
+    their organisation (a make-up guest also by their own group's city)."""
+    from .builders import accepted, edition, member, organisation
+    h.deliver("enrolment.edition.published", edition())
+    h.deliver("enrolment.application.accepted", accepted("app-twins", "Tartu", [
+        member("mari-a", "Mari", "Mets", "org-vald"), member("mari-b", "Mari", "Mets", "org-mtu")], [
+        organisation("org-vald", "Luunja Vallavalitsus"), organisation("org-mtu", "MTÜ Emajõgi", "80012345", "ngo")]))
+    h.login("trainer:Tartu")
+    h.set_now(at("11.04", 10, 15))
+    screen = h.client.get(f"/sessions/{TARTU_1}/checkin").get_data(as_text=True)
+    rows = re.findall(r"<tr><td>Mari Mets</td>\s*<td>([^<]*)</td>", screen)
+    assert sorted(rows) == ["Luunja Vallavalitsus", "MTÜ Emajõgi"]
+    assert "Organisatsioon" in screen
