@@ -34,7 +34,7 @@ def test_submitted_application_sends_the_receipt_and_each_members_confirmation_r
     receipt, = smtp.to("kontakt@tori.ee")
     assert receipt.rcpt_tos == ["kontakt@tori.ee"]
     assert receipt.template == "application_received"
-    assert receipt.subject == "Avaldus on kätte saadud – meeskond „Meeskond tori“"
+    assert receipt.subject == "Taotlus on kätte saadud – meeskond „Meeskond tori“"  # the form's word
     assert "01.03.2019 kell 23:59" in receipt.text
     assert "Liige3 Tori" in receipt.text and "Pärnu" in receipt.text
     assert receipt.message["From"].addresses[0].addr_spec == "programm@example.ee"
@@ -42,7 +42,7 @@ def test_submitted_application_sends_the_receipt_and_each_members_confirmation_r
 
     estonian, = smtp.to("liige1@tori.ee")
     assert estonian.template == "member_confirmation_request"
-    assert estonian.subject.startswith("Palun kinnita oma osalemine arenguprogrammis")
+    assert estonian.subject.startswith("Palun kinnitage oma osalemine arenguprogrammis")  # formal, as the form
     assert "Tere, Liige1!" in estonian.text
     assert "http://127.0.0.1:8000/enrolment/p/confirm-tori-p1" in estonian.text
     assert 'href="http://127.0.0.1:8000/enrolment/p/confirm-tori-p1"' in estonian.html
@@ -98,7 +98,7 @@ def test_accepted_team_gets_its_city_dates_hours_and_venue_and_each_member_the_e
     english, = smtp.to("liige4@tori.ee", "esf_data_request")
     assert english.subject == "Please provide your ESF participant data by 9 April 2019"
     # The form requires an answer to every question: what it offers is "prefer not to say".
-    for message, offer in ((first, "võid valida vastuse „Ei soovi vastata“"), (english, "you may choose “Prefer not to say”")):
+    for message, offer in ((first, "võite valida vastuse „Ei soovi vastata“"), (english, "you may choose “Prefer not to say”")):
         assert offer in message.text and offer in message.html
     assert "vastamata" not in first.text and "decline to answer" not in english.text
 

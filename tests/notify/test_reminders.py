@@ -40,12 +40,12 @@ def test_deadline_reminders_7_and_1_days_before_go_only_to_teams_not_fully_confi
         "liige3@kihnu.ee", "liige4@audru.ee", "liige4@kihnu.ee"]
     audru, = smtp.to("kontakt@audru.ee", "deadline_reminder")
     assert "tähtaeg 01.03.2019" in audru.subject
-    assert "Avalduste tähtajani on jäänud 7 päeva: tähtaeg on 01.03.2019 kell 23:59" in audru.text
+    assert "Taotluste tähtajani on jäänud 7 päeva: tähtaeg on 01.03.2019 kell 23:59" in audru.text
     assert "- Liige2 Audru" in audru.text and "- Liige1 Audru" not in audru.text
     assert "/enrolment/p/" not in audru.text  # the contact gets no one's personal link
     member, = smtp.to("liige2@audru.ee", "deadline_reminder")
-    assert member.subject == "Meeldetuletus: palun kinnita osalemine meeskonnas „Meeskond audru“ (tähtaeg 01.03.2019)"
-    assert "Tere, Liige2!" in member.text and "sina ei ole veel osalemist kinnitanud" in member.text
+    assert member.subject == "Meeldetuletus: palun kinnitage osalemine meeskonnas „Meeskond audru“ (tähtaeg 01.03.2019)"
+    assert "Tere, Liige2!" in member.text and "sest te ei ole veel osalemist kinnitanud" in member.text
     assert "http://127.0.0.1:8000/enrolment/p/confirm-audru-p2" in member.text
     assert 'href="http://127.0.0.1:8000/enrolment/p/confirm-audru-p2"' in member.html
     assert "confirm-audru-p3" not in member.text
@@ -64,7 +64,7 @@ def test_deadline_reminders_7_and_1_days_before_go_only_to_teams_not_fully_confi
     h.tick()
     assert recipients(smtp, "deadline_reminder") == [
         "kontakt@audru.ee", "liige2@audru.ee", "liige3@audru.ee", "liige4@audru.ee"]
-    assert "Avalduste tähtaeg on täna, 01.03.2019 kell 23:59" in smtp.to("kontakt@audru.ee")[0].text
+    assert "Taotluste tähtaeg on täna, 01.03.2019 kell 23:59" in smtp.to("kontakt@audru.ee")[0].text
     h.tick()
     at(2019, 3, 2, 9, 0)  # after the deadline nothing is due any more
     h.tick()
@@ -102,7 +102,7 @@ def test_a_team_applying_less_than_7_days_before_the_deadline_gets_only_the_1_da
     h.tick()
     assert recipients(smtp, "deadline_reminder") == [
         "kontakt@audru.ee", "liige2@audru.ee", "liige3@audru.ee", "liige4@audru.ee"]
-    assert "Avalduste tähtaeg on homme" in smtp.to("liige3@audru.ee", "deadline_reminder")[0].text
+    assert "Taotluste tähtaeg on homme" in smtp.to("liige3@audru.ee", "deadline_reminder")[0].text
     at(2019, 3, 1, 12, 0)
     h.tick()
     assert len(smtp.of("deadline_reminder")) == 4

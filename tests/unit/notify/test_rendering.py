@@ -1,4 +1,5 @@
 import copy
+import re
 from datetime import UTC, date, datetime
 
 import jinja2
@@ -207,7 +208,7 @@ def test_absence_states_each_options_own_hours_and_none_where_unknown():
 
 def test_dropout_by_withdrawal():
     email = render("dropout_notice", "et", sample("dropout_notice", reason="withdrawal"))
-    assert "loobunud" in email.text
+    assert "loobumisest arenguprogrammist" in email.text
     assert "768,00 €" in email.text
 
 
@@ -243,3 +244,52 @@ def test_payment_reminder_stages(stage, en_subject):
 def test_money_must_not_be_a_float():
     with pytest.raises(TypeError):
         render("invoice_issued", "et", sample("invoice_issued", amount_gross=512.0))
+
+
+# -- the Estonian wording: the form's "taotlus" and its formal address ---------------------------
+# Informal second person singular (sina) and its imperatives/verb forms the e-mails used to carry.
+_INFORMAL = re.compile(
+    r"\b(sa|sina|sind|sinu|sinule|sul|sulle|sinult|sinuga|oled|osaled|osalesid|arvad|arendad|jääd|saad|"
+    r"katkestad|kinnitasid|võid|ava|anna|kirjuta|loe|kinnita|täida|esita|võta|ära|skaneeri)\b",
+    re.IGNORECASE)
+
+
+def _estonian_variants():
+    """Every Estonian e-mail in each of its branches (sample data plus the other branches)."""
+    yield "", SAMPLE_CONTEXTS
+    yield "member", {"deadline_reminder": sample("deadline_reminder", first_name="Jaan",
+                                                   confirm_url="https://arenguprogramm.example.org/enrolment/p/x")}
+    yield "withdrawal", {"dropout_notice": sample("dropout_notice", reason="withdrawal")}
+    yield "no make-up", {"absence_make_up": sample("absence_make_up", make_up_sessions=[])}
+    for stage in ("due_soon", "overdue_14"):
+        yield stage, {"payment_reminder": sample("payment_reminder", stage=stage)}
+    for days in (0, 1):
+        yield f"{days} days", {"deadline_reminder": sample("deadline_reminder", days_left=days)}
+
+
+def test_estonian_emails_address_people_formally_as_the_forms_do():
+    for variant, contexts in _estonian_variants():
+        for template, context in contexts.items():
+            email = render(template, "et", context)
+            for part in (email.subject, email.text, email.html):
+                found = _INFORMAL.findall(part)
+                assert not found, (template, variant, found)
+
+
+def test_estonian_emails_call_the_application_taotlus_as_the_form_does():
+    for variant, contexts in _estonian_variants():
+        for template, context in contexts.items():
+            email = render(template, "et", context)
+            for part in (email.subject, email.text, email.html):
+                assert "avaldus" not in part.lower(), (template, variant)
+    assert render("application_received", "et", SAMPLE_CONTEXTS["application_received"]).subject \
+        == "Taotlus on kätte saadud – meeskond „Pärnu eakate päevakeskus“"
+    assert render("application_rejected", "et", SAMPLE_CONTEXTS["application_rejected"]).subject \
+        == "Otsus meeskonna „Häädemeeste külaselts“ taotluse kohta"
+    confirmation = render("member_confirmation_request", "et", SAMPLE_CONTEXTS["member_confirmation_request"])
+    assert "on esitanud taotluse avalike teenuste" in confirmation.text
+    assert "Taotlus on täielik alles siis, kui kõik liikmed on kinnitanud" in confirmation.text
+    assert confirmation.subject == "Palun kinnitage oma osalemine arenguprogrammis (meeskond „Pärnu eakate päevakeskus“)"
+    reminder = render("deadline_reminder", "et", SAMPLE_CONTEXTS["deadline_reminder"])
+    assert "Taotluste tähtajani on jäänud 7 päeva" in reminder.text
+    assert "Taotlus osaleb valikus ainult siis" in reminder.text
