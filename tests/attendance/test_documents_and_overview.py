@@ -125,3 +125,35 @@ def test_a_make_up_guest_who_withdrew_leaves_the_sheet_and_the_pdf_unless_record
     tartu = h.client.get("/api/sessions/2019-tartu-1").get_json()
     assert [(line["participant_id"], line["present"]) for line in tartu["lines"]][-1] == ("parnu-2", False)
     assert mark(h, "2019-tartu-1", "parnu-2", True).get_json()["changed"] == ["parnu-2"]
+
+
+def test_names_are_in_estonian_alphabetical_order_on_every_list(h):
+    """š z ž come after s and before t, õ ä ö ü after w (shared/collation.py); code point order put
+    Tamm before Šmidt and Zirk before Õun. The sheet (page, API, sign-in PDF), the check-in screen,
+    the group overview and the at-risk list all read so, as does the make-up choice."""
+    from .builders import accepted, edition, member, organisation
+    h.deliver("enrolment.edition.published", edition())
+    names = [("t-oun", "Õie", "Õun"), ("t-tamm", "Tiit", "Tamm"), ("t-zirk", "Zoja", "Zirk"),
+             ("t-smidt", "Šarl", "Šmidt"), ("t-wiik", "Ants", "Wiik"), ("t-ars", "Ülo", "Ärss")]
+    h.deliver("enrolment.application.accepted", accepted("app-t", "Tartu", [
+        member(pid, first, last, "org-t") for pid, first, last in names], [organisation("org-t", "Tartu Vald")]))
+    expected = ["Šarl Šmidt", "Zoja Zirk", "Tiit Tamm", "Ants Wiik", "Õie Õun", "Ülo Ärss"]
+    h.login("coordinator")
+    sid = session_id("Tartu", 1)
+    lines = h.client.get(f"/api/sessions/{sid}").get_json()["lines"]
+    assert [f"{line['first_name']} {line['last_name']}" for line in lines] == expected
+
+    def order(text: str) -> list[str]:
+        return sorted(expected, key=text.index)
+    assert order(h.client.get(f"/sessions/{sid}").get_data(as_text=True)) == expected
+    assert order(h.client.get(f"/sessions/{sid}/checkin").get_data(as_text=True)) == expected
+    assert order(pdf_text(h.client.get(f"/sessions/{sid}/signin.pdf").data)) == expected
+    attend(h, "11.04", sid, {pid: False for pid, _, _ in names})
+    h.set_now(at("11.04", 17, 30))
+    overview = h.client.get("/api/groups/2019-tartu/overview").get_json()["participants"]
+    assert [f"{p['first_name']} {p['last_name']}" for p in overview] == expected
+    assert order(h.client.get("/groups/2019-tartu").get_data(as_text=True)) == expected
+    at_risk = h.client.get("/api/at-risk").get_json()
+    assert [f"{p['first_name']} {p['last_name']}" for p in at_risk] == expected
+    make_up = h.client.get(f"/sessions/{session_id('Rakvere', 1)}").get_data(as_text=True)
+    assert order(make_up.split('name="participant_id"', 1)[1]) == expected

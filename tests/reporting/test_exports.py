@@ -148,3 +148,23 @@ def test_a_csv_export_names_its_charset_once(h):
         response = h.client.get(path)
         assert response.status_code == 200, path
         assert response.headers["Content-Type"] == "text/csv; charset=utf-8", path
+
+
+def test_participants_are_listed_in_estonian_alphabetical_order(h):
+    """The participants list (API and page) and the export read Šmidt, Zirk, Tamm, … Õun, Ärss
+    (shared/collation.py), not in code point order, which put Tamm first and Šmidt last."""
+    from .builders import publish_edition
+    publish_edition(h)
+    names = [("T-oun", "Õie", "Õun"), ("T-tamm", "Tiit", "Tamm"), ("T-zirk", "Zoja", "Zirk"),
+             ("T-smidt", "Šarl", "Šmidt"), ("T-wiik", "Ants", "Wiik"), ("T-ars", "Ülo", "Ärss")]
+    accept(h, "app-T", "Tartu", [member(pid, first, last, "org-T") for pid, first, last in names],
+           [organisation("org-T")])
+    expected = ["Šmidt", "Zirk", "Tamm", "Wiik", "Õun", "Ärss"]
+    h.login("coordinator")
+    listed = h.client.get("/api/editions/edition-2019/participants").get_json()
+    assert [p["last_name"] for p in listed] == expected
+    page = h.client.get("/editions/edition-2019/participants").get_data(as_text=True)
+    assert sorted(expected, key=page.index) == expected
+    exported = "\n".join(",".join(r) for r in read_csv(
+        h.client.get("/api/editions/edition-2019/exports/participants.csv").data))
+    assert sorted(expected, key=exported.index) == expected

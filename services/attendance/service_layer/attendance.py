@@ -42,6 +42,7 @@ from services.attendance.service_layer.common import (
 )
 from services.attendance.service_layer.outcomes import settle, settle_many
 from shared import clock
+from shared.collation import name_key
 from shared.db import write_rows
 from shared.messaging.outbox import UnitOfWork
 
@@ -96,8 +97,8 @@ def sheet_lines(db: DbSession, target: ScheduledSession) -> list[SheetLine]:
     lines = [SheetLine(p, group_id, group_id != target.group_id, pid in booked, records.get(pid),
                        organisation or "", city or "")
              for pid, (p, group_id, city, organisation) in people.items()]
-    lines.sort(key=lambda line: (line.make_up, line.participant.last_name.lower(),
-                                 line.participant.first_name.lower(), line.participant_id))
+    lines.sort(key=lambda line: (line.make_up, name_key(line.participant.last_name, line.participant.first_name,
+                                                        line.participant_id)))
     return lines
 
 

@@ -30,6 +30,12 @@ from services.attendance.service_layer.attendance import SheetView, sheet_lines
 from services.attendance.service_layer.common import NotFound, Schedules, to_domain
 from services.attendance.service_layer.outcomes import bookings_of, facts_of, final_dropout
 from shared import clock
+from shared.collation import estonian_key, name_key
+
+
+def _by_name(p: Participant) -> tuple:
+    """People as lists show them: last, then first name, in Estonian alphabetical order."""
+    return name_key(p.last_name, p.first_name, p.participant_id)
 
 
 def in_cities(query, column, cities: tuple[str, ...] | None):
@@ -129,8 +135,8 @@ def group_rows(db: DbSession, group_id: str, now: datetime) -> list[Row]:
     schedules, orgs = Schedules(db), organisation_names(db)
     members = db.scalars(select(Participant).join(
         Application, Application.application_id == Participant.application_id).where(
-        Application.group_id == group_id, Participant.status.not_in(GONE_BEFORE_DAY_ONE)).order_by(
-        Participant.last_name, Participant.first_name, Participant.participant_id)).all()
+        Application.group_id == group_id, Participant.status.not_in(GONE_BEFORE_DAY_ONE))).all()
+    members = sorted(members, key=_by_name)
     return [_row(db, schedules, p, group_id, g.city, orgs, now) for p in members]
 
 
@@ -145,8 +151,9 @@ def at_risk(db: DbSession, cities: tuple[str, ...] | None, now: datetime) -> lis
     query = select(Participant, Application.group_id, Group.city).join(
         Application, Application.application_id == Participant.application_id).join(
         Group, Group.group_id == Application.group_id).where(Participant.status == ACTIVE, Group.active.is_(True))
-    query = in_cities(query, Group.city, cities).order_by(Group.city, Participant.last_name, Participant.first_name)
-    rows = [_row(db, schedules, p, gid, city, orgs, now) for p, gid, city in db.execute(query).all()]
+    found = sorted(db.execute(in_cities(query, Group.city, cities)).all(),
+                   key=lambda row: (estonian_key(row[2]), _by_name(row[0])))
+    rows = [_row(db, schedules, p, gid, city, orgs, now) for p, gid, city in found]
     return [r for r in rows if r.outcome == "at_risk"]
 
 
@@ -179,10 +186,11 @@ def make_up_candidates(db: DbSession, target: ScheduledSession,
         Application, Application.application_id == Participant.application_id).join(
         Group, Group.group_id == Application.group_id).where(
         Group.edition_id == target.edition_id, Group.group_id != target.group_id,
-        Participant.status == ACTIVE).order_by(Group.city, Participant.last_name, Participant.first_name)
+        Participant.status == ACTIVE)
     fitting: dict[str, tuple[set[str], str | None]] = {}  # group -> (sessions that fit, own session)
     found = []
-    for p, group_id, city in db.execute(query).all():
+    for p, group_id, city in sorted(db.execute(query).all(),
+                                    key=lambda row: (estonian_key(row[2]), _by_name(row[0]))):
         if group_id not in fitting:
             schedule = schedules.for_group(group_id)
             fitting[group_id] = (

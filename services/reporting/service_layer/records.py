@@ -24,6 +24,7 @@ from services.reporting.adapters.models import (
 from services.reporting.domain.participant import DECLINED, missing_esf_data
 from services.reporting.domain.participant import Participant as EsfParticipant
 from services.reporting.service_layer.errors import not_found
+from shared.collation import estonian_key, name_key
 
 log = logging.getLogger(__name__)
 
@@ -126,19 +127,21 @@ def edition_of(db: DbSession, edition_id: str) -> Edition:
 
 def rows(db: DbSession, edition: Edition, today: date, group_id: str | None = None,
          participant_ids: list[str] | None = None) -> list[Row]:
-    """The edition's (or one group's) participants in scope, by group, last and first name."""
+    """The edition's (or one group's) participants in scope, by group (city), last and first name, in
+    Estonian alphabetical order (shared/collation.py)."""
     query = (select(Participant, EsfRecord, Group, Organisation)
              .join(Group, Group.group_id == Participant.group_id)
              .outerjoin(EsfRecord, EsfRecord.participant_id == Participant.participant_id)
              .outerjoin(Organisation, Organisation.organisation_id == Participant.organisation_id)
-             .where(Group.edition_id == edition.edition_id)
-             .order_by(Group.city, Participant.last_name, Participant.first_name, Participant.participant_id))
+             .where(Group.edition_id == edition.edition_id))
     if group_id is not None:
         query = query.where(Group.group_id == group_id)
     if participant_ids is not None:
         query = query.where(Participant.participant_id.in_(participant_ids))
     found = []
-    for p, esf, group, org in db.execute(query).all():
+    ordered = sorted(db.execute(query).all(), key=lambda row: (
+        estonian_key(row[2].city), name_key(row[0].last_name, row[0].first_name, row[0].participant_id)))
+    for p, esf, group, org in ordered:
         if not in_scope(p):
             continue
         found.append(Row(p, esf, group, org, to_domain(p, esf, group, org, today),
