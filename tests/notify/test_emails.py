@@ -162,6 +162,8 @@ def test_absence_dropout_and_completion_reach_the_participant(notify, smtp):
     h.tick()
     dropout, = smtp.to("liige1@tori.ee", "dropout_notice")
     assert "600,00 €" in dropout.text and "768" not in dropout.text and "Tori Vallavalitsus" in dropout.text
+    # days_attended 0: nothing to thank for (the e-mail used to thank everyone "for taking part so far").
+    assert "Neist osalesite: 0" in dropout.text and "senise osalemise" not in dropout.text + dropout.html
     completion, = smtp.to("liige3@tori.ee", "completion")  # English
     assert completion.subject == "Congratulations on completing the development programme!"
 

@@ -293,3 +293,13 @@ def test_estonian_emails_call_the_application_taotlus_as_the_form_does():
     reminder = render("deadline_reminder", "et", SAMPLE_CONTEXTS["deadline_reminder"])
     assert "Taotluste tähtajani on jäänud 7 päeva" in reminder.text
     assert "Taotlus osaleb valikus ainult siis" in reminder.text
+
+
+@pytest.mark.parametrize(("days_attended", "thanked"), [(0, False), (1, True), (2, True)])
+def test_dropout_thanks_for_participation_only_when_there_was_some(days_attended, thanked):
+    context = sample("dropout_notice", days_attended=days_attended)
+    et, en = render("dropout_notice", "et", context), render("dropout_notice", "en", context)
+    for email, thanks in ((et, "Täname teid senise osalemise eest!"), (en, "Thank you for taking part so far!")):
+        assert (thanks in email.text) is thanked and (thanks in email.html) is thanked
+    # No thanks leaves no gap: the last paragraph is followed by the signature's one blank line.
+    assert "\n\n\n" not in et.text and "\n\n\n" not in en.text
