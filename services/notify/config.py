@@ -7,7 +7,9 @@ service prefix (``NOTIFY_SMTP_HOST`` …, i.e. ``Settings.extra``), which wins, 
 and multi-service hosts can configure notify alone. Without an SMTP host, mail goes to
 ``.eml`` files under ``var/mail/`` (embedded mode).
 
-    NOTIFY_CONTACT_NAME, NOTIFY_CONTACT_EMAIL    the coordinator named in every signature
+    NOTIFY_CONTACT_NAME, NOTIFY_CONTACT_EMAIL    the coordinator named in every signature (no name set:
+                                                  "Programmi koordinaator" / "Programme coordinator",
+                                                  in the e-mail's language)
     NOTIFY_DEADLINE_LEAD_DAYS=7,1                 application deadline reminders
     NOTIFY_SESSION_LEAD_DAYS=3                    session reminders
     NOTIFY_ESF_LEAD_DAYS=3  NOTIFY_ESF_MIN_GAP_DAYS=3  the ESF data reminder: before reporting's
@@ -111,7 +113,9 @@ class NotifyConfig:
         return cls(
             mail_from=mail_from,
             mail_from_name=value("mail_from_name", "Koosloome arenguprogramm"),
-            contact_name=value("contact_name", "Programmi koordinaator"),
+            # Unset: the signature says "Programmi koordinaator" / "Programme coordinator" in the
+            # e-mail's own language (the layouts), not an Estonian default in English e-mails.
+            contact_name=value("contact_name"),
             contact_email=value("contact_email", mail_from),
             smtp=smtp,
             mail_dir=Path(value("mail_dir") or var_dir() / "mail"),

@@ -71,3 +71,20 @@ def test_a_shorter_platform_tick_interval_is_kept():
     config = NotifyConfig.from_settings(Settings.from_env("notify", database_url="sqlite://", bus_url="memory://",
                                                           tick_interval=0.5, extra={}), environ={})
     assert config.tick_seconds == 0.5
+
+
+def test_without_a_contact_name_each_email_signs_as_the_coordinator_in_its_own_language(notify, smtp):
+    """The default was the Estonian "Programmi koordinaator", also under English e-mails."""
+    from tests.notify import data
+    assert NotifyConfig.from_settings(settings(), environ={}).contact_name == ""
+    data.at(2019, 2, 1, 12, 0)
+    h = notify(contact_name="")
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori", english=(2,)))
+    h.tick()
+    estonian, = smtp.to("liige1@tori.ee")
+    english, = smtp.to("liige2@tori.ee")
+    assert "Parimate soovidega\nProgrammi koordinaator\n" in estonian.text.replace("\r\n", "\n")
+    assert "Kind regards,\nProgramme coordinator\n" in english.text.replace("\r\n", "\n")
+    assert "koordinaator" not in english.text and "koordinaator" not in english.html
+    assert "Programme coordinator<br>" in english.html

@@ -303,3 +303,18 @@ def test_dropout_thanks_for_participation_only_when_there_was_some(days_attended
         assert (thanks in email.text) is thanked and (thanks in email.html) is thanked
     # No thanks leaves no gap: the last paragraph is followed by the signature's one blank line.
     assert "\n\n\n" not in et.text and "\n\n\n" not in en.text
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_an_unset_contact_name_signs_in_the_emails_own_language(template):
+    signed = {"et": "Parimate soovidega{}Programmi koordinaator", "en": "Kind regards,{}Programme coordinator"}
+    for language in ("et", "en"):
+        email = render(template, language, sample(template, contact_name=""))
+        assert signed[language].format("\n") + "\n" in email.text
+        assert signed[language].format("<br>\n") + "<br>" in email.html
+        other = signed["en" if language == "et" else "et"].split("{}")[1]
+        assert other not in email.text and other not in email.html
+    # A name the operator set is the signature in both languages.
+    for language, regards in (("et", "Parimate soovidega"), ("en", "Kind regards,")):
+        email = render(template, language, sample(template, contact_name="Kadri Kask"))
+        assert f"{regards}\nKadri Kask\n" in email.text and f"{regards}<br>\nKadri Kask<br>" in email.html
