@@ -49,7 +49,7 @@ class MakeUpOption(Schema):
 
 @event("attendance.participant.absent")
 class ParticipantAbsent(Schema):
-    """A participant missed their day; these make-up sessions are still open to them."""
+    """A participant missed their day (published once their own session has ended); these make-up sessions are still open to them."""
     participant_id = fields.String(required=True)
     application_id = fields.String(load_default="")
     day_number = fields.Integer(required=True, validate=validate.Range(min=1, max=3))

@@ -96,6 +96,13 @@ def attend(h, day: str, sid: str, marks: dict[str, bool]):
     return response.get_json()
 
 
+def day_over(h, day: str) -> None:
+    """The session days of ``day`` have ended (17:00) and the worker's tick has run: an
+    absence recorded during the session is told now (``attendance.participant.absent``)."""
+    h.set_now(at(day, 17, 0))
+    h.tick()
+
+
 def outcomes(h, pid: str | None = None) -> list[tuple[str, str]]:
     """(event type, participant) of every outcome event published, in order."""
     found = []

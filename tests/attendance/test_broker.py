@@ -8,7 +8,7 @@ import pytest
 
 from shared.messaging import topology
 
-from .builders import at, attend, mark, session_id, setup_2019
+from .builders import at, attend, day_over, mark, session_id, setup_2019
 
 
 @pytest.fixture
@@ -41,6 +41,7 @@ def test_outcomes_reach_the_broker_once(rabbitmq_stack, listener):
         setup_2019(h)
         h.login("coordinator")
         attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+        day_over(h, "09.04")  # the absence is told once the session is over
         h.set_now(at("17.04", 17, 0))
         h.tick()
         h.tick()
@@ -65,8 +66,9 @@ def test_outcomes_reach_the_broker_once(rabbitmq_stack, listener):
     assert dropped["producer"] == "attendance" and dropped["schema_version"] == 1
     assert dropped["payload"]["employer"]["billing_email"] == "arved@org-parnu-v.ee"
     assert dropped["payload"]["days_held"] == 1 and dropped["payload"]["reason"] == "absence"
-    # The absence and the sheet's records were one request: one correlation id, linked.
-    assert events[0]["correlation_id"] == events[2]["correlation_id"]
+    # The sheet's records were one request: one correlation id, linked; so were the correction
+    # and the reinstatement it caused.
+    assert events[0]["correlation_id"] == events[1]["correlation_id"]
     assert events[4]["correlation_id"] == events[5]["correlation_id"] != events[0]["correlation_id"]
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .builders import at, attend, count, edition, mark, outcomes, put_sheet, session_id, setup_2019
+from .builders import at, attend, count, day_over, edition, mark, outcomes, put_sheet, session_id, setup_2019
 
 
 def test_parnu_participant_absent_on_0904_who_attends_tartu_on_1104_completes(h):
     setup_2019(h)
     h.login("coordinator")
     attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    day_over(h, "09.04")
     [absent] = h.payloads("attendance.participant.absent")
     assert absent["participant_id"] == "parnu-1" and absent["day_number"] == 1
     assert absent["missed_session_id"] == "2019-parnu-1"
@@ -89,8 +90,6 @@ def test_tallinn_participant_absent_on_1704_drops_out_that_evening(h):
     setup_2019(h)
     h.login("trainer:Tallinn")
     attend(h, "17.04", session_id("Tallinn", 1), {"tallinn-1": False, "tallinn-2": True})
-    [absent] = h.payloads("attendance.participant.absent")
-    assert absent["participant_id"] == "tallinn-1" and absent["make_up_sessions"] == []  # no make-up exists
     h.set_now(at("17.04", 16, 59, 59))
     h.tick()
     assert h.payloads("attendance.participant.dropped_out") == []
@@ -101,6 +100,9 @@ def test_tallinn_participant_absent_on_1704_drops_out_that_evening(h):
     assert dropped["employer"]["name"] == "MTÜ Äksi & Ko <filiaal>"
     h.tick()
     assert count(h, "attendance.participant.dropped_out") == 1
+    # No absence notice besides: with no make-up session for Tallinn's day I, the day was lost
+    # when the session ended, and the dropout notice says so.
+    assert outcomes(h, "tallinn-1") == [("dropped_out", "tallinn-1")]
 
 
 def test_an_absence_recorded_after_the_last_chance_drops_out_at_once(h):
@@ -115,6 +117,7 @@ def test_correction_absent_to_present_after_dropout_publishes_reinstated_with_au
     setup_2019(h)
     user = h.login("trainer:Pärnu", name="Tiina Treener", email="tiina@example.ee")
     attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    day_over(h, "09.04")
     h.set_now(at("17.04", 18, 0))
     h.tick()
     assert outcomes(h, "parnu-1") == [("absent", "parnu-1"), ("dropped_out", "parnu-1")]
@@ -153,6 +156,7 @@ def test_a_late_make_up_record_reinstates(h):
     setup_2019(h)
     h.login("coordinator")
     attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False})
+    day_over(h, "09.04")
     h.set_now(at("17.04", 17, 30))
     h.tick()
     h.set_now(at("18.04", 8, 0))
@@ -458,11 +462,43 @@ def test_the_absence_notice_offers_only_make_up_sessions_with_a_free_seat(h):
     setup_2019(h, seats={"2019-rakvere-1": 2, "2019-tallinn-1": 3})
     h.login("coordinator")
     attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    day_over(h, "09.04")
     [parnu] = h.payloads("attendance.participant.absent")
     assert [s["city"] for s in parnu["make_up_sessions"]] == ["Tartu", "Rakvere", "Tallinn"]
     h.set_now(at("10.04", 9, 0))
     assert h.client.post("/api/sessions/2019-rakvere-1/make-ups", json={"participant_id": "parnu-1"}).status_code == 201
 
     attend(h, "11.04", session_id("Tartu", 1), {"tartu-1": False, "tartu-2": True})
+    day_over(h, "11.04")
     [tartu] = [p for p in h.payloads("attendance.participant.absent") if p["participant_id"] == "tartu-1"]
     assert tartu["make_up_sessions"] == [{"session_id": "2019-tallinn-1", "city": "Tallinn", "date": "2019-04-17"}]
+
+
+def test_an_absence_marked_during_the_session_is_told_only_when_the_session_has_ended(h):
+    """Marked absent at 10:30, a participant may still walk in: no notice before 17:00 (the
+    absence e-mail would tell them they missed the day they are attending), one at 17:00,
+    and none at all for one corrected to present before then."""
+    setup_2019(h)
+    h.login("trainer:Pärnu")
+    attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": False})
+    h.set_now(at("09.04", 11, 15))
+    assert mark(h, session_id("Pärnu", 1), "parnu-2", True).get_json()["changed"] == ["parnu-2"]  # came late
+    h.set_now(at("09.04", 16, 59, 59))
+    h.tick()
+    assert h.payloads("attendance.participant.absent") == []
+
+    day_over(h, "09.04")
+    [absent] = h.payloads("attendance.participant.absent")
+    assert absent["participant_id"] == "parnu-1" and absent["missed_session_id"] == "2019-parnu-1"
+    assert [s["city"] for s in absent["make_up_sessions"]] == ["Tartu", "Rakvere", "Tallinn"]
+    h.set_now(at("09.04", 17, 30))
+    h.tick()
+    assert outcomes(h) == [("absent", "parnu-1")]
+
+
+def test_an_absence_recorded_after_the_session_is_told_at_once(h):
+    setup_2019(h)
+    h.login("trainer:Pärnu")
+    h.set_now(at("09.04", 17, 20))  # the sheet filled in after the day
+    assert put_sheet(h, session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True}).status_code == 200
+    assert outcomes(h) == [("absent", "parnu-1")]

@@ -7,7 +7,19 @@ from datetime import timedelta
 
 import pytest
 
-from .builders import at, attend, count, edition, mark, member, outcomes, session_id, setup_2019, team
+from .builders import (
+    at,
+    attend,
+    count,
+    day_over,
+    edition,
+    mark,
+    member,
+    outcomes,
+    session_id,
+    setup_2019,
+    team,
+)
 
 
 def test_the_2019_schedule_is_projected(h):
@@ -201,6 +213,7 @@ def test_a_moved_session_that_no_longer_makes_up_a_day_revokes_the_completion(h)
     setup_2019(h)
     h.login("coordinator")
     attend(h, "09.04", session_id("Pärnu", 1), {"parnu-1": False, "parnu-2": True})
+    day_over(h, "09.04")
     h.set_now(at("11.04", 10, 30))
     assert mark(h, session_id("Tartu", 1), "parnu-1", True).status_code == 200  # made up in Tartu
     attend(h, "30.04", session_id("Pärnu", 2), {"parnu-1": True, "parnu-2": True})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .builders import at, attend, count, mark, put_sheet, session_id, setup_2019
+from .builders import at, attend, count, day_over, mark, put_sheet, session_id, setup_2019
 
 PARNU_1 = session_id("Pärnu", 1)
 
@@ -40,6 +40,7 @@ def test_saving_the_same_sheet_twice_changes_nothing(h):
     assert mark(h, PARNU_1, "parnu-1", True).get_json()["changed"] == []
     assert len(h.published()) == events
     assert count(h, "attendance.attendance.recorded") == 2
+    day_over(h, "09.04")
     assert count(h, "attendance.participant.absent") == 1
 
 

@@ -107,7 +107,7 @@ def test_a_schedule_another_process_changed_is_used_at_once(h):
     engine on the same database) is what this process judges the next mark by."""
     setup_2019(h)
     h.login("coordinator")
-    h.set_now(at("09.04", 10, 30))
+    h.set_now(at("09.04", 17, 30))  # after the session: an absence is told at once
     assert mark(h, PARNU_1, "parnu-1", False).status_code == 200  # judged (and cached) by revision 1
     assert mark(h, PARNU_1, "parnu-1", True).status_code == 200
     other = ServiceHarness("attendance", h.settings.database_url, h.settings.bus_url)

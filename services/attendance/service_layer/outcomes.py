@@ -77,11 +77,23 @@ def _lost(day: DayStanding) -> bool:
     return day.state is DayState.MISSED and day.own_record is False and not day.unrecorded_make_ups
 
 
-def next_check(standing: ParticipantStanding) -> datetime | None:
-    """When time alone may change what is to be published: the end of the last chance of a
-    recorded absence that is still open."""
-    ends = [d.last_chance_ends_at for d in standing.days
-            if d.state is DayState.ABSENT_OPEN and d.own_record is False and d.last_chance_ends_at]
+def _absence_is_news(day, now: datetime) -> bool:
+    """A recorded absence is told (``attendance.participant.absent``) once the own session has
+    ended: marked absent at 10:30, a participant may still arrive, and a notice at once
+    would tell them they missed a day they are attending."""
+    return (day.own_record is False and day.state in (DayState.ABSENT_OPEN, DayState.MISSED)
+            and day.own_session.has_ended(now))
+
+
+def next_check(standing: ParticipantStanding, now: datetime) -> datetime | None:
+    """When time alone may change what is to be published: the end of the own session of a
+    recorded absence (its notice is due then), and the end of the last chance of a recorded
+    absence that is still open."""
+    ends = []
+    for d in standing.days:
+        if d.state is DayState.ABSENT_OPEN and d.own_record is False:
+            ends.append(d.own_session.ends_at if not d.own_session.has_ended(now) else d.last_chance_ends_at)
+    ends = [end for end in ends if end is not None]
     return min(ends) if ends else None
 
 
@@ -290,8 +302,7 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
 
     out_of_programme = dropped or published.active(DROPPED_OUT) is not None
     for day in standing.days:
-        recorded_absent = day.own_record is False and day.state in (DayState.ABSENT_OPEN, DayState.MISSED)
-        if recorded_absent and not out_of_programme and not published.active(ABSENT, day.day_number):
+        if _absence_is_news(day, now) and not out_of_programme and not published.active(ABSENT, day.day_number):
             envelope = uow.publish("attendance.participant.absent", {
                 **base, "day_number": day.day_number, "missed_session_id": day.own_session.session_id,
                 "make_up_sessions": [{"session_id": s.session_id, "city": s.city, "date": s.local_date}
@@ -311,7 +322,7 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
         envelope = uow.publish("attendance.participant.completed", {**base, "group_id": group_id})
         published.record(COMPLETED, envelope.event_id, now)
 
-    checks.set(participant, None if published.active(DROPPED_OUT) else next_check(standing))
+    checks.set(participant, None if published.active(DROPPED_OUT) else next_check(standing, now))
     return standing
 
 
