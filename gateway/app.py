@@ -135,6 +135,7 @@ def create_app(test_config: dict | None = None, db=None, summaries=None) -> Flas
 
     @app.get("/healthz")
     def healthz():
-        return {"service": "gateway", "database": "ok" if app.extensions["accounts_db"].ping() else "down"}
+        up = app.extensions["accounts_db"].ping()  # 503 like the services': no sign-in without it
+        return {"service": "gateway", "database": "ok" if up else "down"}, 200 if up else 503
 
     return app

@@ -148,3 +148,14 @@ def test_passwords_are_stored_under_a_slow_hash(db):
     with db.engine.connect() as conn:
         stored = conn.execute(accounts.users.select()).first().password_hash
     assert stored.startswith("scrypt:") and "correct horse" not in stored
+
+
+def test_the_portals_health_check_fails_while_its_accounts_database_is_unreachable(accounts_db):
+    """compose's healthcheck (and a load balancer) must see a portal that cannot sign anyone in."""
+    client = create_app({"TESTING": True}, db=accounts_db).test_client()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz").get_json() == {"service": "gateway", "database": "ok"}
+    # The same portal on a database server that is not there (nothing listens on port 9).
+    gone = accounts.database("postgresql+psycopg://postgres@127.0.0.1:9/accounts?connect_timeout=2")
+    down = create_app({"TESTING": True}, db=gone).test_client().get("/healthz")
+    assert down.status_code == 503 and down.get_json() == {"service": "gateway", "database": "down"}
