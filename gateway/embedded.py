@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import secrets
 import signal
 import threading
@@ -85,8 +86,15 @@ def start_workers(kits: dict, stop: threading.Event) -> list[threading.Thread]:
     return threads
 
 
+def default_base_url(host: str, port: int) -> None:
+    """E-mailed links point where this process listens (``--port``), unless BASE_URL says
+    otherwise (read by every service's settings, built after this)."""
+    os.environ.setdefault("BASE_URL", f"http://{host}:{port}")
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, demo: bool = True) -> None:
     configure_logging()
+    default_base_url(host, port)
     clock_file = demo_clock.use_demo_clock() if demo else None
     app, kits, accounts_db = build(demo)
     email, password = demo_account(accounts_db)

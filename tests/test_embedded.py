@@ -69,3 +69,15 @@ def test_embedded_mode_serves_every_service_and_stops_on_ctrl_c(tmp_path):
         output, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, output
     assert "koordinaator@example.ee" in output and "stopped" in output and "demo clock: 15.02.2019" in output
+
+
+def test_links_point_to_the_port_embedded_mode_listens_on_unless_base_url_is_set(monkeypatch):
+    from gateway.embedded import default_base_url
+    from shared.config import Settings
+    monkeypatch.setenv("BASE_URL", "")  # recorded, so what default_base_url sets is undone after
+    monkeypatch.delenv("BASE_URL")
+    default_base_url("127.0.0.1", 8103)
+    assert Settings.from_env("notify").base_url == "http://127.0.0.1:8103"
+    monkeypatch.setenv("BASE_URL", "https://koolitus.example.ee/")
+    default_base_url("127.0.0.1", 8103)
+    assert Settings.from_env("notify").base_url == "https://koolitus.example.ee"
