@@ -50,17 +50,17 @@ def test_a_claim_three_days_after_its_dropout_shows_its_issue_by_date_and_eight_
         assert f"Väljastada hiljemalt {ISSUE_BY}" in html, page
         assert OVERDUE_ET not in html and SOON_ET not in html, page
         english = page_in(h, page, "en")
-        assert "Issue by 2019-05-09" in english and OVERDUE_EN not in english and SOON_EN not in english, page
+        assert "Issue by 09.05.2019" in english and OVERDUE_EN not in english and SOON_EN not in english, page
     assert figure(h, "billing.claims_past_issue_date")["value"] == 0
 
     set_day(2019, 5, 7)  # two days left
     assert f"Väljastada hiljemalt {ISSUE_BY}</span> {SOON_ET}" in page_in(h, f"/claims/{claim_id}")
-    assert f"Issue by 2019-05-09</span> {SOON_EN}" in page_in(h, f"/claims/{claim_id}", "en")
+    assert f"Issue by 09.05.2019</span> {SOON_EN}" in page_in(h, f"/claims/{claim_id}", "en")
 
     set_day(2019, 5, 10)  # eight days after the dropout: past the issue-by date
     for page in ("/claims", f"/claims/{claim_id}"):
         assert f"Väljastada hiljemalt {ISSUE_BY}</span> {OVERDUE_ET}" in page_in(h, page), page
-        assert f"Issue by 2019-05-09</span> {OVERDUE_EN}" in page_in(h, page, "en"), page
+        assert f"Issue by 09.05.2019</span> {OVERDUE_EN}" in page_in(h, page, "en"), page
     past = figure(h, "billing.claims_past_issue_date")
     assert (past["value"], past["tone"], past["link"]) == (1, "bad", "/billing/claims?status=issue_overdue")
     assert past["label_en"] == "Claims past the 7-day issue date"

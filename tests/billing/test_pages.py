@@ -168,3 +168,35 @@ def test_the_dashboard_summary_shows_what_waits(billing):
     assert figures["billing.outstanding_amount"] == "768,00 €"
     h.login("trainer")
     assert not [f for f in h.client.get("/api/summary").get_json()["figures"] if f["key"].startswith("billing.")]
+
+
+def test_every_date_and_time_on_the_pages_is_day_month_year_in_tallinn_in_both_languages(billing):
+    """A claim's history and an import's time read 03.05.2019 17:05 (Tallinn), not Babel's short
+    03.05.19 17:05 or 5/3/19, 5:05 PM; an English page's dates are 03.05.2019 too, not ISO (shared/dates.py)."""
+    from shared import clock
+    from tests.billing.helpers import set_day
+    h = billing
+    claim_id = propose(h)
+    set_day(2019, 5, 3, 17)
+    clock.set_now(clock.now().replace(minute=5))  # 14:05 UTC
+    h.login("coordinator", "finance")
+    assert h.client.post(f"/api/claims/{claim_id}/approve", json={}).status_code == 200
+    invoice = h.client.post("/api/invoices", json={"claim_id": claim_id}).get_json()
+    xml = camt053_xml([EntrySpec("512.00", acct_svcr_ref="R1", payments=[Payment(reference=invoice["reference_number"])])])
+    done = h.client.post("/statements/import", data={"csrf_token": h.csrf_token("/statements"),
+                                                     "file": (io.BytesIO(xml), "mai.xml")},
+                         content_type="multipart/form-data")
+    assert done.status_code == 302
+    pages = [f"/claims/{claim_id}", f"/invoices/{invoice['invoice_id']}", "/statements", done.headers["Location"],
+             "/claims?status=all", "/invoices"]
+    for lang in ("", "?lang=en"):
+        for page in pages:
+            html = text(h.client.get(page + (lang if "?" not in page else lang.replace("?", "&"))))
+            shown = re.sub(r"<[^>]*>", " ", html)  # what the page reads (a bank's STMT-2019-05-20 id aside)
+            assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2}\b|(?<![\w-])\d{4}-\d{2}-\d{2}\b|\b\d{2}\.\d{2}\.\d{2}\b(?!\.)"
+                                 r"|\d [AP]M\b", shown), (page, lang)
+        claim = text(h.client.get(f"/claims/{claim_id}{lang}"))
+        assert "03.05.2019 17:05" in claim and "02.05.2019" in claim  # the decision; the dropout day
+        assert "03.05.2019" in text(h.client.get(f"/invoices/{invoice['invoice_id']}{lang}"))  # issued
+        assert "03.05.2019 17:05" in text(h.client.get(f"/statements{lang}"))
+        assert "03.05.2019 17:05" in text(h.client.get(done.headers["Location"] + lang))

@@ -168,3 +168,20 @@ def test_participants_are_listed_in_estonian_alphabetical_order(h):
     exported = "\n".join(",".join(r) for r in read_csv(
         h.client.get("/api/editions/edition-2019/exports/participants.csv").data))
     assert sorted(expected, key=exported.index) == expected
+
+
+def test_english_pages_write_dates_day_month_year_as_the_estonian_ones(h):
+    """The audit log and the completeness page in English read 10.06.2019 09:30 (Tallinn) and
+    17.04.2019, as in Estonian (shared/dates.py) — not 2019-06-10 09:30 and 2019-04-17."""
+    import re
+    hand_built_edition(h)
+    h.login("coordinator", name="Kati Koordinaator", email="kati@example.ee")
+    clock.set_now(datetime(2019, 6, 10, 9, 30, tzinfo=TALLINN))
+    h.client.get("/editions/edition-2019/export/participants.csv")
+    for lang in ("et", "en"):
+        audit = h.client.get(f"/audit?lang={lang}").get_data(as_text=True)
+        assert "10.06.2019 09:30" in audit, lang
+        completeness = h.client.get(f"/editions/edition-2019/completeness?lang={lang}").get_data(as_text=True)
+        assert "17.04.2019" in completeness, lang  # Tallinn's day I: an entry date
+        for html in (audit, completeness):
+            assert not re.search(r"(?<![\w-])\d{4}-\d{2}-\d{2}\b", re.sub(r"<[^>]*>", " ", html)), lang

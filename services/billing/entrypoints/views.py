@@ -14,10 +14,10 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField, ValidationError
 
-from services.billing.domain.money import format_date_et, format_money_en, format_money_et, format_rate
+from services.billing.domain.money import format_money_en, format_money_et, format_rate
 from services.billing.service_layer import claims, documents, invoices, payments, queries
 from services.billing.service_layer.errors import BillingError
-from shared import auth, i18n, links
+from shared import auth, dates, i18n, links
 from shared.web import t
 
 blueprint = Blueprint("billing", __name__)
@@ -79,11 +79,14 @@ def money_filter(amount, currency: str = "EUR") -> str:
 
 @blueprint.app_template_filter("day")
 def day_filter(value) -> str:
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        value = date.fromisoformat(value)
-    return value.isoformat() if _english() else format_date_et(value)
+    """dd.mm.yyyy in both languages (shared/dates.py)."""
+    return dates.date_text(value, "—")
+
+
+@blueprint.app_template_filter("moment")
+def moment_filter(value) -> str:
+    """dd.mm.yyyy HH:MM in Tallinn, in both languages (shared/dates.py)."""
+    return dates.datetime_text(value, "—")
 
 
 @blueprint.app_template_filter("rate")

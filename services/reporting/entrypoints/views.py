@@ -39,7 +39,7 @@ from services.reporting.entrypoints.forms import (
 from services.reporting.service_layer import editions, exports, participant_data, queries
 from services.reporting.service_layer.errors import Refused
 from services.reporting.service_layer.participant_data import Answers, InvalidAnswers
-from shared import auth, clock, i18n, links
+from shared import auth, dates, i18n, links
 from shared.web import t
 
 blueprint = Blueprint("reporting", __name__)
@@ -100,17 +100,14 @@ def masked_global(code: str | None) -> str:
 
 @blueprint.app_template_filter("day")
 def day_filter(value) -> str:
-    if not value:
-        return "—"
-    return value.isoformat() if _language() == "en" else f"{value:%d.%m.%Y}"
+    """dd.mm.yyyy in both languages (shared/dates.py)."""
+    return dates.date_text(value, "—")
 
 
 @blueprint.app_template_filter("moment")
 def moment_filter(value) -> str:
-    if not value:
-        return "—"
-    local = clock.local(value)
-    return f"{local:%Y-%m-%d %H:%M}" if _language() == "en" else f"{local:%d.%m.%Y %H:%M}"
+    """dd.mm.yyyy HH:MM in Tallinn, in both languages (shared/dates.py)."""
+    return dates.datetime_text(value, "—")
 
 
 # -- the participant's form ------------------------------------------------------------------------
