@@ -6,7 +6,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from flask import Blueprint, flash, redirect, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session
 
 from shared import auth, clock
 from shared.config import var_dir
@@ -43,6 +43,10 @@ def blueprint() -> Blueprint:
                 flash(t("Vigane kuupäev ja kellaaeg.", "Not a valid date and time."), "error")
                 return redirect("/demo/clock")
             clock.write_clock_file(path, moment)
+            # A sign-in lasts SESSION_MAX_AGE on this clock: counted from the new time, the
+            # coordinator who moved it days ahead is not signed out by their own move.
+            if "exp" in session:
+                session["exp"] = int(clock.now().timestamp()) + current_app.config["SESSION_MAX_AGE"]
             flash(t("Kell on seatud.", "The clock is set."), "success")
             return redirect("/demo/clock")
         return render_template("gateway/demo_clock.html", now=clock.local(clock.now()), enabled=bool(path))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -159,3 +159,24 @@ def test_the_portals_health_check_fails_while_its_accounts_database_is_unreachab
     gone = accounts.database("postgresql+psycopg://postgres@127.0.0.1:9/accounts?connect_timeout=2")
     down = create_app({"TESTING": True}, db=gone).test_client().get("/healthz")
     assert down.status_code == 503 and down.get_json() == {"service": "gateway", "database": "down"}
+
+
+def test_the_coordinator_who_moves_the_demo_clock_days_ahead_stays_signed_in(db, tmp_path, monkeypatch):
+    from gateway import demo_clock
+    clock_file = tmp_path / "clock"
+    clock.write_clock_file(str(clock_file), datetime(2019, 2, 15, 10, tzinfo=clock.TALLINN))
+    monkeypatch.setenv("CLOCK_FILE", str(clock_file))
+    app = create_app({"TESTING": True}, db=db)
+    app.register_blueprint(demo_clock.blueprint())  # as embedded mode mounts it
+    client = app.test_client()
+    assert login(client, "mari@example.ee", "correct horse battery").status_code == 302
+    page = client.get("/demo/clock").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    moved = client.post("/demo/clock", data={"csrf_token": token, "moment": "2019-04-09T11:00"})
+    assert moved.status_code == 302 and moved.headers["Location"] == "/demo/clock"
+    assert clock.local(clock.now()).isoformat() == "2019-04-09T11:00:00+03:00"
+    again = client.get("/demo/clock")
+    assert again.status_code == 200 and "09.04.2019" in again.get_data(as_text=True)
+    # Moved behind the page's back (another process's clock), the 8-hour sign-in has ended.
+    clock.write_clock_file(str(clock_file), datetime(2019, 4, 20, 11, tzinfo=clock.TALLINN))
+    assert client.get("/demo/clock").headers["Location"].startswith("/auth/login")
