@@ -236,9 +236,10 @@ def test_absence_gives_no_hours_for_a_make_up_session_notify_does_not_know(notif
     et, = smtp.to("liige1@tori.ee", "absence_make_up")
     en, = smtp.to("liige2@tori.ee", "absence_make_up")
     assert _line(et.text, "Viljandi") == "- neljapäev, 18.04.2019 – Viljandi"
-    assert "<li>neljapäev, 18.04.2019 – Viljandi</li>" in et.html
+    # Nor a venue: it reads as to be confirmed, in the e-mail's language.
+    assert "<li>neljapäev, 18.04.2019 – Viljandi<br>Toimumiskoht: täpsustamisel</li>" in et.html
     assert _line(en.text, "Viljandi") == "- Thursday, 18 April 2019 – Viljandi"
-    assert "<li>Thursday, 18 April 2019 – Viljandi</li>" in en.html
+    assert "<li>Thursday, 18 April 2019 – Viljandi<br>Venue: to be confirmed</li>" in en.html
     # The known one keeps its own hours and venue, listed by date.
     assert _line(et.text, "Rakvere") == "- teisipäev, 16.04.2019 – Rakvere, kell 10:00–17:00"
     assert "Toimumiskoht: Rakvere Teatrimaja, Laada 5" in et.html

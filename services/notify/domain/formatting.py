@@ -76,6 +76,16 @@ def weekday(value: date | datetime | str, lang: str = DEFAULT_LANGUAGE) -> str:
     return WEEKDAYS[language(lang)][calendar_day(value).weekday()]
 
 
+# A venue not booked yet is left empty in the edition; each language says so in its own words.
+VENUE_TO_BE_CONFIRMED = {"et": "täpsustamisel", "en": "to be confirmed"}
+
+
+def venue(value: str | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The session's venue, or "täpsustamisel" / "to be confirmed" while the edition has none."""
+    text = (value or "").strip()
+    return text or VENUE_TO_BE_CONFIRMED[language(lang)]
+
+
 def roman(number: int) -> str:
     """Session days are I, II, III in the brochure."""
     return ROMAN.get(int(number), str(number))

@@ -112,6 +112,7 @@ def environment() -> jinja2.Environment:
         time=_with_language(formatting.format_time),
         weekday=_with_language(formatting.weekday),
         money=_with_language(formatting.format_money),
+        venue=_with_language(formatting.venue),
         roman=formatting.roman,
         http_url=http_url,
     )

@@ -64,3 +64,9 @@ def test_unknown_language_means_estonian():
 
 def test_roman_day_numbers():
     assert [f.roman(n) for n in (1, 2, 3)] == ["I", "II", "III"]
+
+
+def test_a_venue_not_booked_reads_as_to_be_confirmed_in_each_language():
+    assert f.venue("", "et") == "täpsustamisel" and f.venue("  ", "en") == "to be confirmed"
+    assert f.venue(None, "de") == "täpsustamisel"  # the fallback language
+    assert f.venue(" Pärnu Keskraamatukogu ", "en") == "Pärnu Keskraamatukogu"

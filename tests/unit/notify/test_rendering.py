@@ -158,11 +158,15 @@ def test_sessions_are_listed_in_day_order():
     assert text.index("Day 1") < text.index("Day 2") < text.index("Day 3")
 
 
-def test_session_reminder_without_venue():
+def test_session_reminder_without_venue_says_it_is_to_be_confirmed_in_its_language():
     context = sample("session_reminder", venue="",
                      starts_at=datetime(2019, 4, 9, 7, tzinfo=UTC), ends_at=datetime(2019, 4, 9, 14, tzinfo=UTC))
     email = render("session_reminder", "et", context)
-    assert "Toimumiskoht" not in email.text and "Toimumiskoht" not in email.html
+    assert "Toimumiskoht: täpsustamisel\n" in email.text and "Toimumiskoht" in email.html
+    assert "täpsustamisel</td>" in email.html
+    english = render("session_reminder", "en", context)
+    assert "Venue: to be confirmed\n" in english.text and "to be confirmed</td>" in english.html
+    assert "täpsustamisel" not in english.text + english.html
     assert "Aeg: 10:00–17:00" in email.text
     assert email.subject == "Meeldetuletus: II koolituspäev 09.04.2019 kell 10:00, Pärnu"
 
@@ -199,10 +203,11 @@ def test_absence_states_each_options_own_hours_and_none_where_unknown():
     context = sample("absence_make_up", make_up_sessions=options)
     et, en = render("absence_make_up", "et", context), render("absence_make_up", "en", context)
     assert "- neljapäev, 11.04.2019 – Tartu, kell 09:00–16:00\n  Toimumiskoht: Tartu Loomemajanduskeskus" in et.text
-    assert "- teisipäev, 16.04.2019 – Rakvere\n- kolmapäev" in et.text
-    assert "<li>teisipäev, 16.04.2019 – Rakvere</li>" in et.html
+    assert "- teisipäev, 16.04.2019 – Rakvere\n  Toimumiskoht: täpsustamisel\n- kolmapäev" in et.text
+    assert "<li>teisipäev, 16.04.2019 – Rakvere<br>Toimumiskoht: täpsustamisel</li>" in et.html
     assert "- Thursday, 11 April 2019 – Tartu, 09:00–16:00\n  Venue: Tartu Loomemajanduskeskus" in en.text
-    assert "<li>Tuesday, 16 April 2019 – Rakvere</li>" in en.html
+    assert "- Tuesday, 16 April 2019 – Rakvere\n  Venue: to be confirmed\n- Wednesday" in en.text
+    assert "<li>Tuesday, 16 April 2019 – Rakvere<br>Venue: to be confirmed</li>" in en.html
     assert "Wednesday, 17 April 2019 – Tallinn, 10:00–17:00" in en.text
 
 
@@ -318,3 +323,13 @@ def test_an_unset_contact_name_signs_in_the_emails_own_language(template):
     for language, regards in (("et", "Parimate soovidega"), ("en", "Kind regards,")):
         email = render(template, language, sample(template, contact_name="Kadri Kask"))
         assert f"{regards}\nKadri Kask\n" in email.text and f"{regards}<br>\nKadri Kask<br>" in email.html
+
+
+def test_an_acceptance_with_no_venue_booked_says_to_be_confirmed_in_each_language():
+    context = sample("application_accepted")
+    for session in context["sessions"]:
+        session["venue"] = ""
+    et, en = render("application_accepted", "et", context), render("application_accepted", "en", context)
+    assert et.text.count("  Toimumiskoht: täpsustamisel\n") == 3 and et.html.count("<br>Toimumiskoht: täpsustamisel</li>") == 3
+    assert en.text.count("  Venue: to be confirmed\n") == 3 and en.html.count("<br>Venue: to be confirmed</li>") == 3
+    assert "täpsustamisel" not in en.text + en.html
