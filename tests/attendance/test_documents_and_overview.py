@@ -157,3 +157,50 @@ def test_names_are_in_estonian_alphabetical_order_on_every_list(h):
     assert [f"{p['first_name']} {p['last_name']}" for p in at_risk] == expected
     make_up = h.client.get(f"/sessions/{session_id('Rakvere', 1)}").get_data(as_text=True)
     assert order(make_up.split('name="participant_id"', 1)[1]) == expected
+
+
+def edition_2020() -> dict:
+    """The next year's edition: the same groups and days 52 weeks later, its own ids."""
+    from datetime import timedelta
+
+    from .builders import edition
+    payload = edition()
+    for g in payload["groups"]:
+        g["group_id"] = g["group_id"].replace("2019", "2020")
+        for s in g["sessions"]:
+            s["session_id"] = s["session_id"].replace("2019", "2020")
+            s["starts_at"], s["ends_at"] = s["starts_at"] + timedelta(weeks=52), s["ends_at"] + timedelta(weeks=52)
+    payload.update(edition_id="edition-2020", year=2020, name="Arenguprogramm 2020",
+                   application_deadline=payload["application_deadline"] + timedelta(weeks=52))
+    return payload
+
+
+def test_the_dashboard_names_each_groups_edition_and_shows_an_earlier_one_only_while_it_runs(h):
+    """Once 2020's edition exists beside 2019's, every city has two groups: each figure says its
+    year (no two alike), the newest first; 2019's groups stay while 2019 runs, then only 2020's
+    are shown and 2019's overviews are still reachable."""
+    from datetime import datetime
+
+    from shared.clock import TALLINN
+    setup_2019(h, cities=["Tartu"])
+    h.deliver("enrolment.edition.published", edition_2020())
+    h.login("coordinator")
+
+    def groups() -> list[tuple[str, str, str]]:
+        return [(f["label_et"], f["label_en"], f["link"]) for f in h.client.get("/api/summary").get_json()["figures"]
+                if f["key"].startswith("attendance.group.")]
+    h.set_now(at("11.04", 9))
+    running = groups()
+    assert len({et for et, _, _ in running}) == len({en for _, en, _ in running}) == len(running) == 8
+    assert running[:4] == [(f"2020 {city}: lõpetanud / katkestanud / riskis", f"2020 {city}: completed / dropped out / at risk",
+                            f"/attendance/groups/2020-{slug}") for city, slug in (
+        ("Pärnu", "parnu"), ("Rakvere", "rakvere"), ("Tallinn", "tallinn"), ("Tartu", "tartu"))]
+    assert ("2019 Tartu: lõpetanud / katkestanud / riskis", "2019 Tartu: completed / dropped out / at risk",
+            "/attendance/groups/2019-tartu") in running[4:]
+
+    for day, n in (("11.04", 1), ("02.05", 2), ("23.05", 3)):
+        attend(h, day, session_id("Tartu", n), {"tartu-1": True, "tartu-2": True})
+    h.set_now(datetime(2020, 1, 15, 12, tzinfo=TALLINN))  # 2019 is over, everyone finished
+    assert [et.split(":")[0] for et, _, _ in groups()] == ["2020 Pärnu", "2020 Rakvere", "2020 Tallinn", "2020 Tartu"]
+    assert "lõpetas" in h.client.get("/groups/2019-tartu").get_data(as_text=True)
+    assert '/groups/2019-tartu"' in h.client.get("/").get_data(as_text=True)  # the session list
