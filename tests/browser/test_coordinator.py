@@ -180,7 +180,7 @@ def test_coordinator_accepts_records_attendance_decides_the_claims_and_exports(
 
     expect(figure("Tartu: meeskondi (ootel)")).to_have_text("1/7 (0)")
     expect(figure("Tartu: otsustamata taotlusi")).to_have_text("0")
-    expect(figure("Tartu: lõpetanud / katkestanud / riskis")).to_contain_text("0 / 2 / 0")
+    expect(figure("2019 Tartu: lõpetanud / katkestanud / riskis")).to_contain_text("0 / 2 / 0")
     expect(figure("Otsustamata nõudeid")).to_have_text("0")
     expect(figure("Tasumata arveid")).to_have_text("1")
     expect(figure("Tasumata summa")).to_have_text("256,00 €")
