@@ -184,7 +184,7 @@ def test_coordinator_accepts_records_attendance_decides_the_claims_and_exports(
     expect(figure("Otsustamata nõudeid")).to_have_text("0")
     expect(figure("Tasumata arveid")).to_have_text("1")
     expect(figure("Tasumata summa")).to_have_text("256,00 €")
-    expect(figure("ESF andmed puudu")).to_have_text(str(len(attended)))
+    expect(figure("ESF andmed puudu (2019)")).to_have_text(str(len(attended)))
     page.screenshot(path=screenshots / "dashboard-after-spring.png", full_page=True)
     figure("Tasumata arveid").locator("a").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Arved")

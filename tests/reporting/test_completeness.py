@@ -245,3 +245,39 @@ def test_notifys_request_and_reminder_name_the_completeness_pages_deadline(stack
     finally:
         reporting.close()
         notify.close()
+
+
+def test_with_two_editions_each_has_its_own_esf_figures_named_by_year(h):
+    """2020 beside 2019: the dashboard's ESF counts are per edition, named by year, each linking to
+    its own edition's list (a sum of both years linked to one of them did not match what it opened);
+    the newest first, an earlier one only while it misses data."""
+    from datetime import timedelta
+
+    from .builders import edition, group_id
+    publish_edition(h)
+    accept(h, "app-R1", "Tartu", [member(f"T{n}", "Tiina", f"Tartlane{n}", "L1") for n in (1, 2, 3)],
+           [organisation("L1")])
+    later = edition()
+    later.update(edition_id="edition-2020", year=2020, name="Arenguprogramm 2020",
+                 application_deadline=later["application_deadline"] + timedelta(weeks=52))
+    for g in later["groups"]:
+        g["group_id"] = g["group_id"].replace("2019", "2020")
+        for s in g["sessions"]:
+            s["session_id"] = s["session_id"].replace("2019", "2020")
+            s["starts_at"], s["ends_at"] = s["starts_at"] + timedelta(weeks=52), s["ends_at"] + timedelta(weeks=52)
+    clock.set_now(datetime(2020, 3, 20, 12, tzinfo=TALLINN))
+    h.deliver("enrolment.edition.published", later)
+    h.deliver("enrolment.application.accepted", {
+        "application_id": "app-2020", "edition_id": "edition-2020", "group_id": group_id("Tartu").replace("2019", "2020"),
+        "city": "Tartu", "team_name": "Meeskond 2020", "contact_email": "kontakt@example.ee",
+        "organisations": [organisation("L9")], "members": [member(f"U{n}", "Uno", f"Uus{n}", "L9") for n in (1, 2)]})
+    clock.set_now(datetime(2020, 5, 20, 9, tzinfo=TALLINN))
+    h.login("coordinator")
+    figures = {f["key"]: (f["label_et"], f["value"], f["link"]) for f in h.client.get("/api/summary").get_json()["figures"]}
+    assert figures["reporting.esf_missing"] == (
+        "ESF andmed puudu (2020)", 2, "/reporting/editions/edition-2020/completeness?missing=1")
+    assert figures["reporting.esf_missing.edition-2019"] == (
+        "ESF andmed puudu (2019)", 3, "/reporting/editions/edition-2019/completeness?missing=1")
+    assert figures["reporting.esf_overdue.edition-2019"][:2] == ("ESF andmete tähtaeg ületatud (2019)", 3)
+    keys = [f["key"] for f in h.client.get("/api/summary").get_json()["figures"]]
+    assert keys.index("reporting.esf_missing") < keys.index("reporting.esf_missing.edition-2019")
