@@ -76,6 +76,14 @@ def weekday(value: date | datetime | str, lang: str = DEFAULT_LANGUAGE) -> str:
     return WEEKDAYS[language(lang)][calendar_day(value).weekday()]
 
 
+def one_of(items, lang: str = DEFAULT_LANGUAGE) -> str:
+    """Alternatives as a sentence says them: "Pärnu, Tartu või Tallinn" / "Pärnu, Tartu or Tallinn"."""
+    items = [str(item) for item in items]
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {'or' if language(lang) == 'en' else 'või'} {items[-1]}"
+
+
 # A venue not booked yet is left empty in the edition; each language says so in its own words.
 VENUE_TO_BE_CONFIRMED = {"et": "täpsustamisel", "en": "to be confirmed"}
 

@@ -30,7 +30,8 @@ VARIABLES: dict[str, frozenset[str]] = {
     name: frozenset(names.split())
     for name, names in {
         "application_received": "team_name member_names preferred_cities deadline",
-        "member_confirmation_request": "first_name team_name employer_name confirm_url deadline claim_cap",
+        # cities: the member's edition's (its groups', by their first day), from the schedule projection.
+        "member_confirmation_request": "first_name team_name employer_name confirm_url deadline claim_cap cities",
         # To the team contact (confirm_url "") and to each member not yet confirmed (their link).
         "deadline_reminder": "team_name deadline days_left missing_members first_name confirm_url",
         "application_accepted": "team_name city sessions",
@@ -113,6 +114,7 @@ def environment() -> jinja2.Environment:
         weekday=_with_language(formatting.weekday),
         money=_with_language(formatting.format_money),
         venue=_with_language(formatting.venue),
+        one_of=_with_language(formatting.one_of),
         roman=formatting.roman,
         http_url=http_url,
     )
@@ -161,6 +163,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "confirm_url": "https://arenguprogramm.example.org/enrolment/p/IjQyIg.XKX8Ww.sample",
             "deadline": _DEADLINE,
             "claim_cap": Decimal("768.00"),
+            "cities": ["Pärnu", "Tartu", "Rakvere", "Tallinn"],
         },
         "deadline_reminder": {
             "team_name": "Pärnu eakate päevakeskus",

@@ -130,6 +130,8 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
         if edition is None:
             raise Pending(f"the schedule of edition {params.get('edition_id')!r}")
         context["deadline"] = edition.application_deadline
+        if template == "member_confirmation_request":
+            context["cities"] = edition_cities(session, edition.edition_id)
     if template == "application_accepted":
         days = group_sessions(session, params["group_id"])
         if not days:
@@ -190,6 +192,18 @@ def group_sessions(session: Session, group_id: str | None) -> list[WorkshopDay]:
         return []
     return list(session.scalars(select(WorkshopDay).where(WorkshopDay.group_id == group_id)
                                 .order_by(WorkshopDay.day_number, WorkshopDay.starts_at)))
+
+
+def edition_cities(session: Session, edition_id: str) -> list[str]:
+    """The cities of the edition's groups, in the order of their first session day (the
+    brochure's timetable); a group with no sessions yet comes last. Empty: none known."""
+    first_days = session.execute(
+        select(Group.city, func.min(WorkshopDay.starts_at))
+        .outerjoin(WorkshopDay, WorkshopDay.group_id == Group.group_id)
+        .where(Group.edition_id == edition_id).group_by(Group.group_id, Group.city)).all()
+    never = datetime.max.replace(tzinfo=UTC)
+    ordered = sorted(first_days, key=lambda row: (row[1] or never, row[0]))
+    return list(dict.fromkeys(city for city, _first in ordered))
 
 
 def compose_waiting(kit, limit: int = 200) -> int:

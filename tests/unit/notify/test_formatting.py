@@ -70,3 +70,9 @@ def test_a_venue_not_booked_reads_as_to_be_confirmed_in_each_language():
     assert f.venue("", "et") == "täpsustamisel" and f.venue("  ", "en") == "to be confirmed"
     assert f.venue(None, "de") == "täpsustamisel"  # the fallback language
     assert f.venue(" Pärnu Keskraamatukogu ", "en") == "Pärnu Keskraamatukogu"
+
+
+def test_alternatives_read_as_a_sentence_in_each_language():
+    assert f.one_of(["Pärnu", "Tartu", "Rakvere", "Tallinn"], "et") == "Pärnu, Tartu, Rakvere või Tallinn"
+    assert f.one_of(["Pärnu", "Tartu"], "en") == "Pärnu or Tartu"
+    assert f.one_of(["Viljandi"], "en") == "Viljandi" and f.one_of([], "et") == ""

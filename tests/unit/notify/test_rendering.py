@@ -333,3 +333,19 @@ def test_an_acceptance_with_no_venue_booked_says_to_be_confirmed_in_each_languag
     assert et.text.count("  Toimumiskoht: täpsustamisel\n") == 3 and et.html.count("<br>Toimumiskoht: täpsustamisel</li>") == 3
     assert en.text.count("  Venue: to be confirmed\n") == 3 and en.html.count("<br>Venue: to be confirmed</li>") == 3
     assert "täpsustamisel" not in en.text + en.html
+
+
+@pytest.mark.parametrize(("cities", "et_says", "en_says"), [
+    (["Pärnu", "Tartu", "Rakvere", "Tallinn"], "rühma linnas (Pärnu, Tartu, Rakvere või Tallinn). Töötoad",
+     "your team's group (Pärnu, Tartu, Rakvere or Tallinn). The workshops"),
+    (["Viljandi", "Võru"], "rühma linnas (Viljandi või Võru). Töötoad", "your team's group (Viljandi or Võru). The"),
+    (["Narva"], "rühma linnas (Narva). Töötoad", "your team's group (Narva). The workshops"),
+    ([], "rühma linnas. Töötoad", "your team's group. The workshops"),  # none known: no parenthesis
+])
+def test_confirmation_request_names_the_editions_own_cities(cities, et_says, en_says):
+    context = sample("member_confirmation_request", cities=cities)
+    et, en = render("member_confirmation_request", "et", context), render("member_confirmation_request", "en", context)
+    assert et_says in et.text and et_says in et.html
+    assert en_says in en.html and en_says in en.text
+    if "Rakvere" not in cities:  # no longer the brochure's four whatever the edition
+        assert "Rakvere" not in et.text + en.text
