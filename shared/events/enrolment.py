@@ -61,6 +61,16 @@ class MemberConfirmed(Schema):
     all_confirmed = fields.Boolean(load_default=False)
 
 
+# The coordinator's "send the confirmation request again" on the application page: notify sends
+# the member the request with a link signed then, once per request_id (one click, one e-mail).
+@event("enrolment.member.confirmation_requested_again")
+class MemberConfirmationRequestedAgain(Schema):
+    """A coordinator asked for a member who has not confirmed to get the confirmation request again, with a fresh personal link; request_id names the request (one e-mail each)."""  # noqa: E501 - one line in EVENTS.md
+    application_id = fields.String(required=True)
+    participant_id = fields.String(required=True)
+    request_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{8,80}$"))
+
+
 @event("enrolment.application.accepted")
 class ApplicationAccepted(Schema):
     """A team got a place in a city's group (also when promoted from a waiting list)."""

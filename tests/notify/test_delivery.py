@@ -186,15 +186,18 @@ def test_an_email_that_cannot_be_composed_fails_visibly_and_the_others_still_go(
     at(2019, 2, 1, 12, 0)
     h = notify()
     h.deliver("enrolment.edition.published", data.edition())
-    payload = data.submitted("tori")
-    payload["members"][0]["confirm_url"] = ""  # a producer's bug: no personal link to send
-    h.deliver("enrolment.application.submitted", payload)
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    # A producer's bug: a credit note whose PDF link is no web link (notify cannot sign it afresh).
+    h.deliver("billing.invoice.credited", {
+        "invoice_id": "inv-77", "invoice_number": "PO-2019-0001", "credit_note_number": "KR-00001",
+        "amount_gross": "768.00", "currency": "EUR", "employer": data.employer("tori"),
+        "pdf_url": "javascript:alert(1)"})
     h.tick()
-    broken = one_row(h, recipient="liige1@tori.ee")
+    broken = one_row(h, recipient="arved@tori-vald.ee")
     assert broken.status == "failed" and "cannot compose" in broken.last_error
     failed, = h.payloads("notify.email.failed")
-    assert failed["recipient"] == "liige1@tori.ee" and "not a web link" in failed["error"]
-    assert len(smtp.received) == 4 and not smtp.to("liige1@tori.ee")
+    assert failed["recipient"] == "arved@tori-vald.ee" and "not a web link" in failed["error"]
+    assert len(smtp.received) == 5 and not smtp.to("arved@tori-vald.ee")
 
 
 def test_temporary_failures_until_max_attempts_end_failed_and_published_once(notify, smtp):

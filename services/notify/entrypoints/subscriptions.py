@@ -19,6 +19,8 @@ HANDLERS: dict = {
     "enrolment.application.rejected": notifications.on_application_rejected,
     "enrolment.member.substituted": notifications.on_member_substituted,
     "enrolment.member.withdrawn": notifications.on_member_withdrawn,
+    # The coordinator's "send again": the request with a freshly signed link, once per click.
+    "enrolment.member.confirmation_requested_again": notifications.on_confirmation_requested_again,
     "enrolment.application.withdrawn": notifications.on_application_withdrawn,
     # The counselling programme after the last workshop: the receipt, then the decision.
     "enrolment.counselling.applied": notifications.on_counselling_applied,
@@ -39,6 +41,7 @@ HANDLERS: dict = {
     "billing.claim.waived": notifications.on_claim_terms,
     "reporting.esf_data.completed": notifications.on_esf_data_completed,
     "reporting.esf_data.requested": notifications.on_esf_data_requested,
+    "reporting.esf_data.requested_again": notifications.on_esf_data_requested_again,
 }
 # Periodic jobs run by the worker's tick (idempotent, catching up after downtime). The tick
 # runs every few seconds (NOTIFY_TICK_SECONDS), so an e-mail leaves soon after its event;

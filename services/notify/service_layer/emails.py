@@ -5,6 +5,13 @@ sends it. ``params`` holds what the cause said (JSON); composing adds what the p
 know (the schedule) and the signature, renders both languages' templates and stores
 subject, text and HTML. A row whose schedule data has not arrived yet waits and is
 composed by a later tick — events may arrive in any order.
+
+Personal links (confirmation, ESF data, check-in, invoice PDF) are never kept in ``params``:
+the cause names each as ``personal_links`` {template variable: {purpose, subject}} and every
+composition signs it afresh (``shared.links``), so an e-mail carries a link whose whole
+lifetime (``personal_link_max_age``) lies ahead when it is rendered — a reminder months after
+the first e-mail, a request that waited for its deadline, a failed e-mail sent again — never
+the link of an earlier e-mail.
 """
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ from services.notify.adapters.models import Edition, Email, Group, Participant, 
 from services.notify.config import NotifyConfig
 from services.notify.domain import rendering
 from services.notify.domain.formatting import TALLINN, calendar_day
-from shared import clock
+from shared import clock, links
 from shared.messaging.outbox import UnitOfWork
 from shared.messaging.tables import insert_ignoring_duplicates
 
@@ -59,13 +66,33 @@ def jsonable(value):
     return value
 
 
+def personal_link(purpose: str, subject: str) -> dict:
+    """A personal link for ``queue(personal_links=...)``: signed when the e-mail is composed."""
+    if purpose not in links.PURPOSE_SERVICE:
+        raise ValueError(f"unknown personal link purpose {purpose!r}")
+    return {"purpose": purpose, "subject": str(subject)}
+
+
+def link_from_url(config: NotifyConfig, url: str | None) -> dict | str | None:
+    """A link a producer signed (an event's ``pdf_url``) as a personal link notify signs afresh;
+    a URL that is not one of ours stays as it is."""
+    if not url:
+        return None
+    found = links.subject_of_url(config.secret_key, url)
+    return personal_link(*found) if found else url
+
+
 def queue(uow: UnitOfWork, config: NotifyConfig, *, template: str, recipient: str | None, language: str | None,
-          cause_key: str, params: dict, recipient_name: str = "", link: str | None = None) -> str | None:
+          cause_key: str, params: dict, recipient_name: str = "", link: str | None = None,
+          personal_links: dict[str, dict | str] | None = None) -> str | None:
     """Create the e-mail unless this (cause, recipient, template) already has one.
 
     INSERT … ON CONFLICT DO NOTHING against the unique key: safe inside the consumer's batch
     transaction (no exception to poison it) and against a concurrent worker. Returns the new
     row's id, or None when it existed (or there is nobody to write to).
+
+    ``personal_links`` {template variable: ``personal_link(...)``} are signed when the e-mail is
+    composed (a plain URL instead is quoted as it is); the first is the row's ``link``.
     """
     if template not in rendering.TEMPLATES:
         raise ValueError(f"unknown e-mail template {template!r}")
@@ -75,6 +102,8 @@ def queue(uow: UnitOfWork, config: NotifyConfig, *, template: str, recipient: st
     now = clock.now()
     email_id = str(uuid.uuid4())
     params = jsonable(params)
+    if personal_links:
+        params["personal_links"] = dict(personal_links)
     row = {
         "id": email_id, "template": template, "language": language if language in ("et", "en") else "et",
         "recipient": recipient.strip().lower(), "recipient_name": recipient_name or "", "params": params,
@@ -101,7 +130,8 @@ def compose(uow: UnitOfWork, config: NotifyConfig, email_id: str) -> str:
         return email.status if email else "missing"
     try:
         context = _context(session, config, email.template, email.params or {})
-        context.update(contact_name=config.contact_name, contact_email=config.contact_email)
+        signed = sign_links(config, email.params or {})
+        context.update(signed, contact_name=config.contact_name, contact_email=config.contact_email)
         rendered = rendering.render(email.template, email.language, context)
     except Pending as missing:
         email.last_error = f"waiting for {missing}"
@@ -117,9 +147,20 @@ def compose(uow: UnitOfWork, config: NotifyConfig, email_id: str) -> str:
                                                       "error": str(error)})
         return email.status
     email.subject, email.text, email.html = rendered.subject, rendered.text, rendered.html
+    if signed:
+        email.link = next(iter(signed.values()))
     email.status, email.last_error = "queued", None
     email.next_attempt_at = email.updated_at = clock.now()
     return email.status
+
+
+def sign_links(config: NotifyConfig, params: dict) -> dict[str, str]:
+    """Each personal link the e-mail carries, signed now: {template variable: URL}."""
+    signed = {}
+    for name, spec in (params.get("personal_links") or {}).items():
+        signed[name] = spec if isinstance(spec, str) else \
+            links.personal_url(config.base_url, config.secret_key, spec["purpose"], spec["subject"])
+    return signed
 
 
 def _context(session: Session, config: NotifyConfig, template: str, params: dict) -> dict:
@@ -224,7 +265,10 @@ def cancel(session: Session, *, cause_key: str, templates: tuple[str, ...]) -> i
 
 
 def resend(kit, email_id: str, actor: str | None) -> Email:
-    """Put a failed e-mail back in the queue: the same row (same Message-ID), a fresh budget."""
+    """Put a failed e-mail back in the queue: the same row (same Message-ID), a fresh budget.
+
+    One with a personal link is composed again, so the link it carries is signed now, not when
+    it first failed (perhaps weeks ago)."""
     with kit.unit_of_work() as uow:
         email = uow.session.get(Email, email_id)
         if email is None:
@@ -232,12 +276,13 @@ def resend(kit, email_id: str, actor: str | None) -> Email:
         if email.status != "failed":
             raise NotResendable(f"the e-mail is {email.status}; only a failed e-mail can be sent again")
         now = clock.now()
-        email.status = "waiting" if email.subject is None else "queued"
+        relink = bool((email.params or {}).get("personal_links"))
+        email.status = "waiting" if email.subject is None or relink else "queued"
         email.attempts, email.next_attempt_at, email.updated_at = 0, now, now
         email.claim_token = email.claimed_until = None
         email.resends += 1
         email.resent_by = actor
-        if email.status == "waiting":  # it failed while composing: try that again
+        if email.status == "waiting":  # it failed while composing, or its links are to be signed now
             compose(uow, kit.config, email.id)
         log.info("e-mail re-queued", extra={"email_id": email.id, "actor": actor})
         return email

@@ -13,6 +13,12 @@ published twice (a replay, a producer's retry) still makes one e-mail per recipi
     invoice:<invoice>:credited         credit_note (once: a credit note cancels an invoice in full)
     counselling_applied:<counselling application>    counselling_application_received
     counselling_decided:<counselling application>    counselling_selected | counselling_not_selected
+    confirm_again:<participant>:<request>   member_confirmation_request, the coordinator's "send again"
+    esf_again:<participant>:<request>       esf_data_reminder, the coordinator's "send again"
+
+Every personal link (confirmation, ESF data, invoice PDF) is signed when its e-mail is composed
+(``emails.personal_link``), never taken from the event or an earlier e-mail: a link quoted in
+an event was signed when the event was published and may be dead by the time a reminder goes.
 
 The confirmation request quotes the member's edition's claim cap (from
 ``enrolment.edition.published``, else NOTIFY_CLAIM_CAP). The dropout notice quotes the cap billing applied to that participant's claim
@@ -37,7 +43,7 @@ from services.notify.adapters.models import (
 )
 from services.notify.config import NotifyConfig
 from services.notify.service_layer import contacts, emails
-from shared import clock, links
+from shared import clock
 from shared.messaging.tables import insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
@@ -61,6 +67,14 @@ def _claim_cap(session, edition_id: str | None, config: NotifyConfig) -> Decimal
     return edition.claim_cap if edition is not None and edition.claim_cap is not None else config.claim_cap
 
 
+def _confirm_link(participant_id: str) -> dict:
+    return {"confirm_url": emails.personal_link("confirm", participant_id)}
+
+
+def _esf_link(participant_id: str) -> dict:
+    return {"esf_url": emails.personal_link("esf", participant_id)}
+
+
 # -- enrolment ---------------------------------------------------------------------------------
 def on_edition_published(uow, event, config: NotifyConfig) -> None:
     contacts.on_edition_published(uow, event)
@@ -77,13 +91,15 @@ def on_application_submitted(uow, event, config: NotifyConfig) -> None:
                      "member_names": [_name(m["first_name"], m["last_name"]) for m in data["members"]],
                      "preferred_cities": data["preferred_cities"]})
     for member in data["members"]:
+        # The link is notify's own, signed when the e-mail is composed (enrolment's confirm_url
+        # in the event is the same link signed earlier: never quoted, see emails.sign_links).
         emails.queue(uow, config, template="member_confirmation_request", recipient=member["email"],
                      recipient_name=_name(member["first_name"], member["last_name"]),
-                     language=member.get("language"), cause_key=key, link=member.get("confirm_url") or None,
+                     language=member.get("language"), cause_key=key,
+                     personal_links=_confirm_link(member["participant_id"]),
                      params={"first_name": member["first_name"], "team_name": data["team_name"],
                              "edition_id": data["edition_id"],
                              "employer_name": orgs.get(member["organisation_id"], ""),
-                             "confirm_url": member.get("confirm_url") or "",
                              "claim_cap": _claim_cap(uow.session, data["edition_id"], config)})
 
 
@@ -117,13 +133,12 @@ def request_esf_data(uow, config: NotifyConfig, member: Participant) -> None:
     ``reporting.esf_data.requested`` has brought that date (whichever arrives first)."""
     if member.esf_completed or not member.email:
         return
-    url = links.personal_url(config.base_url, config.secret_key, "esf", member.participant_id)
     if member.esf_requested_at is None and member.esf_deadline is not None:
         member.esf_requested_at = clock.now()  # it goes now: the reminder's minimum gap counts from here
     emails.queue(uow, config, template="esf_data_request", recipient=member.email,
                  recipient_name=member.full_name, language=member.language,
-                 cause_key=f"esf:{member.participant_id}", link=url,
-                 params={"first_name": member.first_name, "esf_url": url, "group_id": member.group_id,
+                 cause_key=f"esf:{member.participant_id}", personal_links=_esf_link(member.participant_id),
+                 params={"first_name": member.first_name, "group_id": member.group_id,
                          "participant_id": member.participant_id})
 
 
@@ -158,13 +173,10 @@ def on_member_substituted(uow, event, config: NotifyConfig) -> None:
         employer = uow.session.get(Organisation, data["member"]["organisation_id"])
         emails.queue(uow, config, template="member_confirmation_request", recipient=member.email,
                      recipient_name=member.full_name, language=member.language,
-                     cause_key=f"substituted:{member.participant_id}", link=data["confirm_url"],
-                     params={"first_name": member.first_name,
-                             "team_name": data.get("team_name") or app.team_name or "",
-                             "edition_id": app.edition_id or "",
-                             "employer_name": employer.name if employer else "",
-                             "confirm_url": data["confirm_url"],
-                             "claim_cap": _claim_cap(uow.session, app.edition_id, config)})
+                     cause_key=f"substituted:{member.participant_id}",
+                     personal_links=_confirm_link(member.participant_id),
+                     params=_confirmation_params(uow.session, config, member, app,
+                                                 data.get("team_name") or app.team_name or "", employer))
     if app.status != "accepted" or not app.group_id:
         return
     emails.queue(uow, config, template="application_accepted", recipient=member.email,
@@ -172,6 +184,34 @@ def on_member_substituted(uow, event, config: NotifyConfig) -> None:
                  cause_key=f"accepted:{app.application_id}:{app.group_id}",
                  params={"team_name": app.team_name or "", "city": app.city or "", "group_id": app.group_id})
     request_esf_data(uow, config, member)
+
+
+def _confirmation_params(session, config: NotifyConfig, member: Participant, app: Application, team_name: str,
+                         employer: Organisation | None) -> dict:
+    return {"first_name": member.first_name, "team_name": team_name, "edition_id": app.edition_id or "",
+            "employer_name": employer.name if employer else "",
+            "claim_cap": _claim_cap(session, app.edition_id, config)}
+
+
+def on_confirmation_requested_again(uow, event, config: NotifyConfig) -> None:
+    """The coordinator sends a member who has not confirmed the request again, with a link
+    signed now (the first one may have expired): one e-mail per request (its ``request_id``, the
+    coordinator's click), so a double submit or a replayed event sends nothing more."""
+    data = event.data
+    member = contacts.participant(uow.session, data["participant_id"])
+    app = uow.session.get(Application, member.application_id or data["application_id"])
+    if member.confirmed or member.status not in ("applicant", "accepted") or app is None:
+        log.info("no confirmation request again: confirmed or no longer in the team",
+                 extra={"participant_id": member.participant_id, "status": member.status})
+        return
+    if not member.email:
+        raise LookupError(f"participant {data['participant_id']} is unknown to notify (no contact yet)")
+    employer = uow.session.get(Organisation, member.organisation_id) if member.organisation_id else None
+    emails.queue(uow, config, template="member_confirmation_request", recipient=member.email,
+                 recipient_name=member.full_name, language=member.language,
+                 cause_key=f"confirm_again:{member.participant_id}:{data['request_id']}",
+                 personal_links=_confirm_link(member.participant_id),
+                 params=_confirmation_params(uow.session, config, member, app, app.team_name or "", employer))
 
 
 def on_member_withdrawn(uow, event, config: NotifyConfig) -> None:
@@ -288,10 +328,10 @@ def on_participant_completed(uow, event, config: NotifyConfig) -> None:
 
 
 # -- billing and reporting ----------------------------------------------------------------------
-def _invoice_link(config: NotifyConfig, data: dict) -> str:
-    # Billing sends the signed link; build the same one if an older producer did not.
-    return data.get("pdf_url") or links.personal_url(config.base_url, config.secret_key, "invoice",
-                                                     data["invoice_id"])
+def _invoice_link(data: dict) -> dict:
+    # Billing's pdf_url is this same link signed when it published: notify signs its own when
+    # the e-mail is composed, so a reminder or a resent e-mail never quotes an old one.
+    return {"pdf_url": emails.personal_link("invoice", data["invoice_id"])}
 
 
 def on_invoice_issued(uow, event, config: NotifyConfig) -> None:
@@ -299,14 +339,12 @@ def on_invoice_issued(uow, event, config: NotifyConfig) -> None:
     employer = data["employer"]
     contacts.upsert_organisation(uow.session, employer)
     member = uow.session.get(Participant, data["participant_id"]) if data.get("participant_id") else None
-    url = _invoice_link(config, data)
     emails.queue(uow, config, template="invoice_issued", recipient=employer["billing_email"],
-                 recipient_name=employer["name"], language="et", link=url,
+                 recipient_name=employer["name"], language="et", personal_links=_invoice_link(data),
                  cause_key=f"invoice:{data['invoice_id']}:issued",
                  params={"employer_name": employer["name"], "participant_name": member.full_name if member else "",
                          "invoice_number": data["invoice_number"], "amount_gross": data["amount_gross"],
-                         "due_date": data["due_date"], "reference_number": data["reference_number"],
-                         "pdf_url": url})
+                         "due_date": data["due_date"], "reference_number": data["reference_number"]})
 
 
 def reminder_stage(stage: str) -> str:
@@ -329,15 +367,13 @@ def on_invoice_overdue(uow, event, config: NotifyConfig) -> None:
         log.info("no payment reminder for a settled invoice", extra={
             "invoice_id": data["invoice_id"], "stage": data["stage"], "settled_by": settled.settled_by})
         return
-    url = _invoice_link(config, data)
     amount = data.get("amount_due") if data.get("amount_due") is not None else data["amount_gross"]
     emails.queue(uow, config, template="payment_reminder", recipient=employer["billing_email"],
-                 recipient_name=employer["name"], language="et", link=url,
+                 recipient_name=employer["name"], language="et", personal_links=_invoice_link(data),
                  cause_key=f"invoice:{data['invoice_id']}:{data['stage']}",
                  params={"employer_name": employer["name"], "invoice_number": data["invoice_number"],
                          "amount_gross": amount, "due_date": data["due_date"],
-                         "reference_number": data["reference_number"], "stage": reminder_stage(data["stage"]),
-                         "pdf_url": url})
+                         "reference_number": data["reference_number"], "stage": reminder_stage(data["stage"])})
 
 
 def on_esf_data_requested(uow, event, config: NotifyConfig) -> None:
@@ -369,12 +405,14 @@ def on_invoice_credited(uow, event, config: NotifyConfig) -> None:
     url = data.get("pdf_url") or None
     if not url:
         raise LookupError(f"billing.invoice.credited {data['invoice_id']} carries no PDF link")
+    # The credit note's own link (billing names no credit note id): signed afresh when composed.
     emails.queue(uow, config, template="credit_note", recipient=employer["billing_email"],
-                 recipient_name=employer["name"], language="et", link=url,
+                 recipient_name=employer["name"], language="et",
+                 personal_links={"pdf_url": emails.link_from_url(config, url)},
                  cause_key=f"invoice:{data['invoice_id']}:credited",
                  params={"employer_name": employer["name"], "invoice_number": data.get("invoice_number") or "",
                          "credit_note_number": data["credit_note_number"], "amount_gross": data["amount_gross"],
-                         "reason": data.get("reason") or "", "pdf_url": url})
+                         "reason": data.get("reason") or ""})
 
 
 def on_invoice_paid(uow, event, config: NotifyConfig) -> None:
@@ -406,3 +444,28 @@ def on_esf_data_completed(uow, event, config: NotifyConfig) -> None:
     emails.cancel(uow.session, cause_key=f"esf:{member.participant_id}", templates=("esf_data_request",))
     emails.cancel(uow.session, cause_key=f"esf_reminder:{member.participant_id}",
                   templates=("esf_data_reminder",))
+    for key in uow.session.scalars(select(Email.cause_key).distinct().where(
+            Email.template == "esf_data_reminder", Email.status.in_(("waiting", "queued")),
+            Email.cause_key.startswith(f"esf_again:{member.participant_id}:", autoescape=True))):
+        emails.cancel(uow.session, cause_key=key, templates=("esf_data_reminder",))
+
+
+def on_esf_data_requested_again(uow, event, config: NotifyConfig) -> None:
+    """The coordinator asks a participant whose ESF data is missing once more, with a link
+    signed now: one e-mail per request (its ``request_id``), even after the deadline (when no
+    reminder goes by itself any more). It names the deadline the completeness page shows."""
+    data = event.data
+    member = contacts.participant(uow.session, data["participant_id"])
+    if member.esf_completed or member.status not in ("accepted", "completed", "dropped_out"):
+        log.info("no ESF data request again: data complete or not a participant",
+                 extra={"participant_id": member.participant_id, "status": member.status})
+        return
+    if not member.email:
+        raise LookupError(f"participant {data['participant_id']} is unknown to notify (no contact yet)")
+    params = {"first_name": member.first_name, "participant_id": member.participant_id}
+    if data.get("deadline") is not None:
+        params["deadline"] = data["deadline"]
+    emails.queue(uow, config, template="esf_data_reminder", recipient=member.email,
+                 recipient_name=member.full_name, language=member.language,
+                 cause_key=f"esf_again:{member.participant_id}:{data['request_id']}",
+                 personal_links=_esf_link(member.participant_id), params=params)

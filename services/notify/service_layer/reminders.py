@@ -15,7 +15,11 @@ trying, so a tick every few seconds costs one query per kind):
                                         dropped out: none (a session moved to another date
                                         reminds again)
     esf_reminder:<participant>          to an accepted participant still without ESF data,
-                                        NOTIFY_ESF_LEAD_DAYS before reporting's deadline
+                                        NOTIFY_ESF_LEAD_DAYS before reporting's deadline; none
+                                        after it: from then on the coordinator asks again from
+                                        reporting's completeness page (esf_again:…)
+
+Every personal link in them is signed when the reminder is composed (``emails.personal_link``).
 """
 from __future__ import annotations
 
@@ -35,7 +39,7 @@ from services.notify.adapters.models import (
 )
 from services.notify.domain import schedule
 from services.notify.service_layer import emails
-from shared import clock, links
+from shared import clock
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +99,16 @@ def _deadline_reminders(session, config, now) -> list[dict]:
         wanted.append({"template": "deadline_reminder", "recipient": app.contact_email, "language": app.language,
                        "cause_key": cause_key, "params": params})
         # Each member who has not confirmed, with their own link: they are the ones who can act.
+        # Their link is signed when the reminder is composed, not the first e-mail's (which may be
+        # months old and expired: an edition opening in November with a March deadline).
         for member in unconfirmed:
-            if member.email and member.confirm_url and member.email.lower() != app.contact_email.lower():
+            if member.email and member.email.lower() != app.contact_email.lower():
+                params_for_member = {key: value for key, value in params.items() if key != "confirm_url"}
                 wanted.append({
                     "template": "deadline_reminder", "recipient": member.email, "language": member.language,
-                    "recipient_name": member.full_name, "cause_key": cause_key, "link": member.confirm_url,
-                    "params": {**params, "first_name": member.first_name or member.full_name,
-                               "confirm_url": member.confirm_url}})
+                    "recipient_name": member.full_name, "cause_key": cause_key,
+                    "personal_links": {"confirm_url": emails.personal_link("confirm", member.participant_id)},
+                    "params": {**params_for_member, "first_name": member.first_name or member.full_name}})
     return wanted
 
 
@@ -128,10 +135,9 @@ def _session_reminders(session, config, now) -> list[dict]:
                 "recipient_name": member.full_name,
                 "cause_key": f"session:{day.session_id}:{emails.tallinn_date(day.starts_at).isoformat()}",
                 "params": {"first_name": member.first_name, "day_number": day.day_number, "city": city,
-                           "starts_at": day.starts_at, "ends_at": day.ends_at, "venue": day.venue,
-                           # The personal link that identifies them at the trainer's QR code.
-                           "checkin_url": links.personal_url(config.base_url, config.secret_key, "checkin",
-                                                             member.participant_id)}})
+                           "starts_at": day.starts_at, "ends_at": day.ends_at, "venue": day.venue},
+                # The personal link that identifies them at the trainer's QR code.
+                "personal_links": {"checkin_url": emails.personal_link("checkin", member.participant_id)}})
     return wanted
 
 
@@ -147,10 +153,9 @@ def _esf_reminders(session, config, now) -> list[dict]:
     for member in members:
         if member.participant_id not in due:
             continue
-        url = links.personal_url(config.base_url, config.secret_key, "esf", member.participant_id)
         wanted.append({
             "template": "esf_data_reminder", "recipient": member.email, "language": member.language,
             "recipient_name": member.full_name, "cause_key": f"esf_reminder:{member.participant_id}",
-            "link": url,
-            "params": {"first_name": member.first_name, "esf_url": url, "deadline": member.esf_deadline}})
+            "personal_links": {"esf_url": emails.personal_link("esf", member.participant_id)},
+            "params": {"first_name": member.first_name, "deadline": member.esf_deadline}})
     return wanted
