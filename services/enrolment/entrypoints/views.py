@@ -227,7 +227,7 @@ def _detail(application_id: str, *, errors: dict | None = None, status: int = 20
     return render_template("enrolment/application.html", app=detail, errors=errors or {},
                            values=values or {},
                            counts={c["city"]: c for c in queries.city_counts(kit(), cities=cities())},
-                           now=clock.now()), status
+                           now=clock.now(), new_request_id=lambda: str(uuid.uuid4())), status
 
 
 @blueprint.get("/applications/<application_id>")
@@ -301,6 +301,25 @@ def withdraw_member(application_id: str, participant_id: str):
                 lambda: decisions.withdraw_member(kit(), application_id, participant_id, reason, actor(),
                                                            cities()),
                 t("Liige võeti meeskonnast tagasi.", "The member was withdrawn from the team."))
+
+
+@blueprint.post("/applications/<application_id>/members/<participant_id>/confirmation-again")
+@auth.requires(*COORDINATOR, scoped=True)
+def confirmation_again(application_id: str, participant_id: str):
+    """'Send the confirmation request again' (the expired-link page promises it): one e-mail per
+    form shown (its request_id), with a link signed when notify sends it."""
+    form_name = f"again-{participant_id}"
+    queries.check_application(kit(), application_id, cities())
+    request_id = request.form.get("request_id", "")
+    if not IDEMPOTENCY_KEY.match(request_id):
+        return _detail(application_id, status=400, errors={form_name: [t(
+            "Vormist puudus päringu tunnus: laadige leht uuesti ja proovige veel.",
+            "The form lacked its request id: reload the page and try again.")]})
+    return _act(application_id, form_name,
+                lambda: decisions.request_confirmation_again(kit(), application_id, participant_id, request_id,
+                                                             actor(), cities()),
+                t("Kinnituspalve saadetakse liikmele uuesti, uue isikliku lingiga.",
+                  "The confirmation request is sent to the member again, with a new personal link."))
 
 
 @blueprint.route("/applications/<application_id>/members/<participant_id>/substitute", methods=["GET", "POST"])

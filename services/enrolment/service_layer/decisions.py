@@ -407,6 +407,37 @@ def withdraw_member(kit: ServiceKit, application_id: str, participant_id: str, r
                 "warnings": warnings}
 
 
+CONFIRMATION_AGAIN = "confirmation_again"
+
+
+def request_confirmation_again(kit: ServiceKit, application_id: str, participant_id: str, request_id: str,
+                               actor: str, cities: Cities = None) -> dict:
+    """The coordinator has the confirmation request sent again to a member who has not confirmed
+    (their first link may have expired: it lives ``personal_link_max_age``). Notify sends it with
+    a link signed then, one e-mail per ``request_id`` — the form's, so a double submit publishes
+    and sends nothing more (``sent`` False); a later click has a new one and sends again."""
+    with kit.unit_of_work() as uow:
+        db = uow.session
+        app, _ = _lock(db, application_id)
+        _theirs(app, cities)
+        if app.status not in OPEN_STATUSES:
+            raise _final(app)
+        member = _active_member(app, participant_id)
+        if member.confirmed_at is not None:
+            raise Refused(Problem("already_confirmed", f"{member.name} on tingimused juba kinnitanud.",
+                                  f"{member.name} has already confirmed the conditions."))
+        detail = f"{member.name} ({request_id})"
+        done = db.scalar(select(func.count()).select_from(Decision).where(
+            Decision.application_id == application_id, Decision.action == CONFIRMATION_AGAIN,
+            Decision.detail == detail))
+        if done:
+            return {"application_id": application_id, "participant_id": participant_id, "sent": False}
+        _record(db, app, CONFIRMATION_AGAIN, actor, detail)
+        uow.publish("enrolment.member.confirmation_requested_again", {
+            "application_id": application_id, "participant_id": participant_id, "request_id": request_id})
+        return {"application_id": application_id, "participant_id": participant_id, "sent": True}
+
+
 def substitute_member(kit: ServiceKit, application_id: str, participant_id: str, newcomer: rules.Member,
                       actor: str, cities: Cities = None) -> dict:
     """Replace a member before the group's first day; ``newcomer.organisation_key`` is the
