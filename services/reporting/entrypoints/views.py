@@ -12,6 +12,8 @@ the whole edition.
 from __future__ import annotations
 
 import io
+import re
+import uuid
 
 from flask import (
     Blueprint,
@@ -36,7 +38,7 @@ from services.reporting.entrypoints.forms import (
     SettingsForm,
     parse_day,
 )
-from services.reporting.service_layer import editions, exports, participant_data, queries
+from services.reporting.service_layer import deadlines, editions, exports, participant_data, queries
 from services.reporting.service_layer.errors import Refused
 from services.reporting.service_layer.participant_data import Answers, InvalidAnswers
 from shared import auth, dates, i18n, links
@@ -44,6 +46,7 @@ from shared.web import t
 
 blueprint = Blueprint("reporting", __name__)
 STAFF = ("coordinator",)
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")  # a "send again" form's request id (the event's)
 EXPORT_KINDS = {
     "participants.csv": ("participants", "csv"), "participants.xlsx": ("participants", "xlsx"),
     "indicators.xlsx": ("indicators", "xlsx"), "indicators.csv": ("indicators", "csv"),
@@ -350,7 +353,30 @@ def completeness(edition_id: str):
     only_missing = request.args.get("missing") == "1"
     lines = [line for line in result.lines if line.form_missing or not only_missing]
     return _page("reporting/completeness.html", result=result, lines=lines, groups=groups, group_id=group_id,
-                 only_missing=only_missing)
+                 only_missing=only_missing, action=ActionForm(), new_request_id=lambda: str(uuid.uuid4()))
+
+
+@blueprint.post("/editions/<edition_id>/completeness/<participant_id>/request-again")
+@auth.requires(*STAFF, scoped=True)
+def request_again(edition_id: str, participant_id: str):
+    """'Send the ESF data request again' (the expired-link page promises it): one e-mail per form
+    shown (its request_id), with a link signed when notify sends it."""
+    queries.check_participant(_kit(), participant_id, cities())
+    back = url_for("reporting.completeness", edition_id=edition_id, group=request.form.get("group") or None,
+                   missing=request.form.get("missing") or None)
+    request_id = request.form.get("request_id", "")
+    if not ActionForm().validate_on_submit() or not REQUEST_ID.match(request_id):
+        flash(t("Vormi turvatõend või päringu tunnus puudub; laadige leht uuesti.",
+                "The form's token or request id is missing; reload the page."), "error")
+        return redirect(back, code=303)
+    try:
+        deadlines.request_again(_kit(), edition_id, participant_id, request_id)
+    except Refused as exc:
+        flash(_message(exc), "error")
+        return redirect(back, code=303)
+    flash(t("ESF andmete palve saadetakse osalejale uuesti, uue isikliku lingiga.",
+            "The ESF data request is sent to the participant again, with a new personal link."), "success")
+    return redirect(back, code=303)
 
 
 @blueprint.get("/editions/<edition_id>/participants")

@@ -17,10 +17,12 @@ from sqlalchemy import select
 
 from services.reporting.adapters.models import Edition, EsfDeadline, Group, Participant
 from services.reporting.service_layer import records
+from services.reporting.service_layer.errors import Refused, not_found
 from shared import clock
 from shared.messaging.outbox import UnitOfWork
 
 EVENT = "reporting.esf_data.requested"
+AGAIN = "reporting.esf_data.requested_again"
 
 
 def sync(uow: UnitOfWork, *, participant_ids: list[str] | None = None, edition_id: str | None = None) -> int:
@@ -91,3 +93,29 @@ def after(handler):
 def publishing(handlers: dict) -> dict:
     """Every projection handler followed by the deadline sync (see the module docstring)."""
     return {event_type: after(handler) for event_type, handler in handlers.items()}
+
+
+def request_again(kit, edition_id: str, participant_id: str, request_id: str) -> dict:
+    """The coordinator's "send the ESF data request again" for a participant whose data is
+    missing — also after the deadline, when notify reminds no more by itself. Notify sends it
+    with a link signed then (the first one lives ``personal_link_max_age``, often less than the
+    way to the deadline), one e-mail per ``request_id``: the form's, so a double submit or a
+    replayed event sends nothing more, and a later click (a new form) sends again. The caller
+    checks the coordinator's cities (``queries.check_participant``)."""
+    with kit.unit_of_work() as uow:
+        row, edition = records.one(uow.session, participant_id, clock.local(clock.now()).date())
+        if edition is not None and edition.edition_id != edition_id:
+            raise not_found("Osalejat", "Participant")  # not of the edition whose page asked
+        if edition is None or not records.in_scope(row.participant):
+            raise Refused(409, "not_in_programme", "Osaleja ei ole programmis: andmeid temalt ei küsita.",
+                          "The participant is not in the programme: no data is asked of them.")
+        if edition.anonymised_at is not None:
+            raise Refused(409, "anonymised", "Lend on anonüümitud.", "The edition has been anonymised.")
+        if edition.locked_at is not None:
+            raise Refused(409, "locked", "Lennu ESF andmed on lukustatud: osaleja ei saa neid enam esitada.",
+                          "The edition's ESF data is locked: the participant can no longer give it.")
+        if not row.form_missing:
+            raise Refused(409, "complete", f"{row.name} on andmed juba esitanud.",
+                          f"{row.name} has already given the data.")
+        uow.publish(AGAIN, {"participant_id": participant_id, "request_id": request_id, "deadline": row.deadline})
+        return {"participant_id": participant_id, "deadline": row.deadline}
