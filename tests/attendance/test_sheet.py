@@ -235,3 +235,32 @@ def test_a_sheet_page_loaded_earlier_does_not_undo_a_correction_made_meanwhile(h
     h.client.post(f"/sessions/{PARNU_1}", data=changed)
     lines = h.client.get(f"/api/sessions/{PARNU_1}").get_json()["lines"]
     assert {line["participant_id"]: line["present"] for line in lines} == {"parnu-1": True, "parnu-2": True}
+
+
+def test_save_with_the_unmarked_present_leaves_a_dropout_unrecorded_and_the_sheet_names_them(h):
+    """Tallinn's day I has no make-up: tallinn-1, absent, has dropped out by evening. On day II
+    they are still on the sheet (one who comes anyway is recorded), marked as dropped out, and
+    "everyone else was here" does not record them present."""
+    setup_2019(h)
+    h.login("trainer:Tallinn")
+    h.set_now(at("17.04", 10, 30))
+    assert put_sheet(h, "2019-tallinn-1", {"tallinn-1": False, "tallinn-2": True}).status_code == 200
+    day_over(h, "17.04")
+    assert count(h, "attendance.participant.dropped_out", participant_id="tallinn-1") == 1
+
+    h.set_now(at("09.05", 10, 30))
+    page = h.client.get("/sessions/2019-tallinn-2").get_data(as_text=True)
+    row = page[page.index("Organisatsioon"):]
+    assert row.count("katkestanud") == 1
+    saved = h.client.post("/sessions/2019-tallinn-2", data={**_form_as_shown(page), "unmarked": "present"},
+                          follow_redirects=True)
+    assert "Muudetud märkeid: 1" in saved.get_data(as_text=True)
+    lines = h.client.get("/api/sessions/2019-tallinn-2").get_json()["lines"]
+    assert {line["participant_id"]: line["present"] for line in lines} == {"tallinn-1": None, "tallinn-2": True}
+    # Marked present on purpose, they are recorded like anyone else.
+    page = h.client.get("/sessions/2019-tallinn-2").get_data(as_text=True)
+    again = h.client.post("/sessions/2019-tallinn-2", data={**_form_as_shown(page), "mark-tallinn-1": "present"},
+                          follow_redirects=True)
+    assert "Muudetud märkeid: 1" in again.get_data(as_text=True)
+    english = h.client.get("/sessions/2019-tallinn-2?lang=en").get_data(as_text=True)
+    assert "dropped out" in english

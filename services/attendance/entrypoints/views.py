@@ -89,6 +89,7 @@ def _render_sheet(session_id: str, *, typed=None, errors=None, make_up_form=None
     with common.reading() as db:
         target = _staff_session(db, session_id)
         view = queries.sheet(db, target)
+        dropped_out = queries.dropped_out_of(db, [line.participant_id for line in view.lines])
         trail = queries.audit(db, session_id=session_id)
         candidates = queries.make_up_candidates(db, target, now)
     make_up_form = make_up_form or MakeUpForm()
@@ -103,7 +104,8 @@ def _render_sheet(session_id: str, *, typed=None, errors=None, make_up_form=None
                 "every_ms": SHEET_POLL_SECONDS * 1000,
                 "until_ms": int((target.ends_at - now).total_seconds() * 1000)}
     return render_template("attendance/sheet.html", view=view, day=day, trail=trail,
-                           typed=typed or {}, errors=errors or {}, form=CsrfForm(), make_up_form=make_up_form,
+                           typed=typed or {}, errors=errors or {}, dropped_out=dropped_out, form=CsrfForm(),
+                           make_up_form=make_up_form,
                            started=now >= target.starts_at, live=live), status
 
 
@@ -121,6 +123,7 @@ def save_sheet(session_id: str):
         abort(400)
     with common.reading() as db:
         lines = queries.sheet(db, _staff_session(db, session_id)).lines
+        dropped_out = queries.dropped_out_of(db, [line.participant_id for line in lines])
     typed = {line.participant_id: request.form.get(f"mark-{line.participant_id}", "") for line in lines}
     # What the page showed for each line when it was loaded: a line the trainer left as it was
     # is not written back, so a page open since the morning does not undo a correction or a
@@ -130,8 +133,10 @@ def save_sheet(session_id: str):
     untouched = {pid for pid, value in typed.items() if shown[pid] is not None and value == shown[pid]}
     if request.form.get("unmarked") == "present":
         # "Everyone else was here": the trainer marks the absent and saves the rest as present --
-        # the rest still unrecorded, not someone recorded since the page was loaded.
-        unmarked = {pid for pid, value in typed.items() if not value and not (pid in untouched and pid in recorded)}
+        # the rest still unrecorded, not someone recorded since the page was loaded, nor one
+        # who has dropped out (present only if the trainer marks them so).
+        unmarked = {pid for pid, value in typed.items()
+                    if not value and not (pid in untouched and pid in recorded) and pid not in dropped_out}
         typed = {pid: "present" if pid in unmarked else value for pid, value in typed.items()}
         untouched -= unmarked
     marks = [(pid, value == "present") for pid, value in typed.items()

@@ -21,6 +21,7 @@ from services.attendance.adapters.models import (
     MakeUp,
     Organisation,
     Participant,
+    PublishedOutcome,
     ScheduledSession,
 )
 from services.attendance.domain.makeup import make_up_sessions
@@ -28,7 +29,7 @@ from services.attendance.domain.outcomes import DayState, Outcome, ParticipantSt
 from services.attendance.domain.schedule import Session as DaySession
 from services.attendance.service_layer.attendance import SheetView, sheet_lines
 from services.attendance.service_layer.common import NotFound, Schedules, to_domain
-from services.attendance.service_layer.outcomes import bookings_of, facts_of, final_dropout
+from services.attendance.service_layer.outcomes import DROPPED_OUT, bookings_of, facts_of, final_dropout
 from shared import clock
 from shared.collation import estonian_key, name_key
 
@@ -75,6 +76,16 @@ def organisation_names(db: DbSession) -> dict[str, str]:
 def sheet(db: DbSession, target: ScheduledSession) -> SheetView:
     """The session's sheet (``target`` as ``session`` returned it: the row is read once)."""
     return SheetView(target, sheet_lines(db, target))
+
+
+def dropped_out_of(db: DbSession, participant_ids: list[str]) -> set[str]:
+    """Those of ``participant_ids`` whose dropout was told and not taken back (they stay on
+    their group's later sheets: one who comes anyway is recorded, but nobody is assumed present)."""
+    if not participant_ids:
+        return set()
+    return set(db.scalars(select(PublishedOutcome.participant_id).where(
+        PublishedOutcome.participant_id.in_(participant_ids), PublishedOutcome.kind == DROPPED_OUT,
+        PublishedOutcome.cleared_at.is_(None))))
 
 
 def audit(db: DbSession, session_id: str | None = None, participant_id: str | None = None) -> list[dict]:
