@@ -66,5 +66,5 @@ def subject_of_url(secret: str, url: str) -> tuple[str, str] | None:
             try:
                 return purpose, _serializer(secret, purpose).loads(token)
             except BadSignature:
-                return None
+                continue  # another purpose of the same service may have signed it
     return None
