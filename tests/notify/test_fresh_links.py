@@ -197,6 +197,8 @@ def test_the_coordinators_esf_request_again_goes_once_per_request_even_after_the
     email, = smtp.to("liige1@tori.ee", "esf_data_reminder")
     assert_fresh(h, link_in(email.text, "reporting"), "esf", "reporting", "tori-p1")
     assert "30.06.2019" in email.text
+    # Past the deadline, it says so rather than asking for the data "by" 30.06.2019.
+    assert "tähtaeg (30.06.2019) on möödas" in email.text and "hiljemalt" not in email.text
     assert smtp.to("liige2@tori.ee") == []  # their data is in
     h.deliver("reporting.esf_data.requested_again", {**again, "request_id": "esf-req-0003"})
     h.deliver("reporting.esf_data.completed", {"participant_id": "tori-p1"})  # before it went: cancelled

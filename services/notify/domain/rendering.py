@@ -38,7 +38,8 @@ VARIABLES: dict[str, frozenset[str]] = {
         "application_waitlisted": "team_name city position",
         "application_rejected": "team_name reason",
         "esf_data_request": "first_name esf_url deadline",
-        "esf_data_reminder": "first_name esf_url deadline",
+        # overdue: the deadline has passed (the coordinator's "send again" after it).
+        "esf_data_reminder": "first_name esf_url deadline overdue",
         "session_reminder": "first_name day_number city starts_at ends_at venue checkin_url",
         "absence_make_up": "first_name day_number missed_date make_up_sessions",
         "dropout_notice": "first_name reason days_attended days_held employer_name claim_cap",
@@ -200,6 +201,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "first_name": "Mari",
             "esf_url": "https://arenguprogramm.example.org/reporting/p/IjQyIg.XKX8Ww.sample",
             "deadline": date(2019, 4, 8),
+            "overdue": False,
         },
         "session_reminder": {
             "first_name": "Mari",

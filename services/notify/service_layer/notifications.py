@@ -29,6 +29,7 @@ arriving after that (``settled_invoices``).
 from __future__ import annotations
 
 import logging
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -465,6 +466,8 @@ def on_esf_data_requested_again(uow, event, config: NotifyConfig) -> None:
     params = {"first_name": member.first_name, "participant_id": member.participant_id}
     if data.get("deadline") is not None:
         params["deadline"] = data["deadline"]
+        # Sent after the deadline, the e-mail says it has passed instead of asking "by" it.
+        params["overdue"] = date.fromisoformat(str(data["deadline"])[:10]) < clock.local(clock.now()).date()
     emails.queue(uow, config, template="esf_data_reminder", recipient=member.email,
                  recipient_name=member.full_name, language=member.language,
                  cause_key=f"esf_again:{member.participant_id}:{data['request_id']}",

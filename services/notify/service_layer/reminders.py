@@ -157,5 +157,5 @@ def _esf_reminders(session, config, now) -> list[dict]:
             "template": "esf_data_reminder", "recipient": member.email, "language": member.language,
             "recipient_name": member.full_name, "cause_key": f"esf_reminder:{member.participant_id}",
             "personal_links": {"esf_url": emails.personal_link("esf", member.participant_id)},
-            "params": {"first_name": member.first_name, "deadline": member.esf_deadline}})
+            "params": {"first_name": member.first_name, "deadline": member.esf_deadline, "overdue": False}})
     return wanted

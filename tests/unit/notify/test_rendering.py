@@ -266,6 +266,7 @@ def _estonian_variants():
                                                    confirm_url="https://arenguprogramm.example.org/enrolment/p/x")}
     yield "withdrawal", {"dropout_notice": sample("dropout_notice", reason="withdrawal")}
     yield "no make-up", {"absence_make_up": sample("absence_make_up", make_up_sessions=[])}
+    yield "overdue", {"esf_data_reminder": sample("esf_data_reminder", overdue=True)}
     for stage in ("due_soon", "overdue_14"):
         yield stage, {"payment_reminder": sample("payment_reminder", stage=stage)}
     for days in (0, 1):
@@ -349,3 +350,17 @@ def test_confirmation_request_names_the_editions_own_cities(cities, et_says, en_
     assert en_says in en.html and en_says in en.text
     if "Rakvere" not in cities:  # no longer the brochure's four whatever the edition
         assert "Rakvere" not in et.text + en.text
+
+
+@pytest.mark.parametrize("language, before, after", [
+    ("et", "Palun täitke andmed hiljemalt 08.04.2019", "tähtaeg (08.04.2019) on möödas. Palun täitke andmed esimesel võimalusel"),
+    ("en", "Please fill in your data by 8 April 2019", "deadline for the data (8 April 2019) has passed. Please fill in your data as soon as possible"),
+])
+def test_an_esf_reminder_sent_after_the_deadline_says_it_has_passed(language, before, after):
+    """The coordinator's "send again" after the deadline must not ask for the data "by" a past date."""
+    on_time = render("esf_data_reminder", language, sample("esf_data_reminder"))
+    late = render("esf_data_reminder", language, sample("esf_data_reminder", overdue=True))
+    assert before in on_time.text and after not in on_time.text
+    assert after in late.text and before not in late.text
+    assert "April 2019" in late.html or "08.04.2019" in late.html
+    assert late.subject.endswith("on möödas)" if language == "et" else "has passed)")
