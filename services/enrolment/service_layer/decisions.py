@@ -92,6 +92,15 @@ def _lock(db: Session, application_id: str, *group_ids: str) -> tuple[Applicatio
     return app, groups
 
 
+def _lock_open(db: Session, application_id: str, cities: Cities) -> tuple[Application, dict[str, Group]]:
+    """``_lock``, for a change the caller's cities may make and only while the team is still in."""
+    app, groups = _lock(db, application_id)
+    _theirs(app, cities)
+    if app.status not in OPEN_STATUSES:
+        raise _final(app)
+    return app, groups
+
+
 def _accepted_count(db: Session, group_id: str) -> int:
     return db.scalar(select(func.count()).select_from(Application).where(
         Application.group_id == group_id, Application.status == ACCEPTED))
@@ -336,10 +345,7 @@ def withdraw_application(kit: ServiceKit, application_id: str, reason: str, acto
     reason = _reason(reason)
     with kit.unit_of_work() as uow:
         db = uow.session
-        app, groups = _lock(db, application_id)
-        _theirs(app, cities)
-        if app.status not in OPEN_STATUSES:
-            raise _final(app)
+        app, groups = _lock_open(db, application_id, cities)
         group = groups.get(app.group_id)
         was = app.status
         before = _frozen(_waiting(db, group.group_id)) if group else []
@@ -388,10 +394,7 @@ def withdraw_member(kit: ServiceKit, application_id: str, participant_id: str, r
     reason = _reason(reason)
     with kit.unit_of_work() as uow:
         db = uow.session
-        app, _ = _lock(db, application_id)
-        _theirs(app, cities)
-        if app.status not in OPEN_STATUSES:
-            raise _final(app)
+        app, _ = _lock_open(db, application_id, cities)
         member = _active_member(app, participant_id)
         active = app.active_members
         if len(active) == 1:
@@ -418,10 +421,7 @@ def request_confirmation_again(kit: ServiceKit, application_id: str, participant
     and sends nothing more (``sent`` False); a later click has a new one and sends again."""
     with kit.unit_of_work() as uow:
         db = uow.session
-        app, _ = _lock(db, application_id)
-        _theirs(app, cities)
-        if app.status not in OPEN_STATUSES:
-            raise _final(app)
+        app, _ = _lock_open(db, application_id, cities)
         member = _active_member(app, participant_id)
         if member.confirmed_at is not None:
             raise Refused(Problem("already_confirmed", f"{member.name} on tingimused juba kinnitanud.",
@@ -447,10 +447,7 @@ def substitute_member(kit: ServiceKit, application_id: str, participant_id: str,
         if isinstance(getattr(newcomer, f.name), str)})
     with kit.unit_of_work() as uow:
         db = uow.session
-        app, groups = _lock(db, application_id)
-        _theirs(app, cities)
-        if app.status not in OPEN_STATUSES:
-            raise _final(app)
+        app, groups = _lock_open(db, application_id, cities)
         leaving = _active_member(app, participant_id)
         organisations = [rules.Organisation(o.organisation_id, o.name, o.registry_code, o.kind, o.address,
                                             o.billing_email) for o in app.organisations]
