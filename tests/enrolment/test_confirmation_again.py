@@ -46,7 +46,7 @@ def test_the_coordinator_sends_the_confirmation_request_again_once_per_click(coo
     assert posted.status_code == 303
     followed = h.client.get(posted.headers["Location"]).get_data(as_text=True)
     assert "Kinnituspalve saadetakse liikmele uuesti, uue isikliku lingiga." in followed
-    assert "confirmation_again" in followed and "Koordinaator" in followed  # the history names who asked
+    assert "Kinnituspalve saadetud uuesti" in followed and "Koordinaator" in followed  # the history names who asked
     event, = h.payloads(EVENT)
     assert event == {"application_id": application_id, "participant_id": first["participant_id"],
                      "request_id": fields["request_id"]}

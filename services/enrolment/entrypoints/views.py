@@ -34,7 +34,7 @@ blueprint.add_app_template_filter(common.money, "money")
 
 @blueprint.app_context_processor
 def labels():
-    return {"status_label": status_label, "kind_label": kind_label}
+    return {"status_label": status_label, "kind_label": kind_label, "action_label": action_label}
 
 
 def status_label(status: str) -> str:
@@ -44,6 +44,17 @@ def status_label(status: str) -> str:
         "withdrawn": t("Tagasi võetud", "Withdrawn"), "active": t("Osaleb", "Active"),
         "substituted": t("Asendatud", "Substituted"),
     }.get(status, status)
+
+
+def action_label(action: str) -> str:
+    """A history row's action (``Decision.action``, a code the API keeps) in words."""
+    return {
+        "accepted": t("Vastu võetud", "Accepted"), "waitlisted": t("Ootenimekirja lisatud", "Put on the waiting list"),
+        "rejected": t("Tagasi lükatud", "Rejected"), "withdrawn": t("Meeskond tagasi võetud", "Team withdrawn"),
+        "member_withdrawn": t("Liige tagasi võetud", "Member withdrawn"),
+        "member_substituted": t("Liige asendatud", "Member substituted"),
+        decisions.CONFIRMATION_AGAIN: t("Kinnituspalve saadetud uuesti", "Confirmation request sent again"),
+    }.get(action, action)
 
 
 def kind_label(kind: str) -> str:
