@@ -283,6 +283,12 @@ class EditionIn(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
     application_deadline = fields.AwareDateTime(required=True)
+    # No load_default: omitted keeps the edition's moment (a new edition: when it is saved).
+    applications_open_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when the public form starts taking applications (until application_deadline, which it "
+                       "must be before); until then it shows when it opens and submissions are refused (409 "
+                       "applications_not_open). null: from now (an edition open already keeps its moment); "
+                       "omitted: a new edition opens when it is saved, an edit keeps the edition's."})
     groups = fields.List(fields.Nested(GroupIn), required=True, validate=validate.Length(min=1, max=30))
     claim_cap = _amount_in("the most a dropout's employer may be claimed (the conditions state it)")
     claim_daily_rate = _amount_in("the proposed claim per session day held, never above claim_cap")
@@ -324,6 +330,8 @@ class EditionOut(Schema):
     name = fields.String()
     timezone = fields.String()
     application_deadline = fields.AwareDateTime()
+    applications_open_at = fields.AwareDateTime(metadata={
+        "description": "when applications open (the edition's saving, unless set)"})
     revision = fields.Integer()
     claim_cap = _amount_out("the dropout claim's cap, gross EUR")
     claim_daily_rate = _amount_out("the dropout claim per session day held, gross EUR")
@@ -347,7 +355,9 @@ class PublicEditionOut(Schema):
     year = fields.Integer()
     name = fields.String()
     application_deadline = fields.AwareDateTime()
-    open = fields.Boolean(metadata={"description": "applications are accepted now"})
+    applications_open_at = fields.AwareDateTime(metadata={
+        "description": "applications are accepted from then until application_deadline"})
+    open = fields.Boolean(metadata={"description": "applications are accepted now (opened, deadline not passed)"})
     claim_cap = _amount_out("the most a dropout's employer may be claimed, gross EUR (the conditions state it)")
     cities = fields.List(fields.String(), metadata={"description": "the choices for preferred_cities"})
     groups = fields.List(fields.Nested(GroupOut))

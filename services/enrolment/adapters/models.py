@@ -47,13 +47,18 @@ class Edition(Base):
     The counselling programme's policy is the edition's too (not published: nobody else needs
     it): ``counselling_deadline`` None means 28 days after the last session, 23:59 in Tallinn.
     Once the selection is announced (``counselling_announced_at``) it is fixed. The row is the
-    lock the counselling use cases take: for share to apply or mark a draft, for update to announce."""
+    lock the counselling use cases take: for share to apply or mark a draft, for update to announce.
+
+    ``applications_open_at``: teams may apply from then until ``application_deadline`` (by
+    default the moment the edition was saved): a coordinator prepares next year's edition
+    without it taking applications yet."""
     __tablename__ = "editions"
     edition_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, unique=True)
     name: Mapped[str] = mapped_column(String(300))
     timezone: Mapped[str] = mapped_column(String(60), default="Europe/Tallinn")
     application_deadline: Mapped[datetime] = mapped_column(UtcDateTime())
+    applications_open_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revision: Mapped[int] = mapped_column(Integer, default=1)
     claim_cap: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     claim_daily_rate: Mapped[Decimal] = mapped_column(Numeric(12, 2))

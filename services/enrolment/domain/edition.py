@@ -125,6 +125,10 @@ class EditionSpec:
     counselling_deadline: datetime | None | _NotGiven = NOT_GIVEN
     counselling_min_selected: int | None = None
     counselling_max_selected: int | None = None
+    # When teams may start applying (until the deadline): a moment before the deadline; None
+    # asks for "from now" (a new edition opens when it is saved); NOT_GIVEN: a new edition
+    # opens when it is saved, an edit keeps the edition's.
+    applications_open_at: datetime | None | _NotGiven = NOT_GIVEN
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
@@ -139,6 +143,13 @@ class EditionSpec:
             object.__setattr__(self, "counselling_deadline", counselling.astimezone(UTC))
         elif counselling is not None and counselling is not NOT_GIVEN:
             raise EditionError("counselling_deadline must be a timezone-aware datetime or null")
+        opens = self.applications_open_at
+        if isinstance(opens, datetime):
+            if opens.tzinfo is None or opens.utcoffset() is None:
+                raise EditionError("applications_open_at must be a timezone-aware datetime")
+            object.__setattr__(self, "applications_open_at", opens.astimezone(UTC))
+        elif opens is not None and opens is not NOT_GIVEN:
+            raise EditionError("applications_open_at must be a timezone-aware datetime or null")
         found = _Invariants()
         _check_invariants(self, found)
         if found.problems:
@@ -238,6 +249,10 @@ def _check_invariants(edition: EditionSpec, found: _Invariants) -> None:
                       _problem("Rühmas peab olema vähemalt 1 koht.", "A group needs at least 1 place."))
         _check_sessions(where, at, group.sessions, found)
 
+    if isinstance(edition.applications_open_at, datetime):
+        for p in opening_problems(edition.applications_open_at, edition.application_deadline):
+            found.add(f"applications_open_at {edition.applications_open_at.isoformat()}: {p.en}",
+                      "applications_open_at", p)
     all_starts = [s.starts_at for g in edition.groups for s in g.sessions]
     if all_starts and edition.application_deadline >= min(all_starts):
         first = min(all_starts)
@@ -246,6 +261,15 @@ def _check_invariants(edition: EditionSpec, found: _Invariants) -> None:
             f"session ({first.isoformat()})", "application_deadline",
             _problem(f"Taotluste tähtaeg peab olema enne esimest koolituspäeva ({local_text(first)}).",
                      f"The application deadline must be before the first session ({local_text(first)})."))
+
+
+def opening_problems(opens_at: datetime, deadline: datetime) -> list[Problem]:
+    """Applications open before the deadline, or the edition would never take any."""
+    if opens_at < deadline:
+        return []
+    return [Problem("opens_after_deadline",
+                    f"Taotlemine peab avanema enne taotluste tähtaega ({local_text(deadline)}).",
+                    f"Applications must open before the application deadline ({local_text(deadline)}).")]
 
 
 def _check_sessions(where: str, at: str, sessions: tuple[SessionSpec, ...], found: _Invariants) -> None:
@@ -338,7 +362,8 @@ def _et(amount: Decimal) -> str:
 
 # --- loading ---------------------------------------------------------------------------
 
-_EDITION_KEYS = {"year", "name", "timezone", "application_deadline", "session_hours", "seats", "groups",
+_EDITION_KEYS = {"year", "name", "timezone", "application_deadline", "applications_open_at", "session_hours",
+                 "seats", "groups",
                  *CLAIM_FIELDS, *COUNSELLING_FIELDS}
 _GROUP_KEYS = {"city", "key", "capacity_teams", "venue", "seats", "sessions"}
 _SESSION_KEYS = {"day", "date", "starts", "ends", "venue", "seats"}
@@ -407,6 +432,14 @@ class _Parser:
                         groups.append(group)
         claim = {name: self.amount(name, top[name]) for name in CLAIM_FIELDS if name in top}
         counselling = self.counselling(top, zone)
+        opening: dict[str, Any] = {}
+        if "applications_open_at" in top:
+            # A local date and time; null: from when the file is loaded (as without the key).
+            value = top["applications_open_at"]
+            if value is None:
+                opening["applications_open_at"] = None
+            elif zone is not None:
+                opening["applications_open_at"] = self.local_datetime("applications_open_at", value, zone)
         if self.problems or zone is None or deadline is None:
             return None
         try:
@@ -418,6 +451,7 @@ class _Parser:
                 timezone=zone.key,
                 **claim,
                 **counselling,
+                **opening,
             )
         except EditionError as exc:
             self.problems.extend(exc.problems)

@@ -128,7 +128,8 @@ def current_edition():
     edition = editions.current_edition_view(kit())
     if edition is None:
         raise not_found("Lendu", "Edition")
-    return {**edition, "open": is_open(edition["application_deadline"], clock.now()),
+    return {**edition, "open": editions.has_opened(edition, clock.now())
+            and is_open(edition["application_deadline"], clock.now()),
             "cities": [g["city"] for g in edition["groups"]],
             "counselling_open": counselling_rules.is_window_open(
                 edition["counselling_opens_at"], edition["counselling_effective_deadline"], clock.now())}
@@ -165,7 +166,8 @@ def application_from_json(data: dict) -> rules.Application:
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
                       "description": "8–80 characters; the same key again returns the same application"}])
 def submit_application(data):
-    """Submit a team's application (public). After the deadline: 409 applications_closed."""
+    """Submit a team's application (public). Before the edition opens: 409 applications_not_open (the
+    message says when); after the deadline: 409 applications_closed."""
     key = _idempotency_key()
     application_id, replayed = applications.submit_application(
         kit(), application_from_json(data), language=data["language"], idempotency_key=key)

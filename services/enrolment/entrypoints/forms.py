@@ -192,6 +192,8 @@ class EditionForm(FlaskForm):
     name = StringField()
     deadline_date = StringField(render_kw={"type": "date"})
     deadline_time = StringField(render_kw={"type": "time", "step": "1"})
+    opens_date = StringField(render_kw={"type": "date"})
+    opens_time = StringField(render_kw={"type": "time"})
     claim_cap = StringField(render_kw={"inputmode": "decimal"})
     claim_daily_rate = StringField(render_kw={"inputmode": "decimal"})
     counselling_deadline_date = StringField(render_kw={"type": "date"})
@@ -256,6 +258,20 @@ def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
         bad("deadline_time", "Kellaaeg kujul tt:mm.", "A time like hh:mm.")
     elif on is not None and wall_clock(datetime.combine(on, at)) is None:
         bad("deadline_time", *_DST)
+    # When applications open: empty is from when it is saved (an edition open already keeps its moment).
+    opening: dict = {}
+    if (form.opens_date.data or "").strip() or (form.opens_time.data or "").strip():
+        o_on, o_at = parse_date(form.opens_date.data), parse_time(form.opens_time.data or "00:00")
+        if o_on is None:
+            bad("opens_date", "Kuupäev kujul pp.kk.aaaa.", "A date like dd.mm.yyyy.")
+        if o_at is None:
+            bad("opens_time", "Kellaaeg kujul tt:mm.", "A time like hh:mm.")
+        elif o_on is not None:
+            opening["applications_open_at"] = wall_clock(datetime.combine(o_on, o_at))
+            if opening["applications_open_at"] is None:
+                bad("opens_time", *_DST)
+    else:
+        opening["applications_open_at"] = None
     groups = []
     for gi, entry in enumerate(form.groups):
         g = entry.form
@@ -319,7 +335,7 @@ def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
     return {"year": year, "name": form.name.data or "", "groups": groups,
             "application_deadline": wall_clock(datetime.combine(on, at)),
             "claim_cap": form.claim_cap.data or None, "claim_daily_rate": form.claim_daily_rate.data or None,
-            "counselling_deadline": counselling_deadline, **selected}, {}
+            "counselling_deadline": counselling_deadline, **selected, **opening}, {}
 
 
 def attach_edition_errors(form: EditionForm, errors: Errors, language: str) -> list[str]:
@@ -334,6 +350,8 @@ def attach_edition_errors(form: EditionForm, errors: Errors, language: str) -> l
                 field = form.deadline_date
             elif parts[0] == "counselling_deadline":
                 field = form.counselling_deadline_date
+            elif parts[0] == "applications_open_at":
+                field = form.opens_date
             elif len(parts) == 1 and parts[0] in form and not isinstance(form[parts[0]], FieldList):
                 field = form[parts[0]]  # (the groups as a whole have no input: above the form)
             elif parts[0] == "groups" and len(parts) == 3:

@@ -107,6 +107,9 @@ def apply():
     edition = editions.current_edition_view(kit())
     if edition is None:
         return render_template("enrolment/apply_closed.html", edition=None), 404
+    if not editions.has_opened(edition, clock.now()) and request.method == "GET":
+        # Next year's edition, prepared already: when it opens, and no form yet.
+        return render_template("enrolment/apply_not_open.html", edition=edition), 200
     if not is_open(edition["application_deadline"], clock.now()):
         # After the deadline nothing is accepted, however the request arrives.
         return _apply_closed(edition, 409 if request.method == "POST" else 200)
@@ -137,7 +140,13 @@ def apply():
     except Refused as exc:
         if exc.code == "applications_closed":
             return _apply_closed(edition, 409)
-        return _render_apply(form, edition, status=exc.status, notice=exc.message(lang()))
+        notice = exc.message(lang())
+        if exc.code == "applications_not_open":
+            # Sent before the edition opens: refused, and everything typed stays on the form.
+            notice += " " + t("Taotlust ei saadetud; kõik sisestatu on alles. Saatke see uuesti, kui taotlemine on "
+                              "avanenud.", "The application was not sent; everything typed is kept. Send it again "
+                              "once applications have opened.")
+        return _render_apply(form, edition, status=exc.status, notice=notice)
     return redirect(url_for(".thanks", key=form.idempotency_key.data), 303)
 
 
@@ -200,7 +209,8 @@ def confirm(token: str):
 @auth.requires("coordinator", "trainer", "finance", scoped=True)
 def index():
     # The schedule for everyone; the counts only of the coordinator's own cities.
-    edition = editions.current_edition_view(kit())
+    edition = editions.working_edition_view(kit())
+    upcoming = editions.current_edition_view(kit())
     user = auth.current_user()
     counts = queries.city_counts(kit(), cities=cities()) if user.has("coordinator") else []
     counselling_open = edition is not None and counselling_rules.is_window_open(
@@ -208,7 +218,10 @@ def index():
     return render_template("enrolment/index.html", edition=edition, counts=counts,
                            is_coordinator=user.has("coordinator"),
                            is_whole_coordinator=user.has_whole("coordinator"), counselling_open=counselling_open,
-                           open=edition is not None and is_open(edition["application_deadline"], clock.now()))
+                           open=edition is not None and editions.has_opened(edition, clock.now())
+                           and is_open(edition["application_deadline"], clock.now()),
+                           now=clock.now(), upcoming=upcoming if upcoming and edition and upcoming["edition_id"] != edition["edition_id"]
+                           else None)
 
 
 def _yes_no(value: str | None) -> bool | None:
@@ -226,7 +239,7 @@ def applications_list():
     edition_id = chosen if chosen in dict(years) else None
     rows = queries.list_applications(kit(), edition_id=edition_id, status=status, city=city,
                                      complete=_yes_no(complete), cities=cities())
-    edition = editions.get_edition(kit(), edition_id) if edition_id else editions.current_edition_view(kit())
+    edition = editions.get_edition(kit(), edition_id) if edition_id else editions.working_edition_view(kit())
     return render_template("enrolment/applications.html", rows=rows, years=years,
                            counts=queries.city_counts(kit(), edition_id, cities=cities()),
                            edition=edition, filters={"status": status, "city": city, "complete": complete,
@@ -410,6 +423,7 @@ def _edition_form_from(edition: dict) -> forms.EditionForm:
     data = {"year": str(edition["year"]), "name": edition["name"],
             "deadline_date": clock.local(edition["application_deadline"]).strftime("%Y-%m-%d"),
             "deadline_time": clock.local(edition["application_deadline"]).strftime("%H:%M:%S"),
+            **_opening_fields(edition),
             "claim_cap": str(edition["claim_cap"]), "claim_daily_rate": str(edition["claim_daily_rate"]),
             "counselling_deadline_date": clock.local(edition["counselling_deadline"]).strftime("%Y-%m-%d")
             if edition["counselling_deadline"] else "",
@@ -426,6 +440,12 @@ def _edition_form_from(edition: dict) -> forms.EditionForm:
     form = forms.EditionForm(data=data)
     _new_group_row(form)  # a blank row: a new city
     return form
+
+
+def _opening_fields(edition: dict) -> dict:
+    """When the edition's applications open, as the form shows it (Tallinn, to the minute)."""
+    local = clock.local(edition["applications_open_at"])
+    return {"opens_date": local.strftime("%Y-%m-%d"), "opens_time": local.strftime("%H:%M")}
 
 
 def _new_group_row(form: forms.EditionForm, entry=None) -> None:
@@ -472,6 +492,10 @@ def edition_form(edition_id: str | None = None):
         return _render_edition_form(form, edition_id, [])
     revision = editions.get_edition(kit(), edition_id)["revision"] if edition_id else None
     data, errors = forms.edition_from_form(form)
+    if data is not None and edition_id is not None and _opening_fields(editions.get_edition(kit(), edition_id)) == {
+            "opens_date": (form.opens_date.data or "").strip(), "opens_time": (form.opens_time.data or "").strip()}:
+        # The moment as the form showed it (to the minute): kept as it is.
+        data.pop("applications_open_at", None)
     general: list[str] = []
     status = 422
     if data is not None:

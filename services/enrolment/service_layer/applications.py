@@ -31,7 +31,7 @@ from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.edition import amount_problems, parse_amount
 from services.enrolment.domain.problems import Problem
 from services.enrolment.domain.times import local_text
-from services.enrolment.service_layer.editions import current_edition
+from services.enrolment.service_layer.editions import current_edition, has_opened
 from services.enrolment.service_layer.errors import Invalid, Refused, not_found
 from shared import clock
 from shared.kit import ServiceKit
@@ -68,6 +68,15 @@ def _closed(deadline) -> Refused:
         f"Applications are closed (the deadline was {when})."))
 
 
+def not_open_yet(edition: Edition) -> Problem:
+    """The newest edition does not take applications yet: when it will (Tallinn time)."""
+    local = clock.local(edition.applications_open_at)
+    day, at = local.strftime("%d.%m.%Y"), local.strftime("%H:%M")
+    return Problem("applications_not_open",
+                   f"{edition.name}: taotlemine avaneb {day} kell {at}.",
+                   f"{edition.name}: applications open on {day} at {at} (Estonian time).")
+
+
 def _key_reused() -> Refused:
     return Refused(Problem(
         "idempotency_key_reused",
@@ -99,7 +108,9 @@ def submit_application(kit: ServiceKit, app: rules.Application, *, language: str
             if edition is None:
                 raise Refused(Problem("no_edition", "Ühtegi lendu pole veel välja kuulutatud.",
                                       "No edition has been announced yet."))
-            # After the deadline nothing is judged, nothing is stored.
+            # Before it opens and after the deadline nothing is judged, nothing is stored.
+            if not has_opened(edition, clock.now()):
+                raise Refused(not_open_yet(edition))
             if not is_open(edition.application_deadline, clock.now()):
                 raise _closed(edition.application_deadline)
             errors = rules.validate_application(app, [g.city for g in edition.groups])

@@ -33,7 +33,7 @@ from services.enrolment.adapters.models import (
 from services.enrolment.domain import counselling as rules
 from services.enrolment.domain.problems import Errors, Problem
 from services.enrolment.domain.times import local_text
-from services.enrolment.service_layer.editions import counselling_window, current_edition
+from services.enrolment.service_layer.editions import counselling_window, working_edition
 from services.enrolment.service_layer.errors import Invalid, Refused, not_found
 from shared import clock
 from shared.kit import ServiceKit
@@ -78,11 +78,12 @@ def window_problem(edition: Edition, now) -> Problem | None:
 def counselling_edition(db: Session, now) -> Edition | None:
     """The edition whose counselling programme the public form and the API take applications
     for: one whose window is open now (the next year's edition, made meanwhile, does not close
-    last year's window early), else the current one (to say when its window opens or closed)."""
+    last year's window early), else the newest that has opened for applications (to say when its
+    window opens or closed; next year's, not taking team applications yet, is not its turn)."""
     for edition in db.scalars(select(Edition).order_by(Edition.year.desc())):
         if window_problem(edition, now) is None:
             return edition
-    return current_edition(db)
+    return working_edition(db, now)
 
 
 def _taken(db: Session, edition_id: str, app: rules.CounsellingApplication) -> Errors:

@@ -16,6 +16,14 @@ The counselling programme's policy (``counselling_deadline``, ``counselling_min_
 for values not given, but it is not part of the published schedule: nobody else needs it, so
 a change of it alone is saved without a new revision. Once the selection is announced it is
 fixed (409 ``counselling_announced``).
+
+When teams may start applying (``applications_open_at``, until the deadline) is the edition's
+too and not published either: a new edition not given it opens when it is saved (as every
+edition did before there was a choice), an edit not given it keeps the edition's. The public
+form shows the newest edition (``current_edition``), saying when it opens until it has; the
+coordinator's defaults (the application list, the counts, the dashboard, the counselling
+programme's fallback) stay with the newest edition that has opened (``working_edition``), so
+preparing next year's edition hides nothing of this year's.
 """
 from __future__ import annotations
 
@@ -48,6 +56,7 @@ from services.enrolment.domain.edition import (
     amount_problems,
     claim_policy_problems,
     load_edition,
+    opening_problems,
     parse_amount,
     slug,
 )
@@ -66,8 +75,23 @@ def session_id_for(group_id: str, day_number: int) -> str:
 
 
 def current_edition(session: Session) -> Edition | None:
-    """The edition applicants apply to: the latest year."""
+    """The edition applicants apply to: the latest year (before it opens, the public form says when)."""
     return session.scalar(select(Edition).order_by(Edition.year.desc()).limit(1))
+
+
+def working_edition(session: Session, now: datetime | None = None) -> Edition | None:
+    """The edition coordinators work on by default: the latest year that has opened for
+    applications (next year's, prepared meanwhile, has no teams yet), else the latest."""
+    now = now or clock.now()
+    opened = session.scalar(select(Edition).where(Edition.applications_open_at <= now)
+                            .order_by(Edition.year.desc()).limit(1))
+    return opened or current_edition(session)
+
+
+def has_opened(edition: Edition | dict, now: datetime) -> bool:
+    """Has the edition started taking applications (it may have closed since)?"""
+    opens_at = edition["applications_open_at"] if isinstance(edition, dict) else edition.applications_open_at
+    return now >= opens_at
 
 
 def edition_payload(edition: Edition) -> dict:
@@ -125,7 +149,8 @@ def spec_problems(exc: EditionError) -> Errors:
     errors: Errors = {}
     for text in exc.problems:
         head = text.split(" ", 1)[0].split(":", 1)[0].split("[", 1)[0]
-        path = head if head in ("year", "name", "application_deadline", "groups", "timezone", *CLAIM_FIELDS,
+        path = head if head in ("year", "name", "application_deadline", "applications_open_at", "groups",
+                                "timezone", *CLAIM_FIELDS,
                                 *COUNSELLING_FIELDS) else "groups"
         errors.setdefault(path, []).append(Problem("edition_invalid", text, text))
     return errors
@@ -146,7 +171,7 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
                 raise Refused(Problem("edition_exists", f"{spec.year}. aasta lend on juba olemas.",
                                       f"The {spec.year} edition exists already."), field="year")
             edition = Edition(edition_id=edition_id, year=spec.year, revision=0, created_at=clock.now(),
-                              updated_at=clock.now(), updated_by=actor,
+                              updated_at=clock.now(), updated_by=actor, applications_open_at=clock.now(),
                               claim_cap=claim_cap(kit.settings), claim_daily_rate=claim_daily_rate(kit.settings),
                               counselling_min_selected=counselling_rules.DEFAULT_MIN_SELECTED,
                               counselling_max_selected=counselling_rules.DEFAULT_MAX_SELECTED)
@@ -165,14 +190,16 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
             db.scalars(select(Group).where(Group.edition_id == edition_id)
                        .order_by(Group.group_id).with_for_update()).all()
             before = _schedule_of(edition)
-        counselling_before = _counselling_of(edition)
+        counselling_before = (*_counselling_of(edition), edition.applications_open_at)
+        deadline_before = None if before is None else edition.application_deadline
         _apply_claim_policy(db, edition, spec, is_new=before is None)
         _apply(db, edition, spec)
+        _apply_opening(edition, spec, deadline_before)
         db.flush()
         db.expire(edition, ["groups"])
         # After the schedule: a deadline set must still come after the (new) last session.
         _apply_counselling_policy(edition, spec)
-        counselling_changed = _counselling_of(edition) != counselling_before
+        counselling_changed = (*_counselling_of(edition), edition.applications_open_at) != counselling_before
         if before is not None and _schedule_of(edition) == before:
             if counselling_changed:
                 edition.updated_at, edition.updated_by = clock.now(), actor
@@ -202,6 +229,26 @@ def _apply_claim_policy(db: Session, edition: Edition, spec: EditionSpec, is_new
         raise Refused(problem, errors={name: [problem] for name in changed})
     for name, value in wanted.items():
         setattr(edition, name, value)
+
+
+def _apply_opening(edition: Edition, spec: EditionSpec, deadline_before: datetime | None) -> None:
+    """When applications open: the moment given (the spec checked it is before the deadline);
+    None: from now (an edition open already keeps the moment it opened); not given: a new
+    edition opens now (set on creation), an edit keeps the edition's — which must still come
+    before a deadline moved ahead of it while it has not opened yet."""
+    now = clock.now()
+    wanted = spec.applications_open_at
+    if wanted is NOT_GIVEN:
+        if deadline_before is None or edition.application_deadline == deadline_before \
+                or edition.applications_open_at <= now:
+            return
+        problems = opening_problems(edition.applications_open_at, edition.application_deadline)
+        if problems:
+            raise Invalid({"applications_open_at": problems})
+        return
+    if wanted is None:
+        wanted = min(edition.applications_open_at, now) if deadline_before is not None else now
+    edition.applications_open_at = wanted
 
 
 def _apply_counselling_policy(edition: Edition, spec: EditionSpec) -> None:
@@ -335,12 +382,19 @@ def edition_spec(kit: ServiceKit, data: dict, edition_id: str | None = None) -> 
     errors.update({path: found for path, found in counselling_rules.policy_problems(
         given_deadline if isinstance(given_deadline, datetime) else None, counselling.get("counselling_min_selected"),
         counselling.get("counselling_max_selected"), max(ends) if ends else None).items() if path not in errors})
+    # When applications open: a moment given (None: from now; left out: see _apply_opening).
+    opening = {"applications_open_at": data["applications_open_at"]} if "applications_open_at" in data else {}
+    given_opening, deadline = opening.get("applications_open_at"), data.get("application_deadline")
+    if isinstance(given_opening, datetime) and isinstance(deadline, datetime) and "applications_open_at" not in errors:
+        problems = opening_problems(given_opening, deadline)
+        if problems:
+            errors["applications_open_at"] = problems
     if errors:
         raise Invalid(errors)
     try:
         return EditionSpec(year=data["year"], name=(data.get("name") or "").strip(),
                            application_deadline=data["application_deadline"], groups=tuple(groups), **claim,
-                           **counselling)
+                           **counselling, **opening)
     except EditionError as exc:
         raise Invalid(spec_problems(exc)) from None
 
@@ -363,7 +417,8 @@ def get_edition(kit: ServiceKit, edition_id: str) -> dict:
 
 def edition_view(edition: Edition) -> dict:
     payload = edition_payload(edition)
-    payload.update(timezone=edition.timezone, updated_at=edition.updated_at, updated_by=edition.updated_by)
+    payload.update(timezone=edition.timezone, updated_at=edition.updated_at, updated_by=edition.updated_by,
+                   applications_open_at=edition.applications_open_at)
     opens_at, deadline = counselling_window(edition)
     payload.update(counselling_deadline=edition.counselling_deadline, counselling_opens_at=opens_at,
                    counselling_effective_deadline=deadline,
@@ -388,6 +443,14 @@ def edition_years(kit: ServiceKit) -> list[tuple[str, int]]:
 
 
 def current_edition_view(kit: ServiceKit) -> dict | None:
+    """The edition of the public form (the newest)."""
     with kit.db.transaction() as db:
         edition = current_edition(db)
+        return edition_view(edition) if edition else None
+
+
+def working_edition_view(kit: ServiceKit) -> dict | None:
+    """The edition of the coordinator's pages by default (``working_edition``)."""
+    with kit.db.transaction() as db:
+        edition = working_edition(db)
         return edition_view(edition) if edition else None

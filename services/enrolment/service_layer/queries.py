@@ -24,7 +24,7 @@ from services.enrolment.adapters.models import (
 )
 from services.enrolment.domain import composition, placement
 from services.enrolment.domain.problems import Problem
-from services.enrolment.service_layer.editions import current_edition
+from services.enrolment.service_layer.editions import working_edition
 from services.enrolment.service_layer.errors import Refused, not_found
 from shared.auth import may_see
 from shared.kit import ServiceKit
@@ -83,7 +83,7 @@ def check_group(group: Group, cities: Cities) -> None:
 
 
 def _edition(db: Session, edition_id: str | None) -> Edition | None:
-    return db.get(Edition, edition_id) if edition_id else current_edition(db)
+    return db.get(Edition, edition_id) if edition_id else working_edition(db)
 
 
 def _positions(db: Session, group_ids: set[str]) -> dict[str, int]:
