@@ -78,6 +78,10 @@ class ClaimInvoiceSchema(Schema):
     status = fields.String()
     amount_gross = Money()
     issue_date = fields.Date()
+    amount_paid = Money()
+    refund_due = Money(metadata={"description": "received beyond what the invoice still owes, less refunds "
+                                                "paid out (a credited invoice that had been paid, an overpayment)"})
+    refunded = Money()
 
 
 class ClaimSchema(Schema):
@@ -210,10 +214,48 @@ class InvoiceSchema(Schema):
     pdf_url = fields.String(metadata={"description": "staff download (API)"})
 
 
+class RefundSchema(Schema):
+    refund_id = fields.String()
+    amount = Money()
+    currency = fields.String()
+    refunded_on = fields.Date()
+    note = fields.String()
+    recorded_by = fields.String()
+    recorded_at = fields.AwareDateTime()
+
+
 class InvoiceDetailSchema(InvoiceSchema):
     credit_note = fields.Nested(CreditNoteSchema, allow_none=True)
     payments = fields.List(fields.Nested(PaymentSchema))
     reminders = fields.List(fields.Nested(ReminderSchema))
+    still_owed = Money(metadata={"description": "what the invoice owes after its credit note (0 once credited)"})
+    refund_due = Money(metadata={"description": "received (amount_paid) minus still_owed minus refunded; never "
+                                                "negative: what finance is to pay back to the employer"})
+    refunded = Money()
+    refunds = fields.List(fields.Nested(RefundSchema))
+
+
+class RefundDueSchema(Schema):
+    invoice_id = fields.String()
+    number = fields.String()
+    claim_id = fields.String()
+    status = fields.String()
+    why = fields.String(metadata={"description": "credited | overpaid"})
+    buyer = fields.Nested(OrganisationSchema)
+    currency = fields.String()
+    amount_gross = Money()
+    received = Money()
+    still_owed = Money()
+    refunded = Money()
+    refund_due = Money()
+
+
+class RecordRefundSchema(Schema):
+    refunded_on = fields.Date(metadata={"description": "the day the money was paid out; default today "
+                                                      "(Europe/Tallinn)"})
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    request_id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{8,80}$"), metadata={
+        "description": "the client's key for this refund: sent again, nothing more is recorded"})
 
 
 class TotalsSchema(Schema):

@@ -264,3 +264,19 @@ class InvoiceReminder(Base):
     reached_on: Mapped[date] = mapped_column(Date)
     published: Mapped[bool] = mapped_column(Boolean)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Refund(Base):
+    """Money paid back to the employer for an invoice: what it received beyond what it still
+    owes (a credited invoice that had been paid, an overpayment). ``request_id`` is the form's
+    (or the API call's) key, so a double submit records one refund."""
+    __tablename__ = "refunds"
+    refund_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.invoice_id"), index=True)
+    request_id: Mapped[str] = mapped_column(String(80), unique=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    refunded_on: Mapped[date] = mapped_column(Date)  # the day the money went out (Tallinn)
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(254))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())

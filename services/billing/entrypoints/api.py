@@ -7,13 +7,14 @@ same shape as schema errors (``{"errors": {"json": {"amount": ["…"]}}}``).
 """
 from __future__ import annotations
 
+import uuid
 from http import HTTPStatus
 
 from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint, abort
 
 from services.billing import schemas
-from services.billing.service_layer import claims, documents, invoices, payments, queries
+from services.billing.service_layer import claims, documents, invoices, payments, queries, refunds
 from services.billing.service_layer.errors import BillingError
 from shared import auth
 
@@ -207,6 +208,34 @@ def credit_invoice(args, invoice_id):
     except BillingError as exc:
         _refuse(exc)
     return _invoice_links(queries.get_invoice(_kit(), invoice_id))
+
+
+@blp.route("/invoices/<invoice_id>/refunds", methods=["POST"])
+@auth.requires("finance")
+@blp.arguments(schemas.RecordRefundSchema)
+@blp.response(200, schemas.InvoiceDetailSchema)
+@errors(401, 403, 404, 409, 422)
+@blp.doc(security=SECURITY)
+def record_refund(args, invoice_id):
+    """Record the refund due on the invoice (``refund_due``: a credited invoice that had been paid, an
+    overpayment) as paid out to the employer, all of it; the invoice leaves the refunds due. The same
+    ``request_id`` again records nothing more; with nothing due it is refused (409)."""
+    try:
+        refunds.record_refund(_kit(), invoice_id, _actor(), args.get("request_id") or str(uuid.uuid4()),
+                              refunded_on=args.get("refunded_on"), note=args.get("note", ""))
+    except BillingError as exc:
+        _refuse(exc)
+    return _invoice_links(queries.get_invoice(_kit(), invoice_id))
+
+
+@blp.route("/refunds")
+@auth.requires(*READERS)
+@blp.response(200, schemas.RefundDueSchema(many=True))
+@errors(401, 403)
+@blp.doc(security=SECURITY)
+def list_refunds_due():
+    """Invoices with money to pay back to the employer, until finance records the refund."""
+    return queries.refunds_due(_kit())
 
 
 @blp.route("/invoices/<invoice_id>/pdf")

@@ -6,16 +6,18 @@ message at the top.
 """
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import StringField, TextAreaField, ValidationError
+from wtforms import HiddenField, StringField, TextAreaField, ValidationError
 
 from services.billing.domain.money import format_money_en, format_money_et, format_rate
-from services.billing.service_layer import claims, documents, invoices, payments, queries
+from services.billing.service_layer import claims, documents, invoices, payments, queries, refunds
 from services.billing.service_layer.errors import BillingError
 from shared import auth, dates, i18n, links
 from shared.web import t
@@ -39,7 +41,11 @@ ACTIONS = {
     "reinstated_flagged": ("osaleja ennistati pärast otsust", "participant reinstated after the decision"),
     "dropped_out_again": ("katkestas taas", "dropped out again"),
     "invoiced": ("arve esitatud", "invoiced"), "credited": ("kreeditarve", "credit note"),
+    "refunded": ("raha tagastatud", "refunded"),
 }
+REFUND_WHY = {"credited": ("krediteeritud arve oli tasutud", "credited after payment"),
+              "overpaid": ("ülemakse", "overpaid")}
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,80}$")
 STAGES = {
     "due_soon": ("tähtaeg läheneb", "due soon"), "overdue": ("tähtaeg ületatud", "overdue"),
     "final_notice": ("viimane meeldetuletus", "final notice"),
@@ -104,6 +110,8 @@ def labels():
             "outcome_label": lambda key: label(OUTCOMES, key),
             "action_label": lambda key: label(ACTIONS, key),
             "stage_label": lambda key: label(STAGES, key),
+            "refund_why": lambda key: label(REFUND_WHY, key),
+            "new_request_id": lambda: str(uuid.uuid4()),
             "explanation": lambda claim: claim["explanation_en"] if _english() else claim["explanation_et"]}
 
 
@@ -189,6 +197,13 @@ class CreditForm(FlaskForm):
         _required(field)
 
 
+class RefundForm(FlaskForm):
+    refunded_on = DayField()
+    note = StringField()
+    request_id = HiddenField()
+    back = HiddenField()
+
+
 class StatementForm(FlaskForm):
     file = FileField()
 
@@ -219,7 +234,8 @@ def index():
     return render_template(
         "billing/index.html", to_decide=queries.list_claims(kit, "proposed"),
         to_invoice=queries.list_claims(kit, "approved"), attention=queries.claims_needing_attention(kit),
-        outstanding=outstanding, overdue=queries.list_invoices(kit, "overdue"), summary=queries.invoice_summary(kit))
+        outstanding=outstanding, overdue=queries.list_invoices(kit, "overdue"), summary=queries.invoice_summary(kit),
+        refunds_due=queries.refunds_due(kit))
 
 
 # ---------------------------------------------------------------- claims
@@ -313,13 +329,13 @@ def invoice_list():
 
 
 def _invoice_page(invoice_id: str, paid: PaidForm | None = None, credit: CreditForm | None = None,
-                  status: int = 200):
+                  status: int = 200, refund: RefundForm | None = None):
     invoice = queries.get_invoice(_kit(), invoice_id)
     if invoice is None:
         return render_template("shared/error.html", status=404, code="not_found",
                                message=t("Sellist arvet ei ole.", "No such invoice.")), 404
     return render_template("billing/invoice.html", invoice=invoice, paid=paid or PaidForm(),
-                           credit=credit or CreditForm()), status
+                           credit=credit or CreditForm(), refund=refund or RefundForm()), status
 
 
 @blueprint.get("/invoices/<invoice_id>")
@@ -360,13 +376,40 @@ def invoice_credit(invoice_id):
     return _invoice_page(invoice_id, credit=form, status=status)
 
 
+@blueprint.post("/invoices/<invoice_id>/refund")
+@auth.requires("finance")
+def invoice_refund(invoice_id):
+    """Record the refund due as paid out (from the invoice page or the refunds due list); the form's
+    request id makes a double submit record it once."""
+    form, status = RefundForm(), 422
+    if form.validate_on_submit():
+        request_id = form.request_id.data or ""
+        if not REQUEST_ID.match(request_id):
+            flash(t("Vormist puudus päringu tunnus: laadige leht uuesti ja proovige veel.",
+                    "The form lacked its request id: reload the page and try again."), "error")
+            return _invoice_page(invoice_id, refund=form, status=400)
+        try:
+            _, recorded = refunds.record_refund(_kit(), invoice_id, _actor(), request_id,
+                                                refunded_on=form.refunded_on.data, note=form.note.data or "")
+        except BillingError as exc:
+            status = _refusal(form, exc)
+        else:
+            flash(t("Tagasimakse registreeritud.", "Refund recorded.") if recorded
+                  else t("See tagasimakse oli juba registreeritud.", "This refund was recorded already."), "success")
+            if form.back.data == "statements":
+                return redirect(url_for("billing.statements"))
+            return redirect(url_for("billing.invoice_detail", invoice_id=invoice_id))
+    return _invoice_page(invoice_id, refund=form, status=status)
+
+
 # ---------------------------------------------------------------- bank statements
 
 
 def _statements_page(form: StatementForm, status: int = 200):
     kit = _kit()
     return render_template("billing/statements.html", form=form, imports=queries.list_imports(kit),
-                           open_entries=queries.open_bank_entries(kit)), status
+                           open_entries=queries.open_bank_entries(kit), refunds_due=queries.refunds_due(kit),
+                           refund=RefundForm()), status
 
 
 @blueprint.get("/statements")
@@ -422,3 +465,4 @@ def public_document(token):
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{filename}"',
                              "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"})
+

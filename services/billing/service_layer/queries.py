@@ -18,10 +18,12 @@ from services.billing.adapters.models import (
     Invoice,
     InvoiceReminder,
     Payment,
+    Refund,
     StatementImport,
 )
 from services.billing.domain.claims import issue_by, issue_urgency, propose_amount
 from services.billing.service_layer.common import config, today
+from services.billing.service_layer.refunds import refund_states
 from shared.kit import ServiceKit
 
 ZERO = Decimal("0.00")
@@ -100,9 +102,11 @@ def get_claim(kit: ServiceKit, claim_id: str) -> dict | None:
             {"action": d.action, "amount": d.amount, "reason": d.reason, "actor": d.actor, "decided_at": d.decided_at}
             for d in session.scalars(select(ClaimDecision).where(ClaimDecision.claim_id == claim_id)
                                      .order_by(ClaimDecision.id))]
+        states = refund_states(session, invoices)
         result["invoices"] = [
             {"invoice_id": i.invoice_id, "number": i.number, "status": i.status, "amount_gross": i.amount_gross,
-             "issue_date": i.issue_date}
+             "issue_date": i.issue_date, "amount_paid": i.amount_paid, "refund_due": states[i.invoice_id].due,
+             "refunded": states[i.invoice_id].refunded}
             for i in invoices]
         return result
 
@@ -190,7 +194,34 @@ def get_invoice(kit: ServiceKit, invoice_id: str) -> dict | None:
             {"stage": r.stage, "reached_on": r.reached_on, "published": r.published}
             for r in session.scalars(select(InvoiceReminder).where(InvoiceReminder.invoice_id == invoice_id)
                                      .order_by(InvoiceReminder.reached_on, InvoiceReminder.stage))]
+        state = refund_states(session, [invoice])[invoice_id]
+        result["still_owed"], result["refund_due"], result["refunded"] = state.still_owed, state.due, state.refunded
+        result["refunds"] = [_refund(r) for r in session.scalars(
+            select(Refund).where(Refund.invoice_id == invoice_id).order_by(Refund.recorded_at, Refund.refund_id))]
         return result
+
+
+def _refund(refund: Refund) -> dict:
+    return {"refund_id": refund.refund_id, "amount": refund.amount, "currency": refund.currency,
+            "refunded_on": refund.refunded_on, "note": refund.note, "recorded_by": refund.recorded_by,
+            "recorded_at": refund.recorded_at}
+
+
+def refunds_due(kit: ServiceKit) -> list[dict]:
+    """Invoices that received more than they still owe, less what was paid back: finance's to-do.
+    ``why``: credited (the credit note cancelled an invoice that had been paid) or overpaid."""
+    with kit.db.read_session() as session:
+        invoices = list(session.scalars(select(Invoice).where(Invoice.amount_paid > 0)
+                                        .order_by(Invoice.series, Invoice.seq)))
+        states = refund_states(session, invoices)
+        return [{"invoice_id": i.invoice_id, "number": i.number, "claim_id": i.claim_id, "status": i.status,
+                 "why": "credited" if i.status == "credited" else "overpaid",
+                 "buyer": {"organisation_id": i.employer_id, "name": i.buyer_name,
+                           "registry_code": i.buyer_registry_code, "billing_email": i.buyer_email},
+                 "currency": i.currency, "amount_gross": i.amount_gross, "received": states[i.invoice_id].received,
+                 "still_owed": states[i.invoice_id].still_owed, "refunded": states[i.invoice_id].refunded,
+                 "refund_due": states[i.invoice_id].due}
+                for i in invoices if states[i.invoice_id].due > 0]
 
 
 def _credit_note(note: CreditNote, invoice: Invoice) -> dict:
@@ -217,7 +248,8 @@ def list_imports(kit: ServiceKit, limit: int = 50) -> list[dict]:
 
 
 def open_bank_entries(kit: ServiceKit) -> list[dict]:
-    """Incoming money not (fully) matched to an invoice, across all imports: finance's to-do."""
+    """Incoming money not (fully) matched to an invoice, across all imports: finance's to-do.
+    An overpayment stays until its invoice has nothing left to refund (the refund recorded)."""
     with kit.db.read_session() as session:
         rows = session.execute(
             select(BankEntry, Invoice.number).outerjoin(Invoice, Invoice.invoice_id == BankEntry.invoice_id)
@@ -225,6 +257,11 @@ def open_bank_entries(kit: ServiceKit) -> list[dict]:
                    # An instalment of an invoice that later payments settled is nothing to do.
                    ~((BankEntry.outcome == "underpaid") & (Invoice.status == "paid")))
             .order_by(BankEntry.booking_date.desc(), BankEntry.id.desc())).all()
+        overpaid = [e.invoice_id for e, _ in rows if e.outcome == "overpaid" and e.invoice_id]
+        refunding = {invoice_id for invoice_id, state in refund_states(
+            session, list(session.scalars(select(Invoice).where(Invoice.invoice_id.in_(overpaid))))
+            if overpaid else []).items() if state.due > 0}
+        rows = [(e, number) for e, number in rows if e.outcome != "overpaid" or e.invoice_id in refunding]
         return [{"entry_ref": e.entry_ref, "account_iban": e.account_iban, "amount": e.amount,
                  "currency": e.currency, "booking_date": e.booking_date, "reference": e.reference,
                  "debtor_name": e.debtor_name, "remittance_text": e.remittance_text, "outcome": e.outcome,
