@@ -16,6 +16,10 @@ refuses to issue invoices, with a 409 naming the settings to set.
     BILLING_VAT_RATES=2009-07-01=20,2024-01-01=22,2025-07-01=24
     BILLING_INVOICE_SERIES=PO  BILLING_CREDIT_NOTE_SERIES=KR
     BILLING_REMINDER_STAGES=due_soon:-3,overdue:1,final_notice:14   (days from the due date)
+    BILLING_INVOICE_LINK_DAYS=365   (the employer's PDF link of a paid or credited invoice opens until
+                                    this many days after the settlement; an open invoice's link lives
+                                    personal_link_max_age, 60 days, like every personal link: each
+                                    reminder brings a fresh one)
 """
 from __future__ import annotations
 
@@ -29,6 +33,9 @@ from shared.config import Settings
 
 _SERIES = re.compile(r"^[A-Z0-9]{1,10}$")
 _STAGE = re.compile(r"^[a-z_]{1,30}$")
+# A settled invoice's PDF link: the employer's bookkeeping may want the copy long after the
+# last e-mail (none follows a payment or a credit note).
+INVOICE_LINK_DAYS = 365
 
 
 # The defaults of the seller's § 37 particulars: fine for a trial, never on a real invoice.
@@ -83,6 +90,7 @@ class BillingConfig:
     credit_note_series: str
     reminder_stages: tuple[ReminderStage, ...]
     issue_days: int = ISSUE_WITHIN_DAYS
+    invoice_link_days: int = INVOICE_LINK_DAYS
     currency: str = "EUR"
 
     def placeholder_seller_settings(self) -> list[str]:
@@ -110,6 +118,8 @@ class BillingConfig:
             credit_note_series=_series(text("credit_note_series", "KR"), "BILLING_CREDIT_NOTE_SERIES"),
             reminder_stages=_stages(text("reminder_stages", "due_soon:-3,overdue:1,final_notice:14")),
             issue_days=_int(text("issue_days", str(ISSUE_WITHIN_DAYS)), "BILLING_ISSUE_DAYS", minimum=0),
+            invoice_link_days=_int(text("invoice_link_days", str(INVOICE_LINK_DAYS)), "BILLING_INVOICE_LINK_DAYS",
+                                   minimum=0),
         )
 
 

@@ -7,6 +7,7 @@ back, less the refunds already paid out. Never negative.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date, timedelta
 from decimal import Decimal
 
 ZERO = Decimal("0.00")
@@ -23,3 +24,8 @@ def refund_due(received: Decimal, amount_gross: Decimal, credited: Decimal = ZER
     paid_back = sum(refunded, ZERO)
     return max(received - still_owed(amount_gross, credited) - paid_back, ZERO)
 
+
+def settled_link_until(settled_on: date | None, days: int) -> date | None:
+    """The last day an employer's link to a settled invoice (paid or credited) opens:
+    ``days`` after the settlement. None while the invoice is open."""
+    return settled_on + timedelta(days=days) if settled_on is not None else None

@@ -18,6 +18,7 @@ from wtforms import HiddenField, StringField, TextAreaField, ValidationError
 
 from services.billing.domain.money import format_money_en, format_money_et, format_rate
 from services.billing.service_layer import claims, documents, invoices, payments, queries, refunds
+from services.billing.service_layer.common import today
 from services.billing.service_layer.errors import BillingError
 from shared import auth, dates, i18n, links
 from shared.web import t
@@ -453,8 +454,10 @@ def public_document(token):
     try:
         subject = links.read_token(kit.settings.secret_key, "invoice", token, kit.settings.personal_link_max_age)
     except links.LinkInvalid as exc:
-        status = 410 if exc.expired else 404
-        return render_template("billing/link_invalid.html", expired=exc.expired, status=status), status
+        subject = _settled_document(kit, token) if exc.expired else None
+        if subject is None:
+            status = 410 if exc.expired else 404
+            return render_template("billing/link_invalid.html", expired=exc.expired, status=status), status
     if subject.startswith("credit-note:"):
         found = documents.credit_note_pdf(kit, subject.removeprefix("credit-note:"))
     else:
@@ -466,3 +469,11 @@ def public_document(token):
                     headers={"Content-Disposition": f'inline; filename="{filename}"',
                              "Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"})
 
+
+def _settled_document(kit, token: str) -> str | None:
+    """An expired link (older than personal_link_max_age) still opens a paid or credited invoice
+    (and its credit note) until BILLING_INVOICE_LINK_DAYS after the settlement: no e-mail with a
+    fresh link follows it. The signature is checked all the same; only the age is let off."""
+    subject = links.read_token(kit.settings.secret_key, "invoice", token, None)
+    until = documents.settled_link_open_until(kit, subject)
+    return subject if until is not None and today() <= until else None

@@ -4,6 +4,10 @@ Rendering is deterministic, so the same invoice always gives the same bytes.
 """
 from __future__ import annotations
 
+from datetime import date
+
+from sqlalchemy import select
+
 from services.billing.adapters.models import CreditNote, Invoice
 from services.billing.documents.invoice_pdf import (
     CreditNoteDocument,
@@ -13,6 +17,8 @@ from services.billing.documents.invoice_pdf import (
     render_credit_note_pdf,
     render_invoice_pdf,
 )
+from services.billing.domain.refunds import settled_link_until
+from services.billing.service_layer.common import config
 from shared.kit import ServiceKit
 
 # With BILLING_VAT_APPLIES=false an invoice is stored at rate 0 (no Estonian standard rate is
@@ -70,3 +76,23 @@ def credit_note_pdf(kit: ServiceKit, credit_note_id: str) -> tuple[str, bytes] |
             vat_amount=note.vat_amount, amount_gross=note.amount_gross, currency=note.currency,
             reason=note.reason, vat_note=_vat_note(invoice))
     return f"kreeditarve-{note.number}.pdf", render_credit_note_pdf(document, deterministic=True)
+
+
+def settled_link_open_until(kit: ServiceKit, subject: str) -> date | None:
+    """The last day the employer's link to this document opens however old the link is: the
+    settlement day of its invoice (paid; credited: the credit note's day) + BILLING_INVOICE_LINK_DAYS.
+    None while the invoice is open (its links live personal_link_max_age: reminders bring new ones)
+    or for no such document."""
+    with kit.db.read_session() as session:
+        if subject.startswith("credit-note:"):
+            note = session.get(CreditNote, subject.removeprefix("credit-note:"))
+            invoice = session.get(Invoice, note.invoice_id) if note else None
+        else:
+            invoice = session.get(Invoice, subject)
+        if invoice is None:
+            return None
+        if invoice.status == "credited":
+            settled = session.scalar(select(CreditNote.issue_date).where(CreditNote.invoice_id == invoice.invoice_id))
+        else:
+            settled = invoice.paid_on if invoice.status == "paid" else None
+    return settled_link_until(settled, config(kit).invoice_link_days)
