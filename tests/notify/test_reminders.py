@@ -373,3 +373,18 @@ def test_a_booking_made_after_the_lead_moment_is_reminded_of_at_the_next_tick(no
     assert "02.05.2019" in reminder.subject and "Tartu" in reminder.subject
     h.tick()
     assert len(smtp.to("liige1@tori.ee", "session_reminder")) == 1
+
+
+def test_the_team_contacts_reminder_lists_the_missing_members_in_estonian_alphabetical_order(notify, smtp):
+    """Š comes after S and before Z and T in Estonian; Ä after W (code points would put Š and Ä last)."""
+    at(2019, 2, 10, 12, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    names = {1: ("Tiit", "Tamm"), 2: ("Ülle", "Šmidt"), 3: ("Ants", "Ärm"), 4: ("Sass", "Saar")}
+    h.deliver("enrolment.application.submitted", data.submitted("audru", names=names))
+    h.tick()
+    at(2019, 2, 22, 23, 59, 59)
+    h.tick()
+    contact, = smtp.to("kontakt@audru.ee", "deadline_reminder")
+    listed = [line[2:] for line in contact.text.splitlines() if line.startswith("- ")]
+    assert listed == ["Sass Saar", "Ülle Šmidt", "Tiit Tamm", "Ants Ärm"]

@@ -20,6 +20,7 @@ from services.notify.adapters.models import (
     Participant,
     WorkshopDay,
 )
+from shared.collation import name_key
 
 # A participant's status only moves forward, except by an explicit correction (reinstated).
 _RANK = {None: 0, "applicant": 1, "accepted": 2, "completed": 3, "dropped_out": 3, "withdrawn": 3,
@@ -210,10 +211,10 @@ def record_application_withdrawn(session: Session, data: dict) -> None:
 
 
 def members_of(session: Session, application_id: str, statuses: tuple | None = None) -> list[Participant]:
-    query = select(Participant).where(Participant.application_id == application_id) \
-        .order_by(Participant.last_name, Participant.first_name, Participant.participant_id)
-    rows = list(session.scalars(query))
-    return [m for m in rows if statuses is None or m.status in statuses]
+    """In Estonian alphabetical order (as e-mails list them), not the database's collation."""
+    rows = session.scalars(select(Participant).where(Participant.application_id == application_id))
+    members = [m for m in rows if statuses is None or m.status in statuses]
+    return sorted(members, key=lambda m: name_key(m.last_name, m.first_name, m.participant_id))
 
 
 def record_make_up(session: Session, data: dict, *, booked: bool, as_of: datetime) -> None:

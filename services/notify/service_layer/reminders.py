@@ -40,6 +40,7 @@ from services.notify.adapters.models import (
 from services.notify.domain import schedule
 from services.notify.service_layer import emails
 from shared import clock
+from shared.collation import name_key
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,8 @@ def _deadline_reminders(session, config, now) -> list[dict]:
         members = session.scalars(select(Participant).where(
             Participant.application_id == app.application_id,
             Participant.status.in_(("applicant", "accepted")))).all()
-        unconfirmed = sorted((m for m in members if not m.confirmed), key=lambda m: m.full_name)
+        unconfirmed = sorted((m for m in members if not m.confirmed),
+                             key=lambda m: name_key(m.last_name, m.first_name, m.participant_id))
         if not unconfirmed:  # everyone confirmed, though enrolment has not said so yet
             continue
         cause_key = f"deadline:{app.application_id}:{reminder.stage}"
