@@ -1,6 +1,12 @@
 import pytest
+from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["shared.testing.fixtures"]
+
+# Property tests check rules, not speed: on 2 shared cores under the parallel suite, input
+# generation can be slow and a single example can take long, which must not fail a test.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 
 def pytest_collection_modifyitems(items):
