@@ -37,4 +37,8 @@ def figures(kit, user) -> list[Figure]:
             Figure("billing.invoices_overdue", "Tähtaja ületanud arveid", "Overdue invoices", overdue["count"],
                    "/billing/invoices?status=overdue", "bad" if overdue["count"] else "ok", "billing"),
         ]
+        # Money an employer is owed back (a credited invoice that had been paid, an overpayment).
+        refunds = len(queries.refunds_due(kit))
+        result.append(Figure("billing.refunds_due", "Tagastamata raha", "Refunds due", refunds,
+                             "/billing/statements#refunds", "warn" if refunds else "ok", "billing"))
     return result

@@ -50,6 +50,8 @@ def test_a_credited_paid_invoice_is_a_refund_due_until_finance_records_it_once(b
     [due] = h.client.get("/api/refunds").get_json()
     assert (due["number"], due["why"], due["received"], due["refund_due"]) == (
         invoice["number"], "credited", "768.00", "768.00")
+    [figure] = [f for f in h.client.get("/api/summary").get_json()["figures"] if f["key"] == "billing.refunds_due"]
+    assert (figure["value"], figure["link"], figure["tone"]) == (1, "/billing/statements#refunds", "warn")
 
     # Finance's pages: the statements page (beside the open entries), the invoice's and the claim's own.
     statements = text(h.client.get("/statements"))
@@ -74,6 +76,7 @@ def test_a_credited_paid_invoice_is_a_refund_due_until_finance_records_it_once(b
     assert (refund["amount"], refund["refunded_on"], refund["note"], refund["recorded_by"]) == (
         "768.00", "2019-05-10", "Swedbank maksekorraldus 42", "staff@example.ee")
     assert h.client.get("/api/refunds").get_json() == []
+    assert {f["key"]: f["value"] for f in h.client.get("/api/summary").get_json()["figures"]}["billing.refunds_due"] == 0
     assert "Tagastamisele kuuluvaid summasid ei ole." in text(h.client.get("/statements"))
     # The audit trail: the claim's history names who recorded it, when, and the note.
     history = h.client.get(f"/api/claims/{claim_id}").get_json()["decisions"]
