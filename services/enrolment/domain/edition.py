@@ -433,13 +433,8 @@ class _Parser:
         claim = {name: self.amount(name, top[name]) for name in CLAIM_FIELDS if name in top}
         counselling = self.counselling(top, zone)
         opening: dict[str, Any] = {}
-        if "applications_open_at" in top:
-            # A local date and time; null: from when the file is loaded (as without the key).
-            value = top["applications_open_at"]
-            if value is None:
-                opening["applications_open_at"] = None
-            elif zone is not None:
-                opening["applications_open_at"] = self.local_datetime("applications_open_at", value, zone)
+        # A local date and time; null: from when the file is loaded (as without the key).
+        self.optional_local_datetime(top, "applications_open_at", zone, opening)
         if self.problems or zone is None or deadline is None:
             return None
         try:
@@ -550,16 +545,22 @@ class _Parser:
         )
         return None if starts is None or ends is None else (starts, ends)
 
+    def optional_local_datetime(self, top: Mapping[str, Any], name: str, zone: ZoneInfo | None,
+                                into: dict[str, Any]) -> None:
+        """``name``, if the file has it, into ``into``: a local date and time, or None (null: the default)."""
+        if name not in top:
+            return
+        value = top[name]
+        if value is None:
+            into[name] = None
+        elif zone is not None:
+            into[name] = self.local_datetime(name, value, zone)
+
     def counselling(self, top: Mapping[str, Any], zone: ZoneInfo | None) -> dict[str, Any]:
         """The counselling policy's keys that are there: a deadline as a local date and time
         (null: the default), whole numbers for the fewest and the most to select."""
         found: dict[str, Any] = {}
-        if "counselling_deadline" in top:
-            value = top["counselling_deadline"]
-            if value is None:
-                found["counselling_deadline"] = None
-            elif zone is not None:
-                found["counselling_deadline"] = self.local_datetime("counselling_deadline", value, zone)
+        self.optional_local_datetime(top, "counselling_deadline", zone, found)
         for name in ("counselling_min_selected", "counselling_max_selected"):
             if name in top:
                 value = top[name]
