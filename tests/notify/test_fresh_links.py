@@ -24,6 +24,13 @@ def enrolments_link(h, participant_id: str) -> str:
     return links.personal_url(h.settings.base_url, h.settings.secret_key, "confirm", participant_id)
 
 
+def accept_tori(h) -> None:
+    """The edition, and team tori applying and accepted into Pärnu, as enrolment publishes them."""
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    h.deliver("enrolment.application.accepted", data.accepted("tori"))
+
+
 def assert_fresh(h, url: str, purpose: str, service: str, subject: str) -> None:
     """Signed within the last day (so its 60 days lie ahead), for the right person."""
     assert subject_of(h, url, purpose, service, max_age=DAY) == subject
@@ -60,9 +67,7 @@ def test_a_deadline_reminder_months_after_the_request_carries_a_fresh_link(notif
 def test_an_esf_request_that_waited_for_its_deadline_is_signed_when_it_goes(notify, smtp):
     at(2019, 3, 4, 10, 0)
     h = notify()
-    h.deliver("enrolment.edition.published", data.edition())
-    h.deliver("enrolment.application.submitted", data.submitted("tori"))
-    h.deliver("enrolment.application.accepted", data.accepted("tori"))
+    accept_tori(h)
     h.tick()
     assert smtp.to("liige1@tori.ee", "esf_data_request") == []  # waits for reporting's deadline
     at(2019, 5, 10, 10, 0)  # 67 days later the deadline arrives
@@ -77,9 +82,7 @@ def test_an_esf_request_that_waited_for_its_deadline_is_signed_when_it_goes(noti
 def test_the_esf_reminder_carries_a_link_signed_that_day(notify, smtp):
     at(2019, 3, 4, 10, 0)
     h = notify()
-    h.deliver("enrolment.edition.published", data.edition())
-    h.deliver("enrolment.application.submitted", data.submitted("tori"))
-    h.deliver("enrolment.application.accepted", data.accepted("tori"))
+    accept_tori(h)
     h.deliver("reporting.esf_data.requested", {"participant_id": "tori-p1", "deadline": date(2019, 6, 30)})
     h.tick()
     smtp.clear()
@@ -134,9 +137,7 @@ def test_payment_reminders_and_credit_notes_sign_their_pdf_links_afresh(notify, 
 def test_the_session_reminder_checkin_link_is_fresh(notify, smtp):
     at(2019, 3, 4, 10, 0)
     h = notify()
-    h.deliver("enrolment.edition.published", data.edition())
-    h.deliver("enrolment.application.submitted", data.submitted("tori"))
-    h.deliver("enrolment.application.accepted", data.accepted("tori"))
+    accept_tori(h)
     at(2019, 4, 6, 11, 0)  # 3 days before Pärnu's day I
     h.tick()
     reminder, = smtp.to("liige1@tori.ee", "session_reminder")
@@ -180,9 +181,7 @@ def test_the_coordinators_confirmation_request_again_goes_once_per_request(notif
 def test_the_coordinators_esf_request_again_goes_once_per_request_even_after_the_deadline(notify, smtp):
     at(2019, 3, 4, 10, 0)
     h = notify()
-    h.deliver("enrolment.edition.published", data.edition())
-    h.deliver("enrolment.application.submitted", data.submitted("tori"))
-    h.deliver("enrolment.application.accepted", data.accepted("tori"))
+    accept_tori(h)
     h.deliver("reporting.esf_data.requested", {"participant_id": "tori-p1", "deadline": date(2019, 6, 30)})
     h.deliver("reporting.esf_data.completed", {"participant_id": "tori-p2"})
     h.tick()
