@@ -42,12 +42,21 @@ def serve(app, servers: list | None = None) -> int:
     return server.server_port
 
 
-def stand_in(seen: list):
+def stand_in(seen: list, hosts: list):
     def service(environ, start_response):
         seen.append(environ["REQUEST_METHOD"] + " " + environ["PATH_INFO"])
+        hosts.append((environ["PATH_INFO"], environ.get("HTTP_HOST")))
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"stand-in answered"]
     return service
+
+
+def noting_hosts(app, hosts: list):
+    """``app``, noting the Host header of every request it gets."""
+    def noted(environ, start_response):
+        hosts.append((environ["PATH_INFO"], environ.get("HTTP_HOST")))
+        return app(environ, start_response)
+    return noted
 
 
 def not_found(environ, start_response):
@@ -66,11 +75,12 @@ def nginx(tmp_path):
     attendance = ServiceHarness("attendance", f"sqlite:///{tmp_path}/attendance.sqlite",
                                 f"sqlite-bus:///{tmp_path}/bus.sqlite")
     seen: list[str] = []
+    host_headers: list[tuple[str, str]] = []  # (path, Host) of each request the portal and stand-ins got
     portal: list = []
-    ports = {"portal": serve(create_app(db=db), portal),
+    ports = {"portal": serve(noting_hosts(create_app(db=db), host_headers), portal),
              "attendance-web": serve(DispatcherMiddleware(not_found, {"/attendance": attendance.app}))}
     for name in ("enrolment", "billing", "notify", "reporting"):
-        ports[f"{name}-web"] = serve(stand_in(seen))
+        ports[f"{name}-web"] = serve(stand_in(seen, host_headers))
     listen = free_port()
     conf = CONF.read_text()
     conf, hosts = re.subn(r"server ([a-z-]+):8000;", lambda m: f"server 127.0.0.1:{ports[m.group(1)]};", conf)
@@ -96,7 +106,7 @@ def nginx(tmp_path):
                     pytest.fail(f"nginx did not start: {proc.stdout.read() if proc.poll() is not None else ''}"
                                 f"{(tmp_path / 'error.log').read_text() if (tmp_path / 'error.log').exists() else ''}")
                 time.sleep(0.1)
-        yield base, db, seen, portal[0]
+        yield base, db, seen, portal[0], host_headers
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -118,7 +128,7 @@ def cleared(response) -> bool:
 
 
 def test_nginx_refuses_a_revoked_session_before_any_service(nginx):
-    base, db, seen, _ = nginx
+    base, db, seen, _, _ = nginx
     api = f"{base}/attendance/api/sessions"
     # no session: every service's public routes go through
     assert requests.get(f"{base}/enrolment/apply").text == "stand-in answered"
@@ -154,7 +164,7 @@ def test_nginx_refuses_a_revoked_session_before_any_service(nginx):
 
 
 def test_without_a_session_cookie_nothing_waits_on_the_portal(nginx):
-    base, _, seen, portal = nginx
+    base, _, seen, portal, _ = nginx
     browser = sign_in(base)
     portal.shutdown()
     portal.server_close()
@@ -165,3 +175,24 @@ def test_without_a_session_cookie_nothing_waits_on_the_portal(nginx):
     before = list(seen)
     assert browser.get(f"{base}/billing/").status_code >= 500
     assert seen == before
+
+
+def test_the_services_see_the_host_and_port_the_browser_asked_for(nginx):
+    """The front door published on another port than 80 (compose: 8080:80): the services and
+    the portal's session check get the browser's Host with its port, not the host alone."""
+    base, db, _, _, hosts = nginx
+    asked = {"Host": "office.example.ee:8080"}
+    assert requests.get(f"{base}/enrolment/apply", headers=asked).text == "stand-in answered"
+    assert hosts[-1] == ("/enrolment/apply", "office.example.ee:8080")
+    requests.get(f"{base}/auth/login", headers=asked)
+    assert hosts[-1] == ("/auth/login", "office.example.ee:8080")
+
+    # (the cookie by hand: requests matches its jar against the Host header's name)
+    signed_in = {**asked, "Cookie": f"{auth.SESSION_COOKIE}={sign_in(base).cookies.get(auth.SESSION_COOKIE)}"}
+    del hosts[:]
+    assert requests.get(f"{base}/billing/", headers=signed_in).text == "stand-in answered"
+    assert hosts == [("/auth/check", "office.example.ee:8080"), ("/billing/", "office.example.ee:8080")]
+    accounts.disable(db, accounts.find_user(db, "mari@example.ee").user_id)
+    del hosts[:]
+    assert requests.get(f"{base}/billing/", headers=signed_in, allow_redirects=False).status_code == 302
+    assert hosts == [("/auth/check", "office.example.ee:8080"), ("/auth/refused", "office.example.ee:8080")]
