@@ -309,7 +309,8 @@ class ImportedEntrySchema(Schema):
     reference = fields.String(allow_none=True)
     debtor_name = fields.String(allow_none=True)
     remittance_text = fields.String(allow_none=True)
-    outcome = fields.String(metadata={"description": "paid | underpaid | overpaid | unknown_reference | "
+    outcome = fields.String(metadata={"description": "paid | underpaid | overpaid | already_paid | "
+                                                     "already_credited | unknown_reference | "
                                                      "no_reference | wrong_currency | ignored | "
                                                      "already_imported | duplicate"})
     invoice_id = fields.String(allow_none=True)
@@ -330,6 +331,9 @@ class ImportResultSchema(Schema):
     matched = fields.List(fields.Nested(ImportedEntrySchema))
     partial = fields.List(fields.Nested(ImportedEntrySchema))
     unmatched = fields.List(fields.Nested(ImportedEntrySchema))
+    settled = fields.List(fields.Nested(ImportedEntrySchema), metadata={
+        "description": "payments for invoices paid or credited already (already_paid, already_credited): "
+                       "booked on the invoice, which stays settled; all of it is a refund due (GET /api/refunds)"})
     already_imported = fields.List(fields.Nested(ImportedEntrySchema))
     duplicates = fields.List(fields.Nested(ImportedEntrySchema))
     ignored = fields.List(fields.Nested(ImportedEntrySchema))

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from services.billing.adapters.models import BankEntry, Payment
-from tests.billing.helpers import NGO, issued_invoice
+from tests.billing.helpers import NGO, issued_invoice, set_day
 from tests.unit.billing.camt053_builder import EntrySpec, camt053_xml
 from tests.unit.billing.camt053_builder import Payment as Tx
 
@@ -103,16 +103,127 @@ def test_an_overpayment_settles_the_invoice_and_is_listed_for_a_refund(billing):
     assert h.payloads("billing.invoice.paid")[0]["amount"] == "300.00"
 
 
-def test_a_payment_for_an_invoice_paid_already_is_unmatched_and_names_it(billing):
+def summary_figure(h, key: str):
+    return {f["key"]: f["value"] for f in h.client.get("/api/summary").get_json()["figures"]}[key]
+
+
+def test_a_payment_for_an_invoice_paid_already_is_booked_on_it_and_is_a_refund_due(billing):
+    """The employer pays a paid invoice a second time: the money is booked on that invoice, which
+    stays paid (one billing.invoice.paid, no reminders), and all of it is due back to the employer."""
+    h = billing
+    invoice = issued_invoice(h, days_held=1)  # 256.00, due 24.05.2019
+    invoice_id = invoice["invoice_id"]
+    h.login("finance")
+    assert h.client.post(f"/api/invoices/{invoice_id}/payments", json={"paid_on": "2019-05-10"}).status_code == 200
+    assert h.client.get("/api/refunds").get_json() == []
+    xml = camt053_xml([EntrySpec("256.00", acct_svcr_ref="Y1", booking_date=date(2019, 5, 20),
+                                 payments=[Tx(reference=invoice["reference_number"], debtor_name="Pärnu LV")])])
+    report = upload(h, xml).get_json()
+    assert report["unmatched"] == [] and report["matched"] == report["partial"] == []
+    [entry] = report["settled"]
+    assert (entry["outcome"], entry["invoice_number"], entry["invoice_status"], entry["amount_due"],
+            entry["difference"]) == ("already_paid", invoice["number"], "paid", "0.00", "256.00")
+
+    after = h.client.get(f"/api/invoices/{invoice_id}").get_json()
+    assert (after["status"], after["paid_on"], after["amount_paid"], after["outstanding"]) == (
+        "paid", "2019-05-10", "512.00", "0.00")
+    assert [(p["source"], p["amount"]) for p in after["payments"]] == [("manual", "256.00"), ("bank", "256.00")]
+    assert after["refund_due"] == "256.00"
+    assert len(h.payloads("billing.invoice.paid")) == 1
+    [due] = h.client.get("/api/refunds").get_json()
+    assert (due["number"], due["why"], due["received"], due["still_owed"], due["refund_due"]) == (
+        invoice["number"], "overpaid", "512.00", "256.00", "256.00")
+    assert summary_figure(h, "billing.refunds_due") == 1
+
+    # The report says what happened, in Estonian and in English; the statements page lists the refund
+    # due and keeps the entry among the open ones; the import list counts it.
+    result = f"/statements/{report['import_id']}"
+    page = h.client.get(result + "?lang=et").get_data(as_text=True)
+    assert "juba tasutud — tagastada" in page and "Juba tasutud või krediteeritud arvete laekumised" in page
+    assert "tundmatu viitenumber" not in page
+    english = h.client.get(result + "?lang=en").get_data(as_text=True)
+    assert "paid already — refund due" in english and "Payments for invoices paid or credited already" in english
+    statements = h.client.get("/statements?lang=et").get_data(as_text=True)
+    refunds_list = statements[statements.index('id="refunds"'):statements.index("Sidumata ja osalised")]
+    assert invoice["number"] in refunds_list and "256,00 €" in refunds_list
+    assert "<small>Y1</small>" in statements
+
+    # The same statement again books nothing more.
+    before = counts(h)
+    again = upload(h, xml).get_json()
+    assert again["settled"] == [] and refs(again["already_imported"]) == ["Y1"]
+    assert counts(h) == before
+    assert h.client.get(f"/api/invoices/{invoice_id}").get_json()["refund_due"] == "256.00"
+
+    # Settled all along: past its due date no reminder goes out.
+    set_day(2019, 7, 1)
+    h.tick()
+    assert h.payloads("billing.invoice.overdue") == []
+
+    # Refunded, the entry leaves the open ones and the refund the list.
+    assert h.client.post(f"/api/invoices/{invoice_id}/refunds", json={"request_id": "refund-y1-0001"}).status_code == 200
+    assert h.client.get("/api/refunds").get_json() == []
+    assert "<small>Y1</small>" not in h.client.get("/statements").get_data(as_text=True)
+
+
+def test_a_payment_for_a_credited_invoice_is_booked_on_it_and_is_a_refund_due(billing):
+    h = billing
+    invoice = issued_invoice(h, days_held=1)  # 256.00, never paid
+    invoice_id = invoice["invoice_id"]
+    h.login("finance")
+    assert h.client.post(f"/api/invoices/{invoice_id}/credit-note", json={"reason": "Osaleja ennistati"}).status_code \
+        == 201
+    events = len(h.published())
+    report = upload(h, camt053_xml([EntrySpec("256.00", acct_svcr_ref="C1", booking_date=date(2019, 5, 20),
+                                              payments=[Tx(reference=invoice["reference_number"])])])).get_json()
+    [entry] = report["settled"]
+    assert (entry["outcome"], entry["invoice_status"], entry["difference"]) == ("already_credited", "credited",
+                                                                               "256.00")
+    after = h.client.get(f"/api/invoices/{invoice_id}").get_json()
+    assert (after["status"], after["paid_on"], after["amount_paid"], after["refund_due"]) == (
+        "credited", None, "256.00", "256.00")
+    assert len(h.published()) == events  # no billing.invoice.paid, nothing else either
+    [due] = h.client.get("/api/refunds").get_json()
+    assert (due["why"], due["received"], due["still_owed"], due["refund_due"]) == (
+        "credited", "256.00", "0.00", "256.00")
+    assert summary_figure(h, "billing.refunds_due") == 1
+    page = h.client.get(f"/statements/{report['import_id']}?lang=et").get_data(as_text=True)
+    assert "krediteeritud — tagastada" in page
+    assert "credited already — refund due" in h.client.get(
+        f"/statements/{report['import_id']}?lang=en").get_data(as_text=True)
+
+
+def test_a_truly_unknown_reference_stays_unknown_and_books_nothing(billing):
     h = billing
     invoice = issued_invoice(h, days_held=1)
     h.login("finance")
     h.client.post(f"/api/invoices/{invoice['invoice_id']}/payments", json={})
-    report = upload(h, camt053_xml([EntrySpec("256.00", acct_svcr_ref="Y1",
-                                              payments=[Tx(reference=invoice["reference_number"])])])).get_json()
-    [entry] = report["unmatched"]
-    assert (entry["outcome"], entry["invoice_number"], entry["invoice_status"]) == (
-        "unknown_reference", invoice["number"], "paid")
+    report = upload(h, camt053_xml([EntrySpec("256.00", acct_svcr_ref="U1", payments=[Tx(reference="1232")])]))
+    [entry] = report.get_json()["unmatched"]
+    assert (entry["outcome"], entry["invoice_id"]) == ("unknown_reference", None)
+    assert report.get_json()["settled"] == []
+    assert h.client.get("/api/refunds").get_json() == []
+
+
+def test_a_payment_by_hand_for_a_paid_or_credited_invoice_is_refused_and_says_why(billing):
+    h = billing
+    paid = issued_invoice(h, "p-1", days_held=1)
+    credited = issued_invoice(h, "p-2", application="a-2", days_held=1, employer=NGO)
+    h.login("finance")
+    h.client.post(f"/api/invoices/{paid['invoice_id']}/payments", json={})
+    h.client.post(f"/api/invoices/{credited['invoice_id']}/credit-note", json={"reason": "Topelt"})
+    before = counts(h)
+    for invoice, status in ((paid, "paid"), (credited, "credited")):
+        refused = h.client.post(f"/api/invoices/{invoice['invoice_id']}/payments", json={"amount": "10.00"})
+        assert refused.status_code == 409
+        assert f"is {status} already" in refused.get_json()["message"]
+        assert "bank statement" in refused.get_json()["message"]
+        form = h.client.post(f"/invoices/{invoice['invoice_id']}/paid?lang=et",
+                             data={"csrf_token": h.csrf_token(f"/invoices/{invoice['invoice_id']}"),
+                                   "amount": "10,00"})
+        assert form.status_code == 409 and "pangaväljavõtte importimisel" in form.get_data(as_text=True)
+    assert counts(h) == before
+    assert h.client.get("/api/refunds").get_json() == []
 
 
 def test_a_file_that_is_not_a_statement_is_refused_and_changes_nothing(billing):

@@ -207,6 +207,8 @@ class StatementImport(Base):
     matched: Mapped[int] = mapped_column(Integer, default=0)
     partial: Mapped[int] = mapped_column(Integer, default=0)
     unmatched: Mapped[int] = mapped_column(Integer, default=0)
+    # Payments for invoices paid or credited already: booked, due back to the employer.
+    settled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
     ignored: Mapped[int] = mapped_column(Integer, default=0)
     result: Mapped[str] = mapped_column(Text)  # JSON
@@ -231,7 +233,8 @@ class BankEntry(Base):
     reference: Mapped[str | None] = mapped_column(String(40))
     debtor_name: Mapped[str | None] = mapped_column(String(300))
     remittance_text: Mapped[str | None] = mapped_column(Text)
-    # paid | underpaid | overpaid | unknown_reference | no_reference | wrong_currency | ignored
+    # paid | underpaid | overpaid | already_paid | already_credited | unknown_reference | no_reference |
+    # wrong_currency | ignored
     outcome: Mapped[str] = mapped_column(String(30))
     invoice_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.invoice_id"))
     difference: Mapped[Decimal | None] = mapped_column(MONEY)

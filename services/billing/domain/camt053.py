@@ -308,10 +308,22 @@ class OpenInvoice:
     currency: str = "EUR"
 
 
+@dataclass(frozen=True)
+class SettledInvoice:
+    """An invoice of ours that owes nothing any more: paid (``credited`` False) or credited."""
+    invoice_id: str
+    reference: str
+    credited: bool = False
+    currency: str = "EUR"
+
+
 class MatchKind(StrEnum):
     PAID = "paid"
     UNDERPAID = "underpaid"
     OVERPAID = "overpaid"
+    # Money for an invoice paid or credited already: booked on it, all of it a refund due.
+    ALREADY_PAID = "already_paid"
+    ALREADY_CREDITED = "already_credited"
     UNKNOWN_REFERENCE = "unknown_reference"
     NO_REFERENCE = "no_reference"
     WRONG_CURRENCY = "wrong_currency"
@@ -337,19 +349,24 @@ class MatchResult:
     matched: list[PaymentMatch] = field(default_factory=list)
     partial: list[PaymentMatch] = field(default_factory=list)
     unmatched: list[PaymentMatch] = field(default_factory=list)
+    settled: list[PaymentMatch] = field(default_factory=list)
     duplicates: list[Entry] = field(default_factory=list)
     ignored: list[Entry] = field(default_factory=list)
 
 
-def match_payments(entries: Iterable[Entry], open_invoices: Mapping[str, OpenInvoice]) -> MatchResult:
-    """Sort incoming payments into paid, partly paid and not ours.
+def match_payments(entries: Iterable[Entry], open_invoices: Mapping[str, OpenInvoice],
+                   settled_invoices: Mapping[str, SettledInvoice] | None = None) -> MatchResult:
+    """Sort incoming payments into paid, partly paid, for a settled invoice and not ours.
 
     Debits, reversals and unbooked entries are not payments to us and land in ``ignored``.
     An entry_ref seen twice is counted once (the rest go to ``duplicates``). Several
     payments for one invoice are applied in order against what is still due, so two
     instalments that add up to the due amount end as one underpaid and one paid.
+    A payment whose reference is an invoice of ours paid or credited already (``settled_invoices``)
+    goes to ``settled``: nothing was due, so all of it is surplus (``difference``).
     """
     invoices = {key.replace(" ", ""): invoice for key, invoice in open_invoices.items()}
+    settled = {key.replace(" ", ""): invoice for key, invoice in (settled_invoices or {}).items()}
     paid_so_far: dict[str, Decimal] = {}
     seen: set[str] = set()
     result = MatchResult()
@@ -364,7 +381,17 @@ def match_payments(entries: Iterable[Entry], open_invoices: Mapping[str, OpenInv
         if not entry.reference:
             result.unmatched.append(PaymentMatch(entry, MatchKind.NO_REFERENCE))
             continue
-        invoice = invoices.get(entry.reference.replace(" ", ""))
+        reference = entry.reference.replace(" ", "")
+        invoice = invoices.get(reference)
+        if invoice is None and reference in settled:
+            done = settled[reference]
+            nothing_due = OpenInvoice(done.invoice_id, done.reference, Decimal("0.00"), done.currency)
+            if entry.currency != done.currency:
+                result.unmatched.append(PaymentMatch(entry, MatchKind.WRONG_CURRENCY, nothing_due))
+            else:
+                kind = MatchKind.ALREADY_CREDITED if done.credited else MatchKind.ALREADY_PAID
+                result.settled.append(PaymentMatch(entry, kind, nothing_due, nothing_due.amount_due, entry.amount))
+            continue
         if invoice is None:
             result.unmatched.append(PaymentMatch(entry, MatchKind.UNKNOWN_REFERENCE))
             continue

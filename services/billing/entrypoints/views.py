@@ -53,7 +53,10 @@ STAGES = {
 }
 OUTCOMES = {
     "paid": ("tasutud", "paid"), "underpaid": ("osaliselt tasutud", "underpaid"),
-    "overpaid": ("ülemakse", "overpaid"), "unknown_reference": ("tundmatu viitenumber", "unknown reference"),
+    "overpaid": ("ülemakse", "overpaid"),
+    "already_paid": ("juba tasutud — tagastada", "paid already — refund due"),
+    "already_credited": ("krediteeritud — tagastada", "credited already — refund due"),
+    "unknown_reference": ("tundmatu viitenumber", "unknown reference"),
     "no_reference": ("viitenumber puudub", "no reference"), "wrong_currency": ("vale valuuta", "wrong currency"),
     "ignored": ("ei ole laekumine", "not a payment to us"), "already_imported": ("juba imporditud", "already imported"),
     "duplicate": ("korduv kanne failis", "duplicate in the file"),

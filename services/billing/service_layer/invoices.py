@@ -142,14 +142,16 @@ def issue_invoice(kit: ServiceKit, claim_id: str, actor: str) -> str:
 
 def apply_payment(uow: UnitOfWork, invoice: Invoice, amount: Decimal, paid_on: date, *, source: str,
                   actor: str, note: str = "", bank_entry_id: int | None = None) -> bool:
-    """Book money against a locked, issued invoice; returns True when it became paid."""
+    """Book money against a locked invoice; returns True when it became paid. A settled one (paid
+    or credited: a bank payment for it anyway) keeps its status; the money is a refund due."""
     uow.session.add(Payment(payment_id=str(uuid.uuid4()), invoice_id=invoice.invoice_id, amount=amount,
                             currency=invoice.currency, paid_on=paid_on, source=source,
                             bank_entry_id=bank_entry_id, note=note, recorded_by=actor, recorded_at=clock.now()))
     invoice.amount_paid = (invoice.amount_paid or Decimal("0.00")) + amount
     if invoice.status != "issued":
-        # Settled already (a second payment of the same statement, an overpayment): the money
-        # is booked, but the invoice was paid once -- no second "paid" event, its date stays.
+        # Settled already (a second payment of the same statement, an overpayment, money for an
+        # invoice paid or credited before): the money is booked, but the invoice was settled
+        # once -- no second "paid" event, its date and status stay.
         return False
     if invoice.amount_paid < invoice.amount_gross:
         return False
@@ -172,9 +174,17 @@ def mark_paid(kit: ServiceKit, invoice_id: str, actor: str, amount: Decimal | No
     with kit.unit_of_work() as uow:
         invoice = _locked_invoice(uow.session, invoice_id)
         if invoice.status != "issued":
-            raise Conflict("invoice.not_open", f"the invoice is {invoice.status}; nothing is due",
-                           f"arve on olekus „{INVOICE_STATUS_ET.get(invoice.status, invoice.status)}“; "
-                           "tasuda pole midagi")
+            # As an overpayment by hand is refused (below), so is a payment on a settled invoice:
+            # money that reached the bank for it anyway comes with the statement import, which
+            # books it on the invoice and lists it as a refund due.
+            raise Conflict("invoice.not_open",
+                           f"the invoice is {invoice.status} already; nothing is due, so no payment is recorded "
+                           "by hand. Money that reached the bank for it anyway is booked when the bank statement "
+                           "is imported and is then listed as a refund due",
+                           f"arve on juba olekus „{INVOICE_STATUS_ET.get(invoice.status, invoice.status)}“; "
+                           "tasuda pole midagi, seega käsitsi makset ei registreerita. Sellele siiski panka "
+                           "laekunud raha kirjendatakse pangaväljavõtte importimisel ja see ilmub "
+                           "tagastamisele kuuluvate summade alla")
         due = invoice.amount_gross - invoice.amount_paid
         amount = due if amount is None else amount
         if not amount.is_finite() or amount <= 0 or not has_at_most_two_decimals(amount):

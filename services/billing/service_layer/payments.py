@@ -1,5 +1,9 @@
 """Importing a bank statement (camt.053): incoming payments matched to open invoices.
 
+A payment whose reference is an invoice of ours that was paid or credited already is the
+employer's money all the same: it is booked on that invoice (which stays settled: no
+reminders, no second ``billing.invoice.paid``) and so becomes a refund due (refunds.py).
+
 Every entry is stored once under (account IBAN, entry_ref), the key banks keep stable
 across exports, so a statement imported twice (or two overlapping statements) books
 nothing twice: the second time its entries are listed as already imported.
@@ -18,9 +22,9 @@ from services.billing.adapters.models import BankEntry, Invoice, StatementImport
 from services.billing.adapters.repository import next_number
 from services.billing.domain.camt053 import (
     Entry,
-    MatchKind,
     OpenInvoice,
     PaymentMatch,
+    SettledInvoice,
     StatementError,
     match_payments,
     parse_statements,
@@ -31,7 +35,9 @@ from shared import clock
 from shared.kit import ServiceKit
 
 MAX_AMOUNT = Decimal("10000000000")  # Numeric(12, 2)
-SECTIONS = ("matched", "partial", "unmatched", "already_imported", "duplicates", "ignored")
+# "settled": payments for invoices paid or credited already, booked and due back to the employer.
+SECTIONS = ("matched", "partial", "settled", "unmatched", "already_imported", "duplicates", "ignored")
+SETTLED_STATUSES = ("paid", "credited")
 
 
 @dataclass
@@ -91,20 +97,33 @@ def import_statement(kit: ServiceKit, data: bytes, filename: str, actor: str) ->
                                                          invoice.amount_gross - invoice.amount_paid,
                                                          invoice.currency)
                    for invoice in open_invoices.values() if invoice.status == "issued"}
-            result = match_payments(fresh, due)
+            # Invoices of ours paid or credited already (before this import or by its previous
+            # statement) that a fresh entry names; locked like the open ones.
+            settled = _settled_invoices(session, {entry.reference.replace(" ", "") for entry in fresh
+                                                  if entry.reference} - set(due))
+            result = match_payments(fresh, due, {invoice.reference_number: SettledInvoice(
+                invoice.invoice_id, invoice.reference_number, invoice.status == "credited", invoice.currency)
+                for invoice in settled.values()})
             for entry in result.duplicates:
                 report.add("duplicates", entry, "duplicate")
             for entry in result.ignored:
                 _store(session, record, statement.statement_id, account, entry, "ignored")
                 report.add("ignored", entry, "ignored")
             for match in result.unmatched:
-                invoice = open_invoices.get(match.invoice.invoice_id) if match.invoice else None
-                if invoice is None and match.kind == MatchKind.UNKNOWN_REFERENCE:
-                    # Often an invoice paid or credited already: name it for the finance user.
-                    invoice = session.scalars(select(Invoice).where(
-                        Invoice.reference_number == match.entry.reference)).first()
+                invoice = None
+                if match.invoice:
+                    invoice = open_invoices.get(match.invoice.invoice_id) or settled.get(match.invoice.reference)
                 _store(session, record, statement.statement_id, account, match.entry, str(match.kind), invoice)
                 report.add("unmatched", match.entry, str(match.kind), invoice, match)
+            for match in result.settled:
+                # Nothing was due: all of it is surplus, a refund due until finance pays it back.
+                invoice = settled[match.invoice.reference]
+                stored = _store(session, record, statement.statement_id, account, match.entry,
+                                str(match.kind), invoice, match.difference)
+                apply_payment(uow, invoice, match.entry.amount, match.entry.booking_date, source="bank",
+                              actor=actor, note=f"{statement.statement_id} {match.entry.entry_ref}",
+                              bank_entry_id=stored.id)
+                report.add("settled", match.entry, str(match.kind), invoice, match)
             # Booked in the statement's order, as the money arrived: the instalment that
             # settles an invoice is the one that marks it paid, and the report shows each
             # invoice as that payment left it.
@@ -125,6 +144,7 @@ def import_statement(kit: ServiceKit, data: bytes, filename: str, actor: str) ->
                 report.add(section, match.entry, str(match.kind), invoice, match)
         counts = {name: len(items) for name, items in report.sections.items()}
         record.matched, record.partial, record.unmatched = counts["matched"], counts["partial"], counts["unmatched"]
+        record.settled = counts["settled"]
         record.duplicates = counts["already_imported"] + counts["duplicates"]
         record.ignored = counts["ignored"]
         record.result = json.dumps(report.sections)
@@ -146,6 +166,18 @@ def _check_fits(statements) -> None:
             detail = "; ".join(problems[:3])
             raise InvalidInput("statement.out_of_range", f"statement {statement.statement_id[:40]}: {detail}",
                                f"väljavõte {statement.statement_id[:40]}: {detail}", field="file")
+
+
+def _settled_invoices(session, references: set[str]) -> dict[str, Invoice]:
+    """The paid or credited invoices with these reference numbers, locked, by reference."""
+    found: dict[str, Invoice] = {}
+    refs = sorted(references)
+    for start in range(0, len(refs), 500):
+        found.update((invoice.reference_number, invoice) for invoice in session.scalars(
+            select(Invoice).where(Invoice.reference_number.in_(refs[start:start + 500]),
+                                  Invoice.status.in_(SETTLED_STATUSES))
+            .with_for_update().execution_options(populate_existing=True)))
+    return found
 
 
 def _known_entry_refs(session, account: str, refs: list[str]) -> set[str]:

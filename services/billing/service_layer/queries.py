@@ -30,6 +30,8 @@ ZERO = Decimal("0.00")
 INVOICE_FILTERS = ("outstanding", "overdue", "paid", "credited", "issued")
 # Claims whose invoice is still to be issued, so the § 37 issue-by date concerns them.
 AWAITING_INVOICE = ("proposed", "approved")
+# Bank entries booked with money beyond what was due: a to-do while their invoice has a refund due.
+REFUNDING_OUTCOMES = ("overpaid", "already_paid", "already_credited")
 ISSUE_OVERDUE = "issue_overdue"  # list filter: awaiting an invoice past the issue-by date
 CLAIM_FILTERS = (*CLAIM_STATUSES, ISSUE_OVERDUE)
 
@@ -241,7 +243,7 @@ def list_imports(kit: ServiceKit, limit: int = 50) -> list[dict]:
     with kit.db.read_session() as session:
         return [{"import_id": r.import_id, "filename": r.filename, "statement_ids": r.statement_ids,
                  "account_iban": r.account_iban, "matched": r.matched, "partial": r.partial,
-                 "unmatched": r.unmatched, "duplicates": r.duplicates, "ignored": r.ignored,
+                 "unmatched": r.unmatched, "settled": r.settled, "duplicates": r.duplicates, "ignored": r.ignored,
                  "imported_by": r.imported_by, "imported_at": r.imported_at}
                 for r in session.scalars(select(StatementImport).order_by(StatementImport.imported_at.desc())
                                          .limit(limit))]
@@ -249,7 +251,8 @@ def list_imports(kit: ServiceKit, limit: int = 50) -> list[dict]:
 
 def open_bank_entries(kit: ServiceKit) -> list[dict]:
     """Incoming money not (fully) matched to an invoice, across all imports: finance's to-do.
-    An overpayment stays until its invoice has nothing left to refund (the refund recorded)."""
+    An overpayment, and a payment for an invoice paid or credited already, stays until its
+    invoice has nothing left to refund (the refund recorded)."""
     with kit.db.read_session() as session:
         rows = session.execute(
             select(BankEntry, Invoice.number).outerjoin(Invoice, Invoice.invoice_id == BankEntry.invoice_id)
@@ -257,11 +260,11 @@ def open_bank_entries(kit: ServiceKit) -> list[dict]:
                    # An instalment of an invoice that later payments settled is nothing to do.
                    ~((BankEntry.outcome == "underpaid") & (Invoice.status == "paid")))
             .order_by(BankEntry.booking_date.desc(), BankEntry.id.desc())).all()
-        overpaid = [e.invoice_id for e, _ in rows if e.outcome == "overpaid" and e.invoice_id]
+        overpaid = [e.invoice_id for e, _ in rows if e.outcome in REFUNDING_OUTCOMES and e.invoice_id]
         refunding = {invoice_id for invoice_id, state in refund_states(
             session, list(session.scalars(select(Invoice).where(Invoice.invoice_id.in_(overpaid))))
             if overpaid else []).items() if state.due > 0}
-        rows = [(e, number) for e, number in rows if e.outcome != "overpaid" or e.invoice_id in refunding]
+        rows = [(e, number) for e, number in rows if e.outcome not in REFUNDING_OUTCOMES or e.invoice_id in refunding]
         return [{"entry_ref": e.entry_ref, "account_iban": e.account_iban, "amount": e.amount,
                  "currency": e.currency, "booking_date": e.booking_date, "reference": e.reference,
                  "debtor_name": e.debtor_name, "remittance_text": e.remittance_text, "outcome": e.outcome,
