@@ -3,6 +3,7 @@
 web      serve HTTP (development server; production runs gunicorn on ``create_app()``)
 worker   consumer + outbox relay + periodic tick, in one process
 consume | relay | tick   each on its own (scale them separately)
+         (each loop beats a heartbeat: ``python -m shared.heartbeat <name> [loops]`` checks it)
 migrate  apply the service's Alembic migrations
 makemigration -m MESSAGE   autogenerate the next migration from the models
 (a service may add its own, e.g. reporting's ``anonymise-due``)
@@ -13,6 +14,7 @@ import argparse
 import signal
 import threading
 
+from shared.heartbeat import Heartbeat
 from shared.observability import configure_logging
 
 
@@ -49,9 +51,11 @@ def main(bootstrap, create_app, argv=None, extra_commands: dict | None = None) -
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    jobs = {"consume": [kit.consumer().run], "relay": [kit.relay().run], "tick": [kit.run_ticks]}
-    jobs["worker"] = jobs["consume"] + jobs["relay"] + jobs["tick"]
-    threads = [threading.Thread(target=job, args=(stop,), daemon=True) for job in jobs[args.command]]
+    loops = {"consume": kit.consumer().run, "relay": kit.relay().run, "tick": kit.run_ticks}
+    # Each loop beats its own heartbeat: the container's health check (python -m shared.heartbeat)
+    names = list(loops) if args.command == "worker" else [args.command]
+    threads = [threading.Thread(target=loops[name], args=(stop, Heartbeat(kit.name, name)), daemon=True)
+               for name in names]
     for thread in threads:
         thread.start()
     while not stop.is_set():

@@ -78,11 +78,16 @@ class ServiceKit:
             except Exception:  # noqa: BLE001 - one failing job must not stop the others
                 log.exception("tick failed", extra={"service": self.name, "job": job.__name__})
 
-    def run_ticks(self, stop: threading.Event) -> None:
+    def run_ticks(self, stop: threading.Event, heartbeat: Callable[[], None] | None = None) -> None:
+        """Tick every ``tick_interval`` until ``stop``; ``heartbeat`` is called while waiting
+        for the next run (shared/heartbeat.py), so it stops while a run does not end."""
+        beat = heartbeat or (lambda: None)
         while not stop.is_set():
+            beat()
             self._tick_now.clear()
             self.tick()
             deadline = time.monotonic() + self.tick_interval
             while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
+                beat()
                 if self._tick_now.wait(min(remaining, 0.5)):  # 0.5: how soon a stop is noticed
                     break

@@ -438,3 +438,59 @@ def test_the_retention_job_has_a_scheduled_way_to_run():
             if line.strip() and not line.startswith("#")]
     assert len(cron) == 1 and re.match(r"^\S+\s+\S+\s+\*\s+\*\s+\*\s+root\s+cd \S+ && "
                                        r"docker compose run --rm -T anonymise-due ", cron[0]), cron
+
+
+# --- Health checks ------------------------------------------------------------------------
+
+def test_every_long_running_container_has_a_health_check():
+    """`docker compose ps` shows a stuck container and `depends_on: service_healthy` can wait
+    for one: everything but the one-shot steps (topology, the retention job) has a check."""
+    one_shot = {name for name, block in SERVICES_BLOCK.items() if block.get("restart") == "no"}
+    assert one_shot == {"topology", "anonymise-due"}
+    long_running = set(SERVICES_BLOCK) - one_shot
+    assert {f"{service}-worker" for service in SERVICES} <= long_running
+    for name in long_running:
+        check = SERVICES_BLOCK[name].get("healthcheck", {})
+        assert check.get("test", ["NONE"])[0] == "CMD", name
+        assert not {"true", "/bin/true", "exit 0"} & set(check["test"]), name  # a check that can fail
+    for service in SERVICES:
+        check = SERVICES_BLOCK[f"{service}-worker"]["healthcheck"]
+        assert check["test"] == ["CMD", "python", "-m", "shared.heartbeat", service]
+        # a loop counts as stuck after a minute at the least: the check's retries come on top
+        assert check["retries"] >= 3 and check.get("start_period")
+
+
+def _health(container: str, var_dir: Path) -> subprocess.CompletedProcess:
+    """The container's health check as docker runs it (the image's VAR_DIR is var_dir)."""
+    test = SERVICES_BLOCK[container]["healthcheck"]["test"]
+    assert test[:2] == ["CMD", "python"]
+    return subprocess.run([sys.executable, *test[2:]], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={"PATH": os.environ["PATH"], "VAR_DIR": str(var_dir)})
+
+
+def test_a_workers_health_check_passes_while_its_command_runs_and_fails_without_it(tmp_path):
+    """The worker container's own command, in embedded mode (SQLite, the embedded bus) under
+    a VAR_DIR of its own, and its health check: failing before it runs, passing while its
+    loops work, failing on the heartbeats it left once they are old."""
+    container = "attendance-worker"
+    assert _health(container, tmp_path).returncode == 1
+    worker = subprocess.Popen(
+        [sys.executable, *SERVICES_BLOCK[container]["command"].split()[1:]], cwd=ROOT,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={"PATH": os.environ["PATH"], "VAR_DIR": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"})
+    try:
+        deadline = time.monotonic() + 60
+        while (result := _health(container, tmp_path)).returncode != 0:
+            assert worker.poll() is None, worker.communicate()[1]
+            assert time.monotonic() < deadline, result.stderr
+            time.sleep(0.5)
+        assert "attendance: consume, relay, tick beating" in result.stdout
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    # gone: its last heartbeats age past what each loop allows
+    two_hours_ago = time.time() - 7200
+    for beat in (tmp_path / "heartbeat").glob("attendance.*"):
+        os.utime(beat, (two_hours_ago, two_hours_ago))
+    stale = _health(container, tmp_path)
+    assert stale.returncode == 1 and stale.stderr.count("last heartbeat") == 3

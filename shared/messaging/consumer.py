@@ -52,6 +52,10 @@ class _Outcome:
     event_type: str | None = None
 
 
+def _no_heartbeat() -> None:
+    pass
+
+
 def _cut(value, length: int):
     return None if value is None else str(value)[:length]
 
@@ -108,6 +112,7 @@ class ConsumerWorker:
         self.on_rabbitmq = is_rabbitmq(bus_url)
         self._attempts: dict[tuple, int] = {}  # where the broker does not count deliveries
         self.ready = threading.Event()
+        self._heartbeat: Callable[[], None] = _no_heartbeat
 
     # -- topology -------------------------------------------------------------------------
     def queues(self):
@@ -119,7 +124,10 @@ class ConsumerWorker:
                          self.on_rabbitmq)
 
     # -- the loop -------------------------------------------------------------------------
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, heartbeat: Callable[[], None] | None = None) -> None:
+        """Consume until ``stop``; ``heartbeat`` is called on every turn of the receive loop
+        (shared/heartbeat.py), so it stops while the bus is lost or a batch hangs."""
+        self._heartbeat = heartbeat or _no_heartbeat
         backoff = 0.2
         while not stop.is_set():
             conn = connect(self.bus_url, self.confirm_timeout)
@@ -159,6 +167,7 @@ class ConsumerWorker:
             self.ready.set()
             last_replay_check = 0.0
             while not stop.is_set():
+                self._heartbeat()
                 self._fill(conn, buffer, stop)
                 if cautious and buffer and not _redelivered(buffer[0]):
                     # Past what a crash left behind. The prefetch is fixed at basic.consume:

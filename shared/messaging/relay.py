@@ -5,6 +5,7 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import BigInteger, any_, bindparam, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -55,7 +56,9 @@ class OutboxRelay:
             self.metrics.events_published.inc(len(confirmed))
         return len(confirmed)
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: threading.Event, heartbeat: Callable[[], None] | None = None) -> None:
+        """Relay until ``stop``; ``heartbeat`` is called after every outbox query that went
+        through (shared/heartbeat.py), so it stops while the broker or the database is away."""
         listener = None
         if self.db.dialect == "postgresql":
             # Rows committed by other processes (the web's requests) wake the loop at once;
@@ -67,6 +70,8 @@ class OutboxRelay:
             try:
                 sent = self.relay_once()
                 backoff = 0.2
+                if heartbeat is not None:
+                    heartbeat()
                 if not sent:
                     self.wakeup.wait(self.idle_wait)
                     self.wakeup.clear()
