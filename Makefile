@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+	$(BIN)/python -m shared.i18n  # translations .po -> .mo when new or changed: start-up only reads them
 
 ## Every service in one process, SQLite and an embedded bus, demo data: http://127.0.0.1:8000
 run: install

@@ -1,6 +1,8 @@
 """Languages: Estonian by default, English on request (``?lang=en``, remembered in a cookie)."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -37,16 +39,61 @@ def remember_language(response):
     return response
 
 
-def compile_catalogues(*directories: Path) -> None:
-    """Compile .po to .mo when missing or stale, so no build step can be forgotten."""
+# Catalogues are compiled (.po to .mo) when the code is installed, never at start-up: the
+# image's code is not writable. `make install` (so `make run` and `make test`) and the
+# Dockerfile run `python -m shared.i18n`; a service refuses to start on a catalogue it lacks.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+COMPILE_COMMAND = "python -m shared.i18n"
+
+
+def catalogue_directories(root: Path = PROJECT_ROOT) -> list[Path]:
+    """Every translations folder of the project: shared's, the gateway's and each service's."""
+    folders = [root / "shared" / "translations", root / "gateway" / "translations",
+               *sorted((root / "services").glob("*/translations"))]
+    return [folder for folder in folders if folder.is_dir()]
+
+
+def stale_catalogues(*directories: Path) -> list[Path]:
+    """The .po files whose .mo is missing or older than they are."""
+    stale = []
     for directory in directories:
-        for po_path in Path(directory).glob("*/LC_MESSAGES/*.po"):
+        for po_path in sorted(Path(directory).glob("*/LC_MESSAGES/*.po")):
             mo_path = po_path.with_suffix(".mo")
-            if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-                continue
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file, locale=po_path.parent.parent.name)
-            tmp = mo_path.with_suffix(".mo.tmp")
-            with tmp.open("wb") as mo_file:
-                write_mo(mo_file, catalog)
-            tmp.replace(mo_path)
+            if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+                stale.append(po_path)
+    return stale
+
+
+def compile_catalogues(*directories: Path) -> list[Path]:
+    """Compile each .po whose .mo is missing or stale (the install step); the .mo files written."""
+    written = []
+    for po_path in stale_catalogues(*directories):
+        mo_path = po_path.with_suffix(".mo")
+        with po_path.open("rb") as po_file:
+            catalog = read_po(po_file, locale=po_path.parent.parent.name)
+        tmp = mo_path.with_name(f".{mo_path.name}.{os.getpid()}")  # two installs at once each write their own
+        with tmp.open("wb") as mo_file:
+            write_mo(mo_file, catalog)
+        tmp.replace(mo_path)
+        written.append(mo_path)
+    return written
+
+
+def require_compiled(*directories: Path) -> None:
+    """At start-up: only read the catalogues. One missing or older than its .po is an install
+    step skipped (the page would silently show the untranslated text): refuse to start."""
+    if stale := stale_catalogues(*directories):
+        raise RuntimeError(f"translations not compiled: {', '.join(str(p) for p in stale)}; "
+                           f"run `{COMPILE_COMMAND}` (make install does, and the Dockerfile)")
+
+
+def main(argv=None) -> int:
+    """``python -m shared.i18n [FOLDER …]``: compile the project's catalogues (or the folders')."""
+    folders = [Path(arg) for arg in (sys.argv[1:] if argv is None else argv)] or catalogue_directories()
+    for mo_path in compile_catalogues(*folders):
+        print(f"compiled {mo_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -103,7 +103,7 @@ def create_service_app(kit: ServiceKit, import_name: str, *, title: str, root: P
     app.config.update(test_config or {})
     app.extensions["kit"] = kit
     translation_dirs = [root / "translations", SHARED_DIR / "translations"]
-    i18n.compile_catalogues(*[d for d in translation_dirs if d.exists()])
+    i18n.require_compiled(*[d for d in translation_dirs if d.exists()])  # compiled at install, only read here
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(d) for d in translation_dirs)
     Babel(app, locale_selector=i18n.select_locale)
     csrf.init_app(app)

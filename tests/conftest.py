@@ -9,6 +9,12 @@ settings.register_profile("suite", deadline=None, suppress_health_check=[HealthC
 settings.load_profile("suite")
 
 
+def pytest_configure(config):
+    """The install step `make test` takes: translations compiled, as apps only read them."""
+    from shared import i18n
+    i18n.compile_catalogues(*i18n.catalogue_directories())
+
+
 def pytest_collection_modifyitems(items):
     """Tests that stop, kill or fill up RabbitMQ or PostgreSQL run alone, after the rest
     (`make test` runs `-m "not serial"` in parallel workers, then `-m serial`)."""
