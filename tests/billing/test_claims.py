@@ -1,7 +1,8 @@
 """Issue 5, point 1: one claim per dropout, the amount and why, the coordinator's decision."""
 from __future__ import annotations
 
-from datetime import timedelta
+import dataclasses
+from datetime import UTC, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -267,3 +268,113 @@ def test_a_refused_decision_names_the_claim_state_in_estonian(billing):
     text = response.get_data(as_text=True)
     assert response.status_code == 409 and page.status_code == 200
     assert "olekus „loobutud“" in text and "waived" not in text
+
+
+REINSTATED = {"participant_id": "p-1", "application_id": "a-1"}
+
+
+def test_a_claim_the_coordinator_waived_is_proposed_again_when_the_participant_drops_out_again(billing):
+    """Waived, then reinstated, then dropping out again: a new dropout the coordinator decides again;
+    the history says it reopened and keeps the earlier waiver and its reason."""
+    h = billing
+    claim_id = propose(h, days_held=1)
+    h.login("coordinator")
+    assert h.client.post(f"/api/claims/{claim_id}/waive", json={"reason": "Haigestus, tõendiga"}).status_code == 200
+    deliver_at(h, "attendance.participant.reinstated", REINSTATED, DROPOUT_2019 + timedelta(days=1))
+    assert h.client.get(f"/api/claims/{claim_id}").get_json()["status"] == "waived"  # nothing to withdraw
+    again_at = DROPOUT_2019 + timedelta(days=20)
+    second = dataclasses.replace(h.envelope("attendance.participant.dropped_out", dropout(days_held=2, at=again_at)),
+                                 occurred_at=again_at.astimezone(UTC))
+    h.deliver(envelope=second)
+
+    assert claim_count(h) == 1
+    first, reopened = h.payloads("billing.claim.proposed")
+    assert reopened["claim_id"] == first["claim_id"] == claim_id
+    assert (first["amount_gross"], reopened["amount_gross"]) == ("256.00", "512.00")
+    claim = h.client.get(f"/api/claims/{claim_id}").get_json()
+    assert (claim["status"], claim["waive_reason"], claim["decided_by"], claim["dropped_out_on"]) == (
+        "proposed", None, None, "2019-05-22")
+    history = [(d["action"], d["reason"]) for d in claim["decisions"]]
+    assert history[0] == ("waived", "Haigestus, tõendiga")
+    action, reason = history[-1]
+    assert action == "reopened" and "after reinstatement" in reason and "Haigestus, tõendiga" in reason
+    page = h.client.get(f"/claims/{claim_id}?lang=et").get_data(as_text=True)
+    assert "uuesti esitatud (katkestas taas)" in page and "Haigestus, tõendiga" in page
+    assert f"/claims/{claim_id}/approve" in page  # the coordinator decides again
+    assert [c["claim_id"] for c in h.client.get("/api/claims?status=proposed").get_json()] == [claim_id]
+
+    # The same dropout again -- redelivered, or republished with a new event id -- changes nothing.
+    h.deliver(envelope=second)
+    deliver_at(h, "attendance.participant.dropped_out", dropout(days_held=2, at=again_at), again_at)
+    deliver_at(h, "attendance.participant.dropped_out", dropout(days_held=1), DROPOUT_2019)  # stale
+    assert len(h.payloads("billing.claim.proposed")) == 2
+    assert len(h.client.get(f"/api/claims/{claim_id}").get_json()["decisions"]) == len(claim["decisions"])
+    assert h.client.post(f"/api/claims/{claim_id}/approve", json={}).get_json()["amount"] == "512.00"
+
+
+def test_a_waived_claim_stays_waived_without_a_reinstatement_in_between(billing):
+    """A dropout event published again later (no reinstatement between) is the same dropout."""
+    h = billing
+    claim_id = propose(h)
+    h.login("coordinator")
+    h.client.post(f"/api/claims/{claim_id}/waive", json={"reason": "Haigus"})
+    deliver_at(h, "attendance.participant.dropped_out", dropout(), DROPOUT_2019 + timedelta(hours=3))
+    # A reinstatement older than the dropout we know is stale: dropping out after it is no new dropout.
+    deliver_at(h, "attendance.participant.reinstated", REINSTATED, DROPOUT_2019 - timedelta(hours=1))
+    deliver_at(h, "attendance.participant.dropped_out", dropout(), DROPOUT_2019 + timedelta(hours=4))
+    claim = h.client.get(f"/api/claims/{claim_id}").get_json()
+    assert (claim["status"], claim["waive_reason"]) == ("waived", "Haigus")
+    assert len(h.payloads("billing.claim.proposed")) == 1
+    assert [d["action"] for d in claim["decisions"]] == ["waived"]
+
+
+def test_a_claim_waived_after_its_reinstatement_flag_is_proposed_again_on_a_new_dropout(billing):
+    h = billing
+    claim_id = approved_claim(h, days_held=1)
+    deliver_at(h, "attendance.participant.reinstated", REINSTATED, DROPOUT_2019 + timedelta(days=1))
+    assert h.client.post(f"/api/claims/{claim_id}/waive", json={"reason": "Ennistati"}).status_code == 200
+    deliver_at(h, "attendance.participant.dropped_out", dropout(days_held=3, at=DROPOUT_2019 + timedelta(days=20)),
+               DROPOUT_2019 + timedelta(days=20))
+    claim = h.client.get(f"/api/claims/{claim_id}").get_json()
+    assert (claim["status"], claim["proposed_amount"], claim["needs_attention"]) == ("proposed", "768.00", False)
+    assert claim["decisions"][-1]["action"] == "reopened" and "Ennistati" in claim["decisions"][-1]["reason"]
+
+
+def test_an_invoiced_claim_is_not_reopened_and_a_credited_then_waived_one_is_with_its_invoice_kept(billing):
+    """Invoiced: dropping out again only lifts the reinstatement flag. Credited and waived: a new
+    dropout is proposed again; the credited invoice stays as it was, and the new dropout has its own
+    issue-by date (VAT Act § 37)."""
+    h = billing
+    invoiced_id = approved_claim(h, "p-2", application="a-2", days_held=1)
+    h.login("coordinator", "finance")
+    assert h.client.post("/api/invoices", json={"claim_id": invoiced_id}).status_code == 201
+    deliver_at(h, "attendance.participant.reinstated", {"participant_id": "p-2", "application_id": "a-2"},
+               DROPOUT_2019 + timedelta(days=1))
+    deliver_at(h, "attendance.participant.dropped_out", dropout("p-2", application="a-2"),
+               DROPOUT_2019 + timedelta(days=2))
+    invoiced = h.client.get(f"/api/claims/{invoiced_id}").get_json()
+    assert (invoiced["status"], invoiced["needs_attention"]) == ("invoiced", False)
+    assert invoiced["decisions"][-1]["action"] == "dropped_out_again"
+
+    claim_id = approved_claim(h, days_held=1)
+    h.login("coordinator", "finance")
+    invoice = h.client.post("/api/invoices", json={"claim_id": claim_id}).get_json()
+    deliver_at(h, "attendance.participant.reinstated", REINSTATED, DROPOUT_2019 + timedelta(days=1))
+    assert h.client.post(f"/api/invoices/{invoice['invoice_id']}/credit-note",
+                         json={"reason": "Osaleja ennistati"}).status_code == 201
+    assert h.client.post(f"/api/claims/{claim_id}/waive", json={"reason": "Ennistati"}).status_code == 200
+    proposals = len(h.payloads("billing.claim.proposed"))
+    later(1)
+    deliver_at(h, "attendance.participant.dropped_out", dropout(days_held=2, at=DROPOUT_2019 + timedelta(days=20)),
+               DROPOUT_2019 + timedelta(days=20))
+    claim = h.client.get(f"/api/claims/{claim_id}").get_json()
+    assert (claim["status"], claim["proposed_amount"], claim["dropped_out_on"]) == ("proposed", "512.00", "2019-05-22")
+    assert len(h.payloads("billing.claim.proposed")) == proposals + 1
+    assert claim["issue_by"] == "2019-05-29"
+    assert [(i["number"], i["status"]) for i in claim["invoices"]] == [(invoice["number"], "credited")]
+    assert h.client.get(f"/api/invoices/{invoice['invoice_id']}").get_json()["status"] == "credited"
+    # Approved again, finance invoices the new dropout.
+    assert h.client.post(f"/api/claims/{claim_id}/approve", json={}).status_code == 200
+    again = h.client.post("/api/invoices", json={"claim_id": claim_id})
+    assert again.status_code == 201 and again.get_json()["amount_gross"] == "512.00"
+    assert h.client.get(f"/api/claims/{claim_id}").get_json()["issue_by"] is None

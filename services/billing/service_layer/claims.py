@@ -121,13 +121,14 @@ def on_dropped_out(uow: UnitOfWork, event: Envelope, config: BillingConfig) -> N
         session.add(claim)
         session.flush()
         _propose(uow, claim, employer)
-    elif claim.status == "withdrawn" or (claim.status == "waived" and claim.decided_by == SYSTEM
-                                         and previous == "reinstated"):
-        # Reinstated earlier (or left before any day was held), now dropped out again: a new
-        # dropout, so a new proposal.
+    elif claim.status == "withdrawn" or (claim.status == "waived" and previous == "reinstated"):
+        # Reinstated earlier, now dropped out again: a new dropout, so a new proposal -- also
+        # when it had been waived (by the system: no day held yet; or by the coordinator, who
+        # decides again). The waiver and its reason stay in the history above this line.
+        earlier = f" (waived before: {claim.waive_reason})" if claim.status == "waived" and claim.waive_reason else ""
         _set_dropout_facts(session, claim, data, event, employer, config)
         claim.proposed_at = clock.now()
-        _log(session, claim, "reopened", SYSTEM, "dropped out again after reinstatement")
+        _log(session, claim, "reopened", SYSTEM, f"dropped out again after reinstatement{earlier}")
         _propose(uow, claim, employer)
     elif claim.reinstated_at is not None:
         # The decided claim stands again: the reinstatement it was flagged for is undone.

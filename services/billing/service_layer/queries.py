@@ -36,10 +36,11 @@ ISSUE_OVERDUE = "issue_overdue"  # list filter: awaiting an invoice past the iss
 CLAIM_FILTERS = (*CLAIM_STATUSES, ISSUE_OVERDUE)
 
 
-def _ever_invoiced():
+def _invoiced_since_proposed():
     # A credited claim is "approved" again for re-invoicing, but its supply has been invoiced
-    # once already: the § 37 deadline is behind it.
-    return exists().where(Invoice.claim_id == Claim.claim_id)
+    # once already: the § 37 deadline is behind it. Only invoices of this dropout count: one
+    # issued before the claim was proposed again (a new dropout after a reinstatement) does not.
+    return exists().where(Invoice.claim_id == Claim.claim_id, Invoice.issued_at >= Claim.proposed_at)
 
 
 def _claim(claim: Claim, employer: Employer | None, invoiced: bool, day: date, issue_days: int) -> dict:
@@ -67,7 +68,7 @@ def _claim(claim: Claim, employer: Employer | None, invoiced: bool, day: date, i
 
 def _claims(kit: ServiceKit, where, order_by) -> list[dict]:
     day, issue_days = today(), config(kit).issue_days
-    query = (select(Claim, Employer, _ever_invoiced().label("invoiced"))
+    query = (select(Claim, Employer, _invoiced_since_proposed().label("invoiced"))
              .join(Employer, Employer.organisation_id == Claim.employer_id))
     if where is not None:
         query = query.where(where)
@@ -81,7 +82,7 @@ def list_claims(kit: ServiceKit, status: str | None = None) -> list[dict]:
     where = None
     if status == ISSUE_OVERDUE:
         # Past the issue-by date: dropped out more than issue_days days before today.
-        where = (Claim.status.in_(AWAITING_INVOICE) & ~_ever_invoiced() & Claim.reinstated_at.is_(None)
+        where = (Claim.status.in_(AWAITING_INVOICE) & ~_invoiced_since_proposed() & Claim.reinstated_at.is_(None)
                  & (Claim.dropped_out_on < today() - timedelta(days=config(kit).issue_days)))
     elif status:
         where = Claim.status == status
@@ -98,8 +99,8 @@ def get_claim(kit: ServiceKit, claim_id: str) -> dict | None:
         if claim is None:
             return None
         invoices = list(session.scalars(select(Invoice).where(Invoice.claim_id == claim_id).order_by(Invoice.seq)))
-        result = _claim(claim, session.get(Employer, claim.employer_id), bool(invoices), today(),
-                        config(kit).issue_days)
+        invoiced = any(invoice.issued_at >= claim.proposed_at for invoice in invoices)  # as _invoiced_since_proposed
+        result = _claim(claim, session.get(Employer, claim.employer_id), invoiced, today(), config(kit).issue_days)
         result["decisions"] = [
             {"action": d.action, "amount": d.amount, "reason": d.reason, "actor": d.actor, "decided_at": d.decided_at}
             for d in session.scalars(select(ClaimDecision).where(ClaimDecision.claim_id == claim_id)
