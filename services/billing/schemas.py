@@ -224,6 +224,12 @@ class RefundSchema(Schema):
     recorded_at = fields.AwareDateTime()
 
 
+class EmailedAgainSchema(Schema):
+    recipient = fields.String()
+    actor = fields.String()
+    at = fields.AwareDateTime()
+
+
 class InvoiceDetailSchema(InvoiceSchema):
     credit_note = fields.Nested(CreditNoteSchema, allow_none=True)
     payments = fields.List(fields.Nested(PaymentSchema))
@@ -233,6 +239,8 @@ class InvoiceDetailSchema(InvoiceSchema):
                                                 "negative: what finance is to pay back to the employer"})
     refunded = Money()
     refunds = fields.List(fields.Nested(RefundSchema))
+    emailed_again = fields.List(fields.Nested(EmailedAgainSchema), metadata={
+        "description": "finance's 'send the invoice again' requests (POST /api/invoices/<id>/send-again)"})
 
 
 class RefundDueSchema(Schema):
@@ -256,6 +264,21 @@ class RecordRefundSchema(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=2000))
     request_id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{8,80}$"), metadata={
         "description": "the client's key for this refund: sent again, nothing more is recorded"})
+
+
+class SendAgainSchema(Schema):
+    request_id = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{8,80}$"), metadata={
+        "description": "the client's key for this request: sent again, no second e-mail is requested"})
+    email = fields.Email(validate=validate.Length(max=254), metadata={
+        "description": "where to send it; default: the employer's address on the invoice"})
+
+
+class SendAgainResultSchema(Schema):
+    invoice_id = fields.String()
+    request_id = fields.String()
+    recipient_email = fields.String()
+    requested = fields.Boolean(metadata={"description": "false: this request_id had been sent already, "
+                                                        "nothing more is sent"})
 
 
 class TotalsSchema(Schema):

@@ -98,3 +98,21 @@ class InvoiceReminderDue(Schema):
     reference_number = fields.String(required=True)
     amount_due = Money(load_default=None, allow_none=True)
     pdf_url = fields.String(load_default="")
+
+
+# Finance's "send the invoice again" on the invoice page (the employer says it never arrived, or
+# it went to the wrong address): notify sends the invoice e-mail once more, with a PDF link
+# signed then, once per request_id (one click, one e-mail). Only an open invoice is sent again.
+@event("billing.invoice.email_requested_again")
+class InvoiceEmailRequestedAgain(Schema):
+    """Finance asked for an open invoice's e-mail to go to the employer again, to recipient_email (the invoice's address unless finance gave another), with a fresh PDF link; request_id names the request (one e-mail each)."""  # noqa: E501 - one line in EVENTS.md
+    invoice_id = fields.String(required=True)
+    invoice_number = fields.String(required=True)
+    request_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{8,80}$"))
+    recipient_email = fields.Email(required=True)
+    participant_id = fields.String(load_default="")
+    employer = fields.Nested(OrganisationSchema, required=True)  # the buyer as printed on the invoice
+    amount_gross = Money(required=True)
+    currency = Currency()
+    due_date = fields.Date(required=True)
+    reference_number = fields.String(required=True, validate=validate.Regexp(r"^\d{2,20}$"))

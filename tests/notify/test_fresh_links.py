@@ -205,10 +205,54 @@ def test_the_coordinators_esf_request_again_goes_once_per_request_even_after_the
     assert len(smtp.received) == 1
 
 
+def invoice_again(request_id: str, recipient: str = "arved@tori-vald.ee", invoice_id: str = "inv-77") -> dict:
+    """billing.invoice.email_requested_again as billing publishes it (finance's click)."""
+    issued = data.invoice_issued("tori", invoice_id)
+    return {key: issued[key] for key in ("invoice_id", "invoice_number", "participant_id", "employer",
+                                         "amount_gross", "currency", "due_date", "reference_number")} | {
+        "request_id": request_id, "recipient_email": recipient}
+
+
+def test_finances_invoice_email_again_goes_once_per_request_with_a_fresh_link(notify, smtp):
+    """The employer says the invoice never arrived (or went to the wrong address): the same invoice
+    e-mail once more, with a PDF link signed then, one per request; none for an invoice settled since."""
+    at(2019, 3, 15, 9, 0)
+    h = notify()
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    at(2019, 6, 10, 10, 0)
+    h.deliver("billing.invoice.issued", data.invoice_issued("tori", "inv-77"))
+    h.tick()
+    first, = smtp.to("arved@tori-vald.ee", "invoice_issued")
+    smtp.clear()
+    at(2019, 8, 20, 10, 0)  # 71 days later: the first e-mail's link has expired
+    h.deliver("billing.invoice.email_requested_again", invoice_again("inv-again-0001"))
+    h.deliver("billing.invoice.email_requested_again", invoice_again("inv-again-0001"))  # a replay
+    h.deliver("billing.invoice.email_requested_again", invoice_again("inv-again-0002", "raamatupidamine@tori.ee"))
+    h.tick()
+    h.tick()
+    assert len(smtp.received) == 2
+    again, = smtp.to("arved@tori-vald.ee", "invoice_issued")
+    other, = smtp.to("raamatupidamine@tori.ee", "invoice_issued")
+    for email in (again, other):
+        assert email.subject == first.subject
+        for fact in ("Summa koos käibemaksuga: 768,00 €", "Viitenumber: 20190013", "Liige1 Tori"):
+            assert fact in email.text
+        url = link_in(email.text, "billing")
+        assert_fresh(h, url, "invoice", "billing", "inv-77")
+        assert f'href="{url}"' in email.html
+    smtp.clear()
+    h.deliver("billing.invoice.paid", {"invoice_id": "inv-77", "paid_at": data.tallinn(2019, 8, 20, 0),
+                                       "amount": "768.00"})
+    h.deliver("billing.invoice.email_requested_again", invoice_again("inv-again-0003"))  # paid meanwhile
+    h.tick()
+    assert smtp.received == []
+
+
 @pytest.mark.parametrize("event_type, payload", [
     ("enrolment.member.confirmation_requested_again", {"application_id": "a", "participant_id": "p",
                                                        "request_id": "x"}),
     ("reporting.esf_data.requested_again", {"participant_id": "p", "request_id": "no spaces allowed"}),
+    ("billing.invoice.email_requested_again", {**invoice_again("short"), "due_date": "2019-06-24"}),
 ])
 def test_a_request_again_without_a_proper_request_id_is_refused_by_its_schema(event_type, payload):
     with pytest.raises(InvalidPayload, match="request_id"):

@@ -228,6 +228,26 @@ def record_refund(args, invoice_id):
     return _invoice_links(queries.get_invoice(_kit(), invoice_id))
 
 
+@blp.route("/invoices/<invoice_id>/send-again", methods=["POST"])
+@auth.requires("finance")
+@blp.arguments(schemas.SendAgainSchema)
+@blp.response(202, schemas.SendAgainResultSchema)
+@errors(401, 403, 404, 409, 422)
+@blp.doc(security=SECURITY)
+def send_invoice_again(args, invoice_id):
+    """E-mail an open invoice to the employer once more (it never arrived, or went to the wrong address:
+    ``email``), with a fresh PDF link; publishes billing.invoice.email_requested_again, which notify sends.
+    The same ``request_id`` again requests nothing more; a paid or credited invoice is refused (409)."""
+    request_id = args.get("request_id") or str(uuid.uuid4())
+    try:
+        recipient, requested = invoices.send_invoice_again(_kit(), invoice_id, _actor(), request_id,
+                                                           email=args.get("email"))
+    except BillingError as exc:
+        _refuse(exc)
+    return {"invoice_id": invoice_id, "request_id": request_id, "recipient_email": recipient,
+            "requested": requested}
+
+
 @blp.route("/refunds")
 @auth.requires(*READERS)
 @blp.response(200, schemas.RefundDueSchema(many=True))

@@ -43,6 +43,7 @@ ACTIONS = {
     "dropped_out_again": ("katkestas taas", "dropped out again"),
     "invoiced": ("arve esitatud", "invoiced"), "credited": ("kreeditarve", "credit note"),
     "refunded": ("raha tagastatud", "refunded"),
+    "invoice_emailed_again": ("arve saadetud uuesti", "invoice e-mailed again"),
 }
 REFUND_WHY = {"credited": ("krediteeritud arve oli tasutud", "credited after payment"),
               "overpaid": ("ülemakse", "overpaid")}
@@ -208,6 +209,11 @@ class RefundForm(FlaskForm):
     back = HiddenField()
 
 
+class SendAgainForm(FlaskForm):
+    email = StringField()
+    request_id = HiddenField()
+
+
 class StatementForm(FlaskForm):
     file = FileField()
 
@@ -333,13 +339,14 @@ def invoice_list():
 
 
 def _invoice_page(invoice_id: str, paid: PaidForm | None = None, credit: CreditForm | None = None,
-                  status: int = 200, refund: RefundForm | None = None):
+                  status: int = 200, refund: RefundForm | None = None, again: SendAgainForm | None = None):
     invoice = queries.get_invoice(_kit(), invoice_id)
     if invoice is None:
         return render_template("shared/error.html", status=404, code="not_found",
                                message=t("Sellist arvet ei ole.", "No such invoice.")), 404
     return render_template("billing/invoice.html", invoice=invoice, paid=paid or PaidForm(),
-                           credit=credit or CreditForm(), refund=refund or RefundForm()), status
+                           credit=credit or CreditForm(), refund=refund or RefundForm(),
+                           again=again or SendAgainForm()), status
 
 
 @blueprint.get("/invoices/<invoice_id>")
@@ -404,6 +411,32 @@ def invoice_refund(invoice_id):
                 return redirect(url_for("billing.statements"))
             return redirect(url_for("billing.invoice_detail", invoice_id=invoice_id))
     return _invoice_page(invoice_id, refund=form, status=status)
+
+
+@blueprint.post("/invoices/<invoice_id>/send-again")
+@auth.requires("finance")
+def invoice_send_again(invoice_id):
+    """E-mail the invoice to the employer once more (it never arrived, or went to the wrong address);
+    the form's request id makes a double submit request one e-mail."""
+    form, status = SendAgainForm(), 422
+    if form.validate_on_submit():
+        request_id = form.request_id.data or ""
+        if not REQUEST_ID.match(request_id):
+            flash(t("Vormist puudus päringu tunnus: laadige leht uuesti ja proovige veel.",
+                    "The form lacked its request id: reload the page and try again."), "error")
+            return _invoice_page(invoice_id, again=form, status=400)
+        try:
+            recipient, requested = invoices.send_invoice_again(_kit(), invoice_id, _actor(), request_id,
+                                                               email=form.email.data)
+        except BillingError as exc:
+            status = _refusal(form, exc)
+        else:
+            flash(t(f"Arve saadetakse uuesti aadressile {recipient}, uue PDF-lingiga.",
+                    f"The invoice is sent again to {recipient}, with a new PDF link.") if requested
+                  else t("See arve saatmine oli juba tellitud: e-kiri läheb üks kord.",
+                         "This was requested already: the e-mail goes once."), "success")
+            return redirect(url_for("billing.invoice_detail", invoice_id=invoice_id))
+    return _invoice_page(invoice_id, again=form, status=status)
 
 
 # ---------------------------------------------------------------- bank statements

@@ -10,6 +10,8 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from marshmallow import ValidationError, validate
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.billing.adapters.models import Claim, ClaimDecision, CreditNote, Employer, Invoice, Payment
@@ -195,6 +197,52 @@ def mark_paid(kit: ServiceKit, invoice_id: str, actor: str, amount: Decimal | No
                                f"tasumata on ainult {due}", field="amount")
         return apply_payment(uow, invoice, amount.quantize(Decimal("0.01")), paid_on, source="manual",
                              actor=actor, note=note.strip())
+
+
+EMAILED_AGAIN = "invoice_emailed_again"  # the claim history's action for finance's "send again"
+
+
+def send_invoice_again(kit: ServiceKit, invoice_id: str, actor: str, request_id: str,
+                       email: str | None = None) -> tuple[str, bool]:
+    """Finance has the invoice e-mail sent to the employer once more (it never arrived, or went to
+    the wrong address): to ``email`` if given, else the address on the invoice. Notify sends it
+    with a PDF link signed then, one e-mail per ``request_id`` -- the form's, so a double submit
+    publishes nothing more. Returns (the address, whether it was requested now). Only an open
+    invoice: a paid or credited one is not sent again as a request to pay (409)."""
+    email = (email or "").strip()
+    if email:
+        try:
+            validate.Email()(email)
+        except ValidationError:
+            raise InvalidInput("invoice.email_invalid", "not an e-mail address", "see ei ole e-posti aadress",
+                               field="email") from None
+    with kit.unit_of_work() as uow:
+        session = uow.session
+        invoice = _locked_invoice(session, invoice_id)  # a double submit waits here, then sees the first
+        earlier = session.scalars(select(ClaimDecision).where(
+            ClaimDecision.claim_id == invoice.claim_id, ClaimDecision.action == EMAILED_AGAIN,
+            ClaimDecision.reason.endswith(f"({request_id})", autoescape=True))).first()
+        if earlier is not None:
+            return earlier.reason.removeprefix(f"{invoice.number} → ").removesuffix(f" ({request_id})"), False
+        if invoice.status == "credited":
+            raise Conflict("invoice.credited_not_sent", "the invoice is credited: nothing is due, so it is not "
+                           "sent again; the employer got the credit note",
+                           "arve on krediteeritud: tasuda pole midagi, seega seda uuesti ei saadeta; tööandja sai "
+                           "kreeditarve")
+        if invoice.status == "paid":
+            raise Conflict("invoice.paid_not_sent", "the invoice is paid already, so it is not sent again as a "
+                           "request to pay; its PDF is on the invoice page",
+                           "arve on juba tasutud, seega seda maksmiseks uuesti ei saadeta; arve PDF on arve lehel")
+        recipient = email or invoice.buyer_email
+        session.add(ClaimDecision(claim_id=invoice.claim_id, action=EMAILED_AGAIN,
+                                  reason=f"{invoice.number} → {recipient} ({request_id})", actor=actor,
+                                  decided_at=clock.now()))
+        uow.publish("billing.invoice.email_requested_again", {
+            "invoice_id": invoice.invoice_id, "invoice_number": invoice.number, "request_id": request_id,
+            "recipient_email": recipient, "participant_id": invoice.participant_id,
+            "employer": buyer_payload(invoice), "amount_gross": invoice.amount_gross, "currency": invoice.currency,
+            "due_date": invoice.due_date, "reference_number": invoice.reference_number})
+        return recipient, True
 
 
 def credit_invoice(kit: ServiceKit, invoice_id: str, reason: str, actor: str) -> str:

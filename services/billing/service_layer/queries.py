@@ -23,6 +23,7 @@ from services.billing.adapters.models import (
 )
 from services.billing.domain.claims import issue_by, issue_urgency, propose_amount
 from services.billing.service_layer.common import config, today
+from services.billing.service_layer.invoices import EMAILED_AGAIN
 from services.billing.service_layer.refunds import refund_states
 from shared.kit import ServiceKit
 
@@ -199,6 +200,13 @@ def get_invoice(kit: ServiceKit, invoice_id: str) -> dict | None:
                                      .order_by(InvoiceReminder.reached_on, InvoiceReminder.stage))]
         state = refund_states(session, [invoice])[invoice_id]
         result["still_owed"], result["refund_due"], result["refunded"] = state.still_owed, state.due, state.refunded
+        result["emailed_again"] = [
+            {"recipient": d.reason.removeprefix(f"{invoice.number} → ").rsplit(" (", 1)[0], "actor": d.actor,
+             "at": d.decided_at}
+            for d in session.scalars(select(ClaimDecision).where(
+                ClaimDecision.claim_id == invoice.claim_id, ClaimDecision.action == EMAILED_AGAIN,
+                ClaimDecision.reason.startswith(f"{invoice.number} → ", autoescape=True))
+                .order_by(ClaimDecision.id))]
         result["refunds"] = [_refund(r) for r in session.scalars(
             select(Refund).where(Refund.invoice_id == invoice_id).order_by(Refund.recorded_at, Refund.refund_id))]
         return result

@@ -36,6 +36,8 @@ HANDLERS: dict = {
     "billing.invoice.overdue": notifications.on_invoice_overdue,
     "billing.invoice.paid": notifications.on_invoice_paid,
     "billing.invoice.credited": notifications.on_invoice_credited,
+    # Finance's "send the invoice again": the invoice e-mail with a freshly signed link, once per click.
+    "billing.invoice.email_requested_again": notifications.on_invoice_email_requested_again,
     # The cap billing applied to a dropout's claim, quoted in the dropout notice.
     "billing.claim.proposed": notifications.on_claim_terms,
     "billing.claim.waived": notifications.on_claim_terms,

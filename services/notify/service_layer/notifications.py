@@ -15,6 +15,7 @@ published twice (a replay, a producer's retry) still makes one e-mail per recipi
     counselling_decided:<counselling application>    counselling_selected | counselling_not_selected
     confirm_again:<participant>:<request>   member_confirmation_request, the coordinator's "send again"
     esf_again:<participant>:<request>       esf_data_reminder, the coordinator's "send again"
+    invoice_again:<invoice>:<request>       invoice_issued once more, finance's "send the invoice again"
 
 Every personal link (confirmation, ESF data, invoice PDF) is signed when its e-mail is composed
 (``emails.personal_link``), never taken from the event or an earlier e-mail: a link quoted in
@@ -335,17 +336,38 @@ def _invoice_link(data: dict) -> dict:
     return {"pdf_url": emails.personal_link("invoice", data["invoice_id"])}
 
 
+def _invoice_params(uow, data: dict) -> dict:
+    employer = data["employer"]
+    member = uow.session.get(Participant, data["participant_id"]) if data.get("participant_id") else None
+    return {"employer_name": employer["name"], "participant_name": member.full_name if member else "",
+            "invoice_number": data["invoice_number"], "amount_gross": data["amount_gross"],
+            "due_date": data["due_date"], "reference_number": data["reference_number"]}
+
+
 def on_invoice_issued(uow, event, config: NotifyConfig) -> None:
     data = event.data
     employer = data["employer"]
     contacts.upsert_organisation(uow.session, employer)
-    member = uow.session.get(Participant, data["participant_id"]) if data.get("participant_id") else None
     emails.queue(uow, config, template="invoice_issued", recipient=employer["billing_email"],
                  recipient_name=employer["name"], language="et", personal_links=_invoice_link(data),
-                 cause_key=f"invoice:{data['invoice_id']}:issued",
-                 params={"employer_name": employer["name"], "participant_name": member.full_name if member else "",
-                         "invoice_number": data["invoice_number"], "amount_gross": data["amount_gross"],
-                         "due_date": data["due_date"], "reference_number": data["reference_number"]})
+                 cause_key=f"invoice:{data['invoice_id']}:issued", params=_invoice_params(uow, data))
+
+
+def on_invoice_email_requested_again(uow, event, config: NotifyConfig) -> None:
+    """Finance has the invoice e-mail sent once more (it never arrived, or went to the wrong
+    address: ``recipient_email``), the same e-mail with a link signed now: one per ``request_id``
+    (finance's click), so a double submit or a replayed event sends nothing more. Not for an
+    invoice paid or credited meanwhile: "please pay" would be wrong."""
+    data = event.data
+    settled = uow.session.get(SettledInvoice, data["invoice_id"])
+    if settled is not None:
+        log.info("no invoice e-mail again for a settled invoice", extra={
+            "invoice_id": data["invoice_id"], "settled_by": settled.settled_by})
+        return
+    emails.queue(uow, config, template="invoice_issued", recipient=data["recipient_email"],
+                 recipient_name=data["employer"]["name"], language="et", personal_links=_invoice_link(data),
+                 cause_key=f"invoice_again:{data['invoice_id']}:{data['request_id']}",
+                 params=_invoice_params(uow, data))
 
 
 def reminder_stage(stage: str) -> str:
