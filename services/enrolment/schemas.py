@@ -78,6 +78,9 @@ class ApplicationIn(Schema):
     contact_email = _text()
     language = fields.String(load_default="et", validate=LANGUAGE,
                              metadata={"description": "language of correspondence"})
+    edition_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40), metadata={
+        "description": "the edition applied to (one of GET /api/edition's open_editions); omitted: the newest "
+                       "edition taking applications now"})
 
 
 class ReceiptMemberOut(Schema):
@@ -350,6 +353,12 @@ class EditionOut(Schema):
     groups = fields.List(fields.Nested(GroupOut))
 
 
+class PublicEditionQuery(Schema):
+    edition_id = fields.String(load_default=None, validate=validate.Length(max=40), metadata={
+        "description": "an edition by its id; omitted: the newest taking applications now (with none open, the "
+                       "newest)"})
+
+
 class PublicEditionOut(Schema):
     edition_id = fields.String()
     year = fields.Integer()
@@ -358,6 +367,8 @@ class PublicEditionOut(Schema):
     applications_open_at = fields.AwareDateTime(metadata={
         "description": "applications are accepted from then until application_deadline"})
     open = fields.Boolean(metadata={"description": "applications are accepted now (opened, deadline not passed)"})
+    open_editions = fields.List(fields.String(), metadata={
+        "description": "the ids of every edition taking applications now, the newest (the default) first"})
     claim_cap = _amount_out("the most a dropout's employer may be claimed, gross EUR (the conditions state it)")
     cities = fields.List(fields.String(), metadata={"description": "the choices for preferred_cities"})
     groups = fields.List(fields.Nested(GroupOut))

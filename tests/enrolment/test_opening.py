@@ -46,14 +46,17 @@ def _figures(h) -> dict:
     return {f["key"]: f["value"] for f in h.client.get("/api/summary").get_json()["figures"]}
 
 
+def _edition_id_of(page: str) -> str:
+    return re.search(r'name="edition_id"[^>]*value="([^"]+)"', page).group(1)
+
+
+def _key_of(page: str) -> str:
+    return re.search(r'name="idempotency_key"[^>]*value="([^"]+)"', page).group(1)
+
+
 def test_next_years_edition_takes_no_applications_until_it_opens(coordinator):
     h = coordinator
     team_2019 = submit(h, 1, preferred_cities=["Tartu"]).get_json()["application_id"]
-    # A team opened the (2019) form before next year's edition was saved and sends it after.
-    form_page = h.client.get("/apply").get_data(as_text=True)
-    typed = form_data(application_json(2, team_name="Tartu koostöömeeskond", preferred_cities=["Tartu"]),
-                      csrf=csrf_of(form_page), key=re.search(r'name="idempotency_key"[^>]*value="([^"]+)"',
-                                                              form_page).group(1))
     figures_before = _figures(h)
     assert figures_before["enrolment.undecided"] == 1
 
@@ -61,24 +64,14 @@ def test_next_years_edition_takes_no_applications_until_it_opens(coordinator):
     assert created.status_code == 201, created.get_json()
     assert created.get_json()["applications_open_at"] == "2019-06-01T06:00:00+00:00"  # stored UTC
 
-    # The public page: the edition's name and when it opens, no form.
-    page = h.client.get("/apply")
-    body = page.get_data(as_text=True)
-    assert page.status_code == 200
-    assert "Arenguprogramm 2020" in body and "Taotlemine avaneb 01.06.2019 kell 09:00" in body
-    assert 'name="team_name"' not in body and "<form" not in body.split("</header>", 1)[-1]
-    english = h.client.get("/apply?lang=en").get_data(as_text=True)
-    assert "Applications open on 01.06.2019 at 09:00" in english
-    h.client.get("/apply?lang=et")  # (the language is remembered)
-    public = h.client.get("/api/edition").get_json()
-    assert public["edition_id"] == "2020" and public["open"] is False
-    assert public["applications_open_at"] == "2019-06-01T06:00:00+00:00"
-
-    # Submitting is refused, by the API (409, JSON) and by the form (the page, all typed kept).
+    # Sent to 2020 before it opens, by the API (409, JSON) or a form for it (the page, all typed kept): refused.
     before = counts(h)
-    refused = submit(h, 3, preferred_cities=["Tartu"])
+    refused = submit(h, 3, preferred_cities=["Tartu"], edition_id="2020")
     assert refused.status_code == 409 and refused.get_json()["reason"] == "applications_not_open"
     assert "01.06.2019" in refused.get_json()["message"]
+    form_page = h.client.get("/apply").get_data(as_text=True)
+    typed = {**form_data(application_json(2, team_name="Tartu koostöömeeskond", preferred_cities=["Tartu"]),
+                         csrf=csrf_of(form_page), key=_key_of(form_page)), "edition_id": "2020"}
     sent = h.client.post("/apply", data=typed)
     html = sent.get_data(as_text=True)
     assert sent.status_code == 409
@@ -93,13 +86,88 @@ def test_next_years_edition_takes_no_applications_until_it_opens(coordinator):
     index = h.client.get("/").get_data(as_text=True)
     assert "Järgmine lend 2020" in index and "01.06.2019 09:00" in index
 
+    # Once 2019's deadline has passed, the public page names 2020 and when it opens, with no form.
+    clock.set_now(datetime(2019, 3, 2, 12, 0, tzinfo=TALLINN))
+    page = h.client.get("/apply")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Arenguprogramm 2020" in body and "Taotlemine avaneb 01.06.2019 kell 09:00" in body
+    assert 'name="team_name"' not in body and "<form" not in body.split("</header>", 1)[-1]
+    english = h.client.get("/apply?lang=en").get_data(as_text=True)
+    assert "Applications open on 01.06.2019 at 09:00" in english
+    h.client.get("/apply?lang=et")  # (the language is remembered)
+    public = h.client.get("/api/edition").get_json()
+    assert public["edition_id"] == "2020" and public["open"] is False and public["open_editions"] == []
+    assert public["applications_open_at"] == "2019-06-01T06:00:00+00:00"
+    refused = submit(h, 3, preferred_cities=["Tartu"])
+    assert refused.status_code == 409 and refused.get_json()["reason"] == "applications_not_open"
+    assert counts(h) == before
+
     # From the moment it opens, the form is there and takes the application into 2020.
     clock.set_now(datetime(2019, 6, 1, 9, 0, tzinfo=TALLINN))
-    assert 'name="team_name"' in h.client.get("/apply").get_data(as_text=True)
+    form_page = h.client.get("/apply").get_data(as_text=True)
+    assert 'name="team_name"' in form_page and _edition_id_of(form_page) == "2020"
     assert h.client.get("/api/edition").get_json()["open"] is True
-    sent = h.client.post("/apply", data=typed)
+    sent = h.client.post("/apply", data={**typed, "idempotency_key": _key_of(form_page)})
     assert sent.status_code == 303, sent.get_data(as_text=True)
     assert [a["team_name"] for a in h.client.get("/api/applications").get_json()] == ["Tartu koostöömeeskond"]
+
+
+def test_last_years_form_stays_open_while_next_years_edition_waits_to_open(coordinator):
+    """With next year's edition prepared (opening 01.06.2019) while 2019's deadline (01.03.2019)
+    still ran, the public form showed only 2020's opening time: 2019's form could not be reached,
+    and the API refused every application. The form is the open edition's, and says when the
+    other one opens; the form and the API take applications into 2019 until its deadline."""
+    h = coordinator
+    form_page = h.client.get("/apply").get_data(as_text=True)  # opened before 2020 was saved
+    typed = form_data(application_json(2, team_name="Tartu koostöömeeskond", preferred_cities=["Tartu"]),
+                      csrf=csrf_of(form_page), key=_key_of(form_page))
+    typed["edition_id"] = _edition_id_of(form_page)
+    assert typed["edition_id"] == "2019"
+    assert h.client.post("/api/editions", json=_edition_2020(applications_open_at=OPENS)).status_code == 201
+
+    page = h.client.get("/apply")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'name="team_name"' in body and _edition_id_of(body) == "2019"
+    assert "Tartu (kuni 7 meeskonda): 11.04.2019" in body  # 2019's groups
+    assert "Arenguprogramm 2020: taotlemine avaneb 01.06.2019 kell 09:00" in body
+    english = h.client.get("/apply?lang=en").get_data(as_text=True)
+    assert "Arenguprogramm 2020: applications open on 01.06.2019 at 09:00" in english
+    h.client.get("/apply?lang=et")
+    # ?edition= names an edition taking applications; 2020 is not one yet, so the default stays.
+    assert _edition_id_of(h.client.get("/apply?edition=2020").get_data(as_text=True)) == "2019"
+    public = h.client.get("/api/edition").get_json()
+    assert public["edition_id"] == "2019" and public["open"] is True and public["open_editions"] == ["2019"]
+    assert h.client.get("/api/edition?edition_id=2020").get_json()["open"] is False
+
+    sent = h.client.post("/apply", data=typed)  # the form opened before 2020 existed
+    assert sent.status_code == 303, sent.get_data(as_text=True)
+    by_api = submit(h, 3, preferred_cities=["Tartu"])
+    assert by_api.status_code == 201, by_api.get_json()
+    assert by_api.get_json()["edition_id"] == "2019"
+    listed = h.client.get("/api/applications?edition_id=2019").get_json()
+    assert sorted(a["team_name"] for a in listed) == ["Meeskond 3", "Tartu koostöömeeskond"]
+    assert h.client.get("/api/applications?edition_id=2020").get_json() == []
+
+
+def test_with_two_editions_open_the_form_offers_each_the_newest_by_default(coordinator):
+    h = coordinator
+    assert h.client.post("/api/editions", json=_edition_2020()).status_code == 201  # opens when saved
+    page = h.client.get("/apply").get_data(as_text=True)
+    assert _edition_id_of(page) == "2020" and "Tartu (kuni 8 meeskonda)" in page
+    assert "Taotlusi võetakse praegu vastu ka lendu" in page and 'href="/apply?edition=2019"' in page
+    older = h.client.get("/apply?edition=2019").get_data(as_text=True)
+    assert _edition_id_of(older) == "2019" and "Tartu (kuni 7 meeskonda)" in older
+    assert 'href="/apply?edition=2020"' in older
+    assert h.client.get("/api/edition").get_json()["open_editions"] == ["2020", "2019"]
+    typed = {**form_data(application_json(2, preferred_cities=["Tartu"]), csrf=csrf_of(older),
+                         key=_key_of(older)), "edition_id": "2019"}
+    assert h.client.post("/apply?edition=2019", data=typed).status_code == 303
+    assert submit(h, 3, preferred_cities=["Tartu"], edition_id="2019").get_json()["edition_id"] == "2019"
+    assert submit(h, 4, preferred_cities=["Tartu"]).get_json()["edition_id"] == "2020"
+    unknown = submit(h, 5, edition_id="1999")
+    assert unknown.status_code == 422 and list(unknown.get_json()["errors"]) == ["edition_id"]
 
 
 def test_an_edition_not_given_the_moment_opens_when_it_is_saved(coordinator):
@@ -114,11 +182,11 @@ def test_an_edition_not_given_the_moment_opens_when_it_is_saved(coordinator):
     assert r.status_code == 200 and datetime.fromisoformat(r.get_json()["applications_open_at"]) == clock.now()
     r = h.client.put("/api/editions/2020", json=_edition_2020(applications_open_at=OPENS))
     assert r.status_code == 200 and r.get_json()["applications_open_at"] == "2019-06-01T06:00:00+00:00"
-    assert submit(h, 2, preferred_cities=["Tartu"]).status_code == 409
+    assert submit(h, 2, preferred_cities=["Tartu"], edition_id="2020").status_code == 409
     # null: from now.
     r = h.client.put("/api/editions/2020", json=_edition_2020(applications_open_at=None))
     assert datetime.fromisoformat(r.get_json()["applications_open_at"]) == clock.now()
-    assert submit(h, 2, preferred_cities=["Tartu"]).status_code == 201
+    assert submit(h, 2, preferred_cities=["Tartu"], edition_id="2020").status_code == 201
 
 
 def test_applications_must_open_before_the_deadline(coordinator):
@@ -161,8 +229,8 @@ def test_the_edition_form_sets_when_applications_open(coordinator, lang, message
     assert (edit["opens_date"], edit["opens_time"]) == ("2019-06-01", "09:00")
     assert h.client.post("/editions/2020/edit", data=edit).status_code == 303
     assert h.client.get("/api/editions/2020").get_json()["applications_open_at"] == "2019-06-01T06:00:00+00:00"
-    assert ("Taotlemine avaneb" if lang == "et" else "Applications open on") in \
-        h.client.get("/apply").get_data(as_text=True)
+    assert ("Arenguprogramm 2020: taotlemine avaneb 01.06.2019" if lang == "et"
+            else "Arenguprogramm 2020: applications open on 01.06.2019") in h.client.get("/apply").get_data(as_text=True)
 
 
 def test_the_data_file_sets_when_applications_open(coordinator, tmp_path):
@@ -174,7 +242,7 @@ def test_the_data_file_sets_when_applications_open(coordinator, tmp_path):
     path.write_text(text_2020, encoding="utf-8")
     assert load_edition_file(h.kit, path) == ("2020", True)
     assert h.client.get("/api/editions/2020").get_json()["applications_open_at"] == "2019-06-01T06:00:00+00:00"
-    assert submit(h, 1).status_code == 409
+    assert submit(h, 1, edition_id="2020").status_code == 409
     assert load_edition_file(h.kit, path) == ("2020", False)  # again: nothing changed
     path.write_text(text_2020.replace('applications_open_at: "2019-06-01 09:00"',
                                       'applications_open_at: "2020-03-02 09:00"'), encoding="utf-8")

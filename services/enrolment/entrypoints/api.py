@@ -121,15 +121,21 @@ def _application_in_scope(view):
 # -- public ---------------------------------------------------------------------------------------
 
 @blp.route("/edition")
+@blp.arguments(schemas.PublicEditionQuery, location="query")
 @blp.response(200, schemas.PublicEditionOut)
 @blp.alt_response(404, **_not_found)
-def current_edition():
-    """The edition applications go to: its deadline, whether it is open, its cities and days."""
-    edition = editions.current_edition_view(kit())
+@blp.alt_response(422, **_invalid)
+def current_edition(args):
+    """The edition applications go to by default (the newest taking applications now; with none open,
+    the newest), or the one asked for: its deadline, whether it is open, its cities and days, and
+    every edition open now."""
+    edition = editions.get_edition(kit(), args["edition_id"]) if args.get("edition_id") \
+        else editions.public_edition_view(kit())
     if edition is None:
         raise not_found("Lendu", "Edition")
     return {**edition, "open": editions.has_opened(edition, clock.now())
             and is_open(edition["application_deadline"], clock.now()),
+            "open_editions": [e["edition_id"] for e in editions.public_editions(kit())["open"]],
             "cities": [g["city"] for g in edition["groups"]],
             "counselling_open": counselling_rules.is_window_open(
                 edition["counselling_opens_at"], edition["counselling_effective_deadline"], clock.now())}
@@ -166,11 +172,13 @@ def application_from_json(data: dict) -> rules.Application:
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"},
                       "description": "8–80 characters; the same key again returns the same application"}])
 def submit_application(data):
-    """Submit a team's application (public). Before the edition opens: 409 applications_not_open (the
-    message says when); after the deadline: 409 applications_closed."""
+    """Submit a team's application (public) to ``edition_id``, by default the newest edition taking
+    applications now. Before the edition opens: 409 applications_not_open (the message says when); after
+    the deadline: 409 applications_closed."""
     key = _idempotency_key()
     application_id, replayed = applications.submit_application(
-        kit(), application_from_json(data), language=data["language"], idempotency_key=key)
+        kit(), application_from_json(data), language=data["language"], idempotency_key=key,
+        edition_id=data["edition_id"])
     headers = {"Location": f"{request.script_root}/api/applications/{application_id}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"

@@ -56,6 +56,7 @@ class MemberRow(Form):
 
 class ApplicationForm(FlaskForm):
     idempotency_key = HiddenField()
+    edition_id = HiddenField()  # the edition the page shows (two may take applications at once)
     team_name = StringField()
     organisations = FieldList(FormField(OrganisationRow), min_entries=ORGANISATION_ROWS,
                               max_entries=MAX_ORGANISATIONS)

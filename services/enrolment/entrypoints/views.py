@@ -18,7 +18,7 @@ from services.enrolment.entrypoints import common, forms
 from services.enrolment.entrypoints.api import IDEMPOTENCY_KEY, cities
 from services.enrolment.entrypoints.common import actor, claim_cap_text, conditions, kit, lang
 from services.enrolment.service_layer import applications, counselling, decisions, editions, queries
-from services.enrolment.service_layer.errors import Invalid, Refused
+from services.enrolment.service_layer.errors import Invalid, NotFound, Refused
 from shared import auth, clock, i18n
 from shared.links import LinkInvalid
 from shared.web import t
@@ -82,8 +82,13 @@ def _set_choices(form: forms.ApplicationForm, cities: list[str]) -> None:
 
 def _render_apply(form, edition, *, general: dict | None = None, status: int = 200, notice: str | None = None):
     _set_choices(form, [g["city"] for g in edition["groups"]])
+    form.edition_id.data = edition["edition_id"]
+    # The other editions: those taking applications too (a link to each form), those not open yet (when).
+    public = editions.public_editions(kit())
     return render_template("enrolment/apply.html", form=form, edition=edition, general=general or {},
-                           notice=notice, error_count=_error_count(form, general)), status
+                           notice=notice, error_count=_error_count(form, general),
+                           also_open=[e for e in public["open"] if e["edition_id"] != edition["edition_id"]],
+                           upcoming=[e for e in public["upcoming"] if e["edition_id"] != edition["edition_id"]]), status
 
 
 def _error_count(form, general: dict | None) -> int:
@@ -102,13 +107,30 @@ def _error_count(form, general: dict | None) -> int:
     return count
 
 
+def _apply_edition() -> dict | None:
+    """The edition of the form: on a POST the one the form was for (its hidden edition_id);
+    else the one asked for (?edition=2019) if it takes applications now; else the newest
+    taking applications; with none taking any, the newest (its page says when it opens)."""
+    if request.method == "POST" and request.form.get("edition_id"):
+        try:
+            return editions.get_edition(kit(), request.form["edition_id"])
+        except NotFound:
+            pass  # not an edition: the submission says so, on the default edition's form
+    chosen = request.args.get("edition")
+    if chosen:
+        found = next((e for e in editions.public_editions(kit())["open"] if e["edition_id"] == chosen), None)
+        if found is not None:
+            return found
+    return editions.public_edition_view(kit())
+
+
 @blueprint.route("/apply", methods=["GET", "POST"])
 def apply():
-    edition = editions.current_edition_view(kit())
+    edition = _apply_edition()
     if edition is None:
         return render_template("enrolment/apply_closed.html", edition=None), 404
     if not editions.has_opened(edition, clock.now()) and request.method == "GET":
-        # Next year's edition, prepared already: when it opens, and no form yet.
+        # No edition takes applications now; the newest, prepared already: when it opens, and no form yet.
         return render_template("enrolment/apply_not_open.html", edition=edition), 200
     if not is_open(edition["application_deadline"], clock.now()):
         # After the deadline nothing is accepted, however the request arrives.
@@ -133,7 +155,8 @@ def apply():
     application, rows = forms.application_from_form(form)
     try:
         applications.submit_application(kit(), application, language=form.language.data or lang(),
-                                        idempotency_key=form.idempotency_key.data)
+                                        idempotency_key=form.idempotency_key.data,
+                                        edition_id=form.edition_id.data or None)
     except Invalid as exc:
         general = forms.attach_errors(form, exc.errors, rows, lang())
         return _render_apply(form, edition, general=general, status=422)

@@ -31,7 +31,7 @@ from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.edition import amount_problems, parse_amount
 from services.enrolment.domain.problems import Problem
 from services.enrolment.domain.times import local_text
-from services.enrolment.service_layer.editions import current_edition, has_opened
+from services.enrolment.service_layer.editions import has_opened, public_edition
 from services.enrolment.service_layer.errors import Invalid, Refused, not_found
 from shared import clock
 from shared.kit import ServiceKit
@@ -54,9 +54,11 @@ def member_payload(m: Member) -> dict:
             "email": m.email, "organisation_id": m.organisation_id, "language": m.language}
 
 
-def request_hash(app: rules.Application, language: str) -> str:
-    """What the request asked for, to tell a retry from a different application reusing a key."""
-    body = json.dumps([dataclasses.asdict(app), language], sort_keys=True, ensure_ascii=False, default=str)
+def request_hash(app: rules.Application, language: str, edition_id: str | None = None) -> str:
+    """What the request asked for, to tell a retry from a different application reusing a key
+    (an edition named is part of it; not named, the hash is what it was before one could be)."""
+    asked = [dataclasses.asdict(app), language] + ([edition_id] if edition_id is not None else [])
+    body = json.dumps(asked, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -69,7 +71,7 @@ def _closed(deadline) -> Refused:
 
 
 def not_open_yet(edition: Edition) -> Problem:
-    """The newest edition does not take applications yet: when it will (Tallinn time)."""
+    """The edition does not take applications yet: when it will (Tallinn time)."""
     local = clock.local(edition.applications_open_at)
     day, at = local.strftime("%d.%m.%Y"), local.strftime("%H:%M")
     return Problem("applications_not_open",
@@ -89,12 +91,30 @@ def _by_key(db: Session, key: str) -> Application | None:
     return db.scalar(select(Application).where(Application.idempotency_key == key))
 
 
+def _edition_applied_to(db: Session, edition_id: str | None) -> Edition:
+    """The edition named (the public form names the one it shows), else ``public_edition``."""
+    if edition_id is not None:
+        edition = db.get(Edition, edition_id)
+        if edition is None:
+            raise Invalid({"edition_id": [Problem("unknown_edition", "Sellist lendu ei ole.",
+                                                  "There is no such edition.")]})
+        return edition
+    edition = public_edition(db)
+    if edition is None:
+        raise Refused(Problem("no_edition", "Ühtegi lendu pole veel välja kuulutatud.",
+                              "No edition has been announced yet."))
+    return edition
+
+
 def submit_application(kit: ServiceKit, app: rules.Application, *, language: str = "et",
-                       idempotency_key: str | None = None) -> tuple[str, bool]:
-    """Returns (application_id, replayed): ``replayed`` when the key was used before."""
+                       idempotency_key: str | None = None, edition_id: str | None = None) -> tuple[str, bool]:
+    """Returns (application_id, replayed): ``replayed`` when the key was used before.
+
+    ``edition_id`` names the edition applied to; None: the newest taking applications now
+    (``public_edition``). An edition not open yet, or past its deadline, takes none."""
     app = rules.normalised(app)
     language = language if language in LANGUAGES else "et"
-    digest = request_hash(app, language)
+    digest = request_hash(app, language, edition_id)
     try:
         with kit.unit_of_work() as uow:
             db = uow.session
@@ -104,10 +124,7 @@ def submit_application(kit: ServiceKit, app: rules.Application, *, language: str
                     if existing.request_hash != digest:
                         raise _key_reused()
                     return existing.application_id, True
-            edition = current_edition(db)
-            if edition is None:
-                raise Refused(Problem("no_edition", "Ühtegi lendu pole veel välja kuulutatud.",
-                                      "No edition has been announced yet."))
+            edition = _edition_applied_to(db, edition_id)
             # Before it opens and after the deadline nothing is judged, nothing is stored.
             if not has_opened(edition, clock.now()):
                 raise Refused(not_open_yet(edition))

@@ -20,10 +20,13 @@ fixed (409 ``counselling_announced``).
 When teams may start applying (``applications_open_at``, until the deadline) is the edition's
 too and not published either: a new edition not given it opens when it is saved (as every
 edition did before there was a choice), an edit not given it keeps the edition's. The public
-form shows the newest edition (``current_edition``), saying when it opens until it has; the
-coordinator's defaults (the application list, the counts, the dashboard, the counselling
-programme's fallback) stay with the newest edition that has opened (``working_edition``), so
-preparing next year's edition hides nothing of this year's.
+form takes applications to the editions open now (``taking_applications``: opened, deadline
+not passed), the newest of them by default (``public_edition``), and says when an edition
+not open yet opens, beside the open one's form: next year's edition, prepared while this
+year's deadline still runs, hides nothing of this year's. With none open it names the newest
+edition (``current_edition``): when it opens, or that it has closed. The coordinator's
+defaults (the application list, the counts, the dashboard, the counselling programme's
+fallback) stay with the newest edition that has opened (``working_edition``).
 """
 from __future__ import annotations
 
@@ -45,6 +48,7 @@ from services.enrolment.adapters.models import (
 )
 from services.enrolment.config import claim_cap, claim_daily_rate
 from services.enrolment.domain import counselling as counselling_rules
+from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.edition import (
     CLAIM_FIELDS,
     COUNSELLING_FIELDS,
@@ -75,8 +79,23 @@ def session_id_for(group_id: str, day_number: int) -> str:
 
 
 def current_edition(session: Session) -> Edition | None:
-    """The edition applicants apply to: the latest year (before it opens, the public form says when)."""
+    """The newest edition (the latest year), open or not."""
     return session.scalar(select(Edition).order_by(Edition.year.desc()).limit(1))
+
+
+def taking_applications(session: Session, now: datetime | None = None) -> list[Edition]:
+    """The editions taking applications now (opened, their deadline not passed), the newest first."""
+    now = now or clock.now()
+    opened = session.scalars(select(Edition).where(Edition.applications_open_at <= now)
+                             .order_by(Edition.year.desc()))
+    return [e for e in opened if is_open(e.application_deadline, now)]
+
+
+def public_edition(session: Session, now: datetime | None = None) -> Edition | None:
+    """The edition an application goes to unless it names one: the newest taking applications;
+    with none taking any, the newest (the refusal says when it opens, or that it closed)."""
+    open_now = taking_applications(session, now)
+    return open_now[0] if open_now else current_edition(session)
 
 
 def working_edition(session: Session, now: datetime | None = None) -> Edition | None:
@@ -443,10 +462,28 @@ def edition_years(kit: ServiceKit) -> list[tuple[str, int]]:
 
 
 def current_edition_view(kit: ServiceKit) -> dict | None:
-    """The edition of the public form (the newest)."""
+    """The newest edition (``current_edition``)."""
     with kit.db.transaction() as db:
         edition = current_edition(db)
         return edition_view(edition) if edition else None
+
+
+def public_edition_view(kit: ServiceKit) -> dict | None:
+    """The edition the public form and the API default to (``public_edition``)."""
+    with kit.db.transaction() as db:
+        edition = public_edition(db)
+        return edition_view(edition) if edition else None
+
+
+def public_editions(kit: ServiceKit) -> dict[str, list[dict]]:
+    """What the public form offers: ``open``, the editions taking applications now (the newest
+    first, the default), and ``upcoming``, those not open yet (the soonest first)."""
+    now = clock.now()
+    with kit.db.transaction() as db:
+        upcoming = db.scalars(select(Edition).where(Edition.applications_open_at > now)
+                              .order_by(Edition.applications_open_at, Edition.year))
+        return {"open": [edition_view(e) for e in taking_applications(db, now)],
+                "upcoming": [edition_view(e) for e in upcoming]}
 
 
 def working_edition_view(kit: ServiceKit) -> dict | None:
