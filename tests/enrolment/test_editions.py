@@ -12,6 +12,7 @@ import pytest
 
 from services.enrolment import demo
 from services.enrolment.data import EDITION_2019
+from services.enrolment.domain.edition import DEFAULT_CAPACITY_TEAMS
 from services.enrolment.service_layer.editions import load_edition_file
 from tests.enrolment.helpers import complete_application, edition_body, edition_form_data, field_block
 
@@ -210,6 +211,32 @@ def test_a_group_added_on_the_form_has_the_usual_hours_like_the_first(coordinato
         ["10:00", "17:00"] * 3
     blank = edition_form_data(h.client.get("/editions/2019/edit").get_data(as_text=True))
     assert blank["groups-4-city"] == "" and blank["groups-4-sessions-0-starts"] == "10:00"
+
+
+def test_a_new_group_row_starts_with_the_usual_capacity_which_can_be_changed(coordinator):
+    """Each group's 'Teams at most' had to be typed in: a new row now has the brochure's 7."""
+    h = coordinator
+    data = edition_form_data(h.client.get("/editions/new").get_data(as_text=True))
+    assert data["groups-0-capacity_teams"] == str(DEFAULT_CAPACITY_TEAMS) == "7"
+    data.update({"year": "2020", "name": "Arenguprogramm 2020", "deadline_date": "2020-03-02",
+                 "groups-0-city": "Tartu", "add_group": "1"})
+    data.pop("submit")
+    added = edition_form_data(h.client.post("/editions/new", data=data).get_data(as_text=True))
+    assert added["groups-1-capacity_teams"] == "7" and added["groups-1-city"] == ""
+    added.update({"groups-1-city": "Viljandi", "groups-1-capacity_teams": "5"})  # still the coordinator's
+    for g, first in ((0, 9), (1, 14)):
+        for i in range(3):
+            added[f"groups-{g}-sessions-{i}-date"] = f"2020-04-{first + i:02d}"
+    r = h.client.post("/editions/new", data=added)
+    assert r.status_code == 303, r.get_data(as_text=True)
+    groups = h.client.get("/api/editions/2020").get_json()["groups"]
+    assert [(g["city"], g["capacity_teams"]) for g in groups] == [("Tartu", 7), ("Viljandi", 5)]
+    # Editing: the saved groups show their own sizes, the blank row for a new city the usual one.
+    edit = edition_form_data(h.client.get("/editions/2020/edit").get_data(as_text=True))
+    assert (edit["groups-1-capacity_teams"], edit["groups-2-city"], edit["groups-2-capacity_teams"]) == \
+        ("5", "", "7")
+    assert h.client.post("/editions/2020/edit", data=edit).status_code == 303  # the blank row is no group
+    assert len(h.client.get("/api/editions/2020").get_json()["groups"]) == 2
 
 
 def _load_edition_command(h, *args: str) -> subprocess.CompletedProcess:

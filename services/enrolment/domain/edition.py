@@ -30,6 +30,8 @@ from services.enrolment.domain.times import local_text, wall_clock
 
 #: Every group has the same three workshop days.
 DAY_NUMBERS: tuple[int, ...] = (1, 2, 3)
+#: A new group's size unless the coordinator sets another (brochure: each group at most 7 teams).
+DEFAULT_CAPACITY_TEAMS = 7
 DEFAULT_TIMEZONE = "Europe/Tallinn"
 
 _KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")

@@ -13,6 +13,7 @@ from services.enrolment.config import claim_cap, claim_daily_rate
 from services.enrolment.domain import application as rules
 from services.enrolment.domain import counselling as counselling_rules
 from services.enrolment.domain.deadline import is_open
+from services.enrolment.domain.edition import DEFAULT_CAPACITY_TEAMS
 from services.enrolment.domain.problems import Errors
 from services.enrolment.entrypoints import common, forms
 from services.enrolment.entrypoints.api import IDEMPOTENCY_KEY, cities
@@ -472,9 +473,11 @@ def _opening_fields(edition: dict) -> dict:
 
 
 def _new_group_row(form: forms.EditionForm, entry=None) -> None:
-    """A row for a new city, its days at the brochure's hours (10:00–17:00) as on a new edition's
-    first row; a coordinator changes them where a day differs."""
+    """A row for a new city: the brochure's group size (``DEFAULT_CAPACITY_TEAMS``) and its days at
+    the brochure's hours (10:00–17:00), as on a new edition's first row; a coordinator changes
+    them where a group differs."""
     entry = entry or form.groups.append_entry()
+    entry.form.capacity_teams.data = entry.form.capacity_teams.data or str(DEFAULT_CAPACITY_TEAMS)
     for s in entry.form.sessions:
         s.form.starts.data, s.form.ends.data = s.form.starts.data or "10:00", s.form.ends.data or "17:00"
 
