@@ -47,3 +47,45 @@ def test_the_history_names_each_action_in_words_and_the_api_keeps_the_codes(coor
         "waitlisted", "confirmation_again", "rejected"]
     assert [d["action"] for d in h.client.get(f"/api/applications/{application_id}").get_json()["decisions"]] == [
         "accepted", "member_withdrawn"]
+
+
+def _members_table(page: str) -> str:
+    start = page.index("<h2>Liikmed</h2>" if "<h2>Liikmed</h2>" in page else "<h2>Members</h2>")
+    return page[start:page.index("</table>", start)]
+
+
+def test_a_substituted_member_and_a_request_sent_again_read_in_words(coordinator):
+    """The members table showed a substituted member's stored reason, the code 'substituted',
+    and the history a confirmation request sent again with the form's request id."""
+    h = coordinator
+    application_id = complete_application(h, 1)
+    sent = submitted(h, application_id)
+    kov = next(o["organisation_id"] for o in sent["organisations"] if o["kind"] == "local_government")
+    leaving = sent["members"][1]["participant_id"]
+    r = h.client.post(f"/api/applications/{application_id}/members/{leaving}/substitute",
+                      json={"first_name": "Liis", "last_name": "Lepp", "email": "liis@parnu.ee", "phone": "",
+                            "position": "nõunik", "organisation_id": kov})
+    assert r.status_code == 200, r.get_json()
+    joined = r.get_json()["participant_id"]
+    page = h.client.get(f"/applications/{application_id}").get_data(as_text=True)
+    token = h.csrf_token(f"/applications/{application_id}")
+    request_id = re.search(rf'/members/{joined}/confirmation-again".*?name="request_id" value="([^"]+)"',
+                           page, re.S).group(1)
+    assert h.client.post(f"/applications/{application_id}/members/{joined}/confirmation-again",
+                         data={"csrf_token": token, "request_id": request_id}).status_code == 303
+
+    for lang, replaced, again in (("et", "asendaja Liis Lepp", "Kinnituspalve saadetud uuesti"),
+                                  ("en", "replaced by Liis Lepp", "Confirmation request sent again")):
+        page = h.client.get(f"/applications/{application_id}?lang={lang}").get_data(as_text=True)
+        members = _members_table(page)
+        assert replaced in members and not re.search(r"\bsubstituted\b", members)
+        history = _history(page)
+        assert history[-1].split(" · ")[1:3] == [again, "Liis Lepp"]
+        assert request_id not in page
+        for item in history:
+            assert not re.search(r"\b(member_substituted|confirmation_again)\b", item)
+    # The API keeps the codes and the detail as recorded.
+    detail = h.client.get(f"/api/applications/{application_id}").get_json()
+    assert {m["participant_id"]: m["left_reason"] for m in detail["members"]}[leaving] == "substituted"
+    assert detail["decisions"][-1] == {**detail["decisions"][-1], "action": "confirmation_again",
+                                       "detail": f"Liis Lepp ({request_id})"}

@@ -5,6 +5,7 @@ the inputs. Everything works without JavaScript (more rows come from an "add row
 """
 from __future__ import annotations
 
+import re
 import uuid
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -35,7 +36,8 @@ blueprint.add_app_template_filter(common.money, "money")
 
 @blueprint.app_context_processor
 def labels():
-    return {"status_label": status_label, "kind_label": kind_label, "action_label": action_label}
+    return {"status_label": status_label, "kind_label": kind_label, "action_label": action_label,
+            "history_detail": history_detail}
 
 
 def status_label(status: str) -> str:
@@ -56,6 +58,15 @@ def action_label(action: str) -> str:
         "member_substituted": t("Liige asendatud", "Member substituted"),
         decisions.CONFIRMATION_AGAIN: t("Kinnituspalve saadetud uuesti", "Confirmation request sent again"),
     }.get(action, action)
+
+
+_REQUEST_ID = re.compile(r" \([A-Za-z0-9_.:-]{8,80}\)$")
+
+
+def history_detail(action: str, detail: str) -> str:
+    """A history row's detail as the page shows it: the request id a confirmation request sent
+    again is recorded with (one e-mail per form) is the machine's, not the coordinator's."""
+    return _REQUEST_ID.sub("", detail or "") if action == decisions.CONFIRMATION_AGAIN else detail
 
 
 def kind_label(kind: str) -> str:
