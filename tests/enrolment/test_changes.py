@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from shared import clock
 from shared.clock import TALLINN
-from tests.enrolment.helpers import complete_application, counts, submitted, token_of
+from tests.enrolment.helpers import complete_application, counts, field_block, submitted, token_of
 
 NEWCOMER = {"first_name": "Liis", "last_name": "Lepp", "email": "liis@parnu.ee", "phone": "+372 5000 0000",
             "position": "nõunik"}
@@ -135,3 +137,37 @@ def test_the_pages_substitute_and_withdraw(coordinator):
     r = h.client.post(f"{detail}/withdraw", data={"csrf_token": token, "reason": "loobus"})
     assert r.status_code == 303
     assert h.payloads("enrolment.application.withdrawn")[0]["application_id"] == application_id
+
+
+@pytest.mark.parametrize("lang, email, rule", [
+    ("et", "E-posti aadress ei ole korrektne", "vähemalt 2 liiget kohalikust omavalitsusest"),
+    ("en", "not a valid e-mail address", "at least 2 members from a local government"),
+])
+def test_the_substitution_form_shows_the_newcomers_errors_and_the_composition_rule_at_once(coordinator, lang,
+                                                                                             email, rule):
+    """A newcomer's mistyped e-mail was shown first; that an NGO employee cannot replace one of
+    the team's two local-government members only once the e-mail was corrected."""
+    h = coordinator
+    application_id, members, kov, ngo = _accepted_team(h)
+    page = f"/applications/{application_id}/members/{members[0]['participant_id']}/substitute?lang={lang}"
+    token = h.csrf_token(page)
+    r = h.client.post(page, data={"csrf_token": token, **NEWCOMER, "email": "vigane@", "organisation_id": ngo})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert email in field_block(html, "email") and rule in field_block(html, "organisation_id")
+    assert 'value="Liis"' in html and 'value="vigane@"' in html
+    api = h.client.post(f"/api/applications/{application_id}/members/{members[0]['participant_id']}/substitute",
+                        json={**NEWCOMER, "email": "vigane@", "organisation_id": ngo})
+    assert api.status_code == 422
+    assert {path: [p["code"] for p in found] for path, found in api.get_json()["problems"].items()} == {
+        "email": ["invalid_email"], "organisation_id": ["too_few_local_government_members"]}
+    assert h.payloads("enrolment.member.substituted") == []
+    # After the group's first day has begun, that is all there is to say.
+    clock.set_now(datetime(2019, 4, 9, 0, 0, tzinfo=TALLINN))
+    late = h.client.post(f"/api/applications/{application_id}/members/{members[0]['participant_id']}/substitute",
+                         json={**NEWCOMER, "email": "vigane@", "organisation_id": ngo})
+    assert late.status_code == 409 and late.get_json()["reason"] == "substitution_closed"
+    # Corrected, it goes through.
+    clock.set_now(datetime(2019, 4, 8, 12, 0, tzinfo=TALLINN))
+    r = h.client.post(page, data={"csrf_token": token, **NEWCOMER, "organisation_id": kov})
+    assert r.status_code == 303 and len(h.payloads("enrolment.member.substituted")) == 1

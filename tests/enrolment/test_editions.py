@@ -272,3 +272,78 @@ def test_next_years_edition_is_loaded_from_its_data_file_by_a_command(coordinato
     missing = _load_edition_command(h, str(tmp_path / "nope.yaml"))
     assert missing.returncode == 2 and "nope.yaml" in missing.stderr
     assert len(h.payloads("enrolment.edition.published")) == 2
+
+
+@pytest.mark.parametrize("lang, texts", [
+    ("et", {"date": "Kuupäev kujul pp.kk.aaaa.", "number": "Sisestage täisarv.",
+            "city": "on juba teises rühmas", "deadline": "Taotluste tähtaeg peab olema enne esimest koolituspäeva",
+            "counselling": "Nõustamisprogrammi tähtaeg peab olema pärast lennu viimast koolituspäeva (06.06.2019 17:00)",
+            "capacity": "Tallinn: rühma on juba vastu võetud 2",
+            "days": "täpselt 3 koolituspäeva"}),
+    ("en", {"date": "A date like dd.mm.yyyy.", "number": "Enter a whole number.",
+            "city": "is another group's city already",
+            "deadline": "The application deadline must be before the first session",
+            "counselling": "The counselling deadline must be after the edition's last session (06.06.2019 17:00)",
+            "capacity": "Tallinn: 2 teams are already accepted",
+            "days": "exactly 3 session days"}),
+])
+def test_the_edition_form_shows_every_error_in_one_go(coordinator, lang, texts):
+    """The edition form judged in rounds: inputs it could not read first; the schedule's rules
+    (a city twice, the deadline after the first day), the counselling policy and what the saved
+    teams allow only once those were corrected. Everything that can be judged is shown at once, each
+    at its input, in the page's language; what hangs on an unread input waits for it."""
+    h = coordinator
+    for n in (1, 2):
+        team = complete_application(h, n, preferred_cities=["Tallinn"])
+        assert h.client.post(f"/api/applications/{team}/accept", json={"city": "Tallinn"}).status_code == 200
+    data = edition_form_data(h.client.get(f"/editions/2019/edit?lang={lang}").get_data(as_text=True))
+    data.update({"groups-0-sessions-1-date": "31.02.2019",   # not a date (Pärnu's day II)
+                 "counselling_min_selected": "kaheksa",       # not a number
+                 "groups-1-city": "pärnu",                     # Pärnu twice
+                 "deadline_date": "2019-04-10",                # after Pärnu's first day
+                 "counselling_deadline_date": "2019-06-01",    # before the last session
+                 "groups-3-capacity_teams": "1"})              # Tallinn has 2 teams accepted
+    r = h.client.post(f"/editions/2019/edit?lang={lang}", data=data)
+    html = r.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
+    assert r.status_code == 422
+    assert texts["date"] in field_block(html, "groups-0-sessions-1-date")
+    assert texts["number"] in field_block(html, "counselling_min_selected")
+    assert texts["city"] in field_block(html, "groups-1-city")
+    assert texts["deadline"] in field_block(html, "deadline_date")
+    assert texts["counselling"] in field_block(html, "counselling_deadline_date")
+    assert texts["capacity"] in field_block(html, "groups-3-capacity_teams")
+    # Not what only the unread day would tell (Pärnu judged without its day II would lack a day).
+    assert texts["days"] not in html
+    assert 'value="31.02.2019"' in html and 'value="pärnu"' in html and 'value="kaheksa"' in html
+    assert len(h.payloads("enrolment.edition.published")) == 1  # nothing saved
+
+    # Corrected as the page said, the edition saves in the next go.
+    data.update({"groups-0-sessions-1-date": "30.04.2019", "counselling_min_selected": "8",
+                 "groups-1-city": "Tartu", "deadline_date": "2019-03-01", "counselling_deadline_date": "",
+                 "groups-3-capacity_teams": "2"})
+    r = h.client.post(f"/editions/2019/edit?lang={lang}", data=data)
+    assert r.status_code == 303, r.get_data(as_text=True)
+    assert h.payloads("enrolment.edition.published")[-1]["groups"][3]["capacity_teams"] == 2
+
+
+def test_the_api_refuses_a_schedule_with_every_problem_at_once(coordinator):
+    """A schedule's rules and what the saved teams allow were two rounds in the API too."""
+    h = coordinator
+    for n in (1, 2):
+        team = complete_application(h, n, preferred_cities=["Tallinn"])
+        assert h.client.post(f"/api/applications/{team}/accept", json={"city": "Tallinn"}).status_code == 200
+    body = edition_body(h.client.get("/api/editions/2019").get_json())
+    body["groups"][1]["city"] = "Pärnu"
+    body["groups"][3]["capacity_teams"] = 1
+    body["claim_daily_rate"] = "1000.00"
+    r = h.client.put("/api/editions/2019?lang=en", json=body)
+    # The members have confirmed the claim policy: a conflict (409), with every other problem beside it.
+    assert r.status_code == 409 and r.get_json()["reason"] == "claim_policy_confirmed"
+    problems = r.get_json()["problems"]
+    assert {path: [p["code"] for p in found] for path, found in problems.items()} == {
+        "groups.1.city": ["edition_invalid"], "groups.3.capacity_teams": ["capacity_below_accepted"],
+        "claim_daily_rate": ["daily_rate_above_cap", "claim_policy_confirmed"]}
+    body.pop("claim_daily_rate")
+    r = h.client.put("/api/editions/2019?lang=en", json=body)
+    assert r.status_code == 422 and set(r.get_json()["errors"]) == {"groups.1.city", "groups.3.capacity_teams"}
+    assert len(h.payloads("enrolment.edition.published")) == 1

@@ -184,6 +184,41 @@ class EditionSpec:
         return max(ends) if ends else None
 
 
+@dataclass(frozen=True)
+class EditionDraft:
+    """An edition known only in part, to check what is known of it (``draft_problems``): a form
+    some of whose inputs could not be read gives None for a value it does not know (the year, the
+    deadline, a group's size) and leaves out the session days it could not read. Nothing is
+    checked on construction; the fields are ``EditionSpec``'s."""
+
+    year: int | None
+    name: str
+    application_deadline: datetime | None
+    groups: tuple[GroupSpec, ...]
+    claim_cap: Decimal | None = None
+    claim_daily_rate: Decimal | None = None
+    counselling_deadline: datetime | None | _NotGiven = NOT_GIVEN
+    counselling_min_selected: int | None = None
+    counselling_max_selected: int | None = None
+    applications_open_at: datetime | None | _NotGiven = NOT_GIVEN
+
+    @property
+    def last_session_ends_at(self) -> datetime | None:
+        ends = [s.ends_at for g in self.groups for s in g.sessions]
+        return max(ends) if ends else None
+
+
+def draft_problems(draft: EditionDraft) -> Errors:
+    """The invariants ``EditionSpec`` checks, on what the draft knows, each at its field path in
+    Estonian and English. Those about a value not known are the caller's to set aside: a group's
+    size None is reported as not a whole number, a group with a day left out as lacking it. The
+    checks across values skip a deadline not known; with days left out they may miss a broken
+    one (the first day or the last may be among them), never report one that is not."""
+    found = _Invariants()
+    _check_invariants(draft, found)
+    return found.errors
+
+
 class _Invariants:
     """Every broken invariant twice: an English line for the data file (``problems``) and a
     Problem in both languages at its field path (``errors``)."""
@@ -201,7 +236,7 @@ def _problem(et: str, en: str) -> Problem:
     return Problem("edition_invalid", et, en)
 
 
-def _check_invariants(edition: EditionSpec, found: _Invariants) -> None:
+def _check_invariants(edition: EditionSpec | EditionDraft, found: _Invariants) -> None:
     if not isinstance(edition.year, int) or isinstance(edition.year, bool):
         found.add(f"year must be a whole number, got {edition.year!r}", "year",
                   _problem("Aasta on täisarv.", "The year is a whole number."))
@@ -251,6 +286,8 @@ def _check_invariants(edition: EditionSpec, found: _Invariants) -> None:
                       _problem("Rühmas peab olema vähemalt 1 koht.", "A group needs at least 1 place."))
         _check_sessions(where, at, group.sessions, found)
 
+    if edition.application_deadline is None:
+        return  # (a draft's deadline not known: nothing to compare with it)
     if isinstance(edition.applications_open_at, datetime):
         for p in opening_problems(edition.applications_open_at, edition.application_deadline):
             found.add(f"applications_open_at {edition.applications_open_at.isoformat()}: {p.en}",

@@ -241,9 +241,12 @@ _DST = ("Seda kellaaega sel päeval ei ole või on see kaks korda (suveaja vahet
         "That time does not exist on that day or happens twice (daylight saving change); choose another.")
 
 
-def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
-    """The edition as the service layer takes it (aware times from Tallinn wall-clock
-    times), or the problems of each input."""
+def edition_from_form(form: EditionForm) -> tuple[dict, Errors]:
+    """The edition as the service layer takes it (aware times from Tallinn wall-clock times),
+    and the problems of each input it could not read. With problems, the edition is what could
+    be read, for the domain to judge the rest in the same go: None for a value not read (the
+    year, the deadline, a group's size, a number of the counselling policy), a session day left
+    out, a moment of the policies not read left out (not given)."""
     errors: Errors = {}
 
     def bad(path: str, et: str, en: str) -> None:
@@ -268,9 +271,11 @@ def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
         if o_at is None:
             bad("opens_time", "Kellaaeg kujul tt:mm.", "A time like hh:mm.")
         elif o_on is not None:
-            opening["applications_open_at"] = wall_clock(datetime.combine(o_on, o_at))
-            if opening["applications_open_at"] is None:
+            moment = wall_clock(datetime.combine(o_on, o_at))
+            if moment is None:
                 bad("opens_time", *_DST)
+            else:
+                opening["applications_open_at"] = moment
     else:
         opening["applications_open_at"] = None
     groups = []
@@ -312,8 +317,9 @@ def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
         groups.append({"group_id": g.group_id.data or None, "city": g.city.data or "",
                        "capacity_teams": capacity, "sessions": sessions})
     # The counselling programme: no date is the default deadline (28 days after the last session).
-    counselling_deadline = None
+    counselling: dict = {"counselling_deadline": None}
     if (form.counselling_deadline_date.data or "").strip():
+        counselling = {}
         c_on = parse_date(form.counselling_deadline_date.data)
         c_at = parse_time(form.counselling_deadline_time.data or "23:59:59")
         if c_on is None:
@@ -321,22 +327,44 @@ def edition_from_form(form: EditionForm) -> tuple[dict | None, Errors]:
         if c_at is None:
             bad("counselling_deadline_time", "Kellaaeg kujul tt:mm.", "A time like hh:mm.")
         elif c_on is not None:
-            counselling_deadline = wall_clock(datetime.combine(c_on, c_at))
-            if counselling_deadline is None:
+            moment = wall_clock(datetime.combine(c_on, c_at))
+            if moment is None:
                 bad("counselling_deadline_time", *_DST)
+            else:
+                counselling["counselling_deadline"] = moment
     selected = {}
     for name in ("counselling_min_selected", "counselling_max_selected"):
         text = (form[name].data or "").strip()
         selected[name] = _whole(text, counselling_rules.MAX_SELECTED_LIMIT * 10) if text else None
         if text and selected[name] is None:
             bad(name, "Sisestage täisarv.", "Enter a whole number.")
-    if errors:
-        return None, errors
     # The claim's amounts as typed ("768,00" too): the service layer judges them, as for the API.
     return {"year": year, "name": form.name.data or "", "groups": groups,
-            "application_deadline": wall_clock(datetime.combine(on, at)),
+            "application_deadline": wall_clock(datetime.combine(on, at)) if on and at else None,
             "claim_cap": form.claim_cap.data or None, "claim_daily_rate": form.claim_daily_rate.data or None,
-            "counselling_deadline": counselling_deadline, **selected, **opening}, {}
+            **counselling, **selected, **opening}, errors
+
+
+#: The moments the domain names by one path, as the form asks them (a date and a time).
+_MOMENTS = {"application_deadline": ("deadline_date", "deadline_time"),
+            "applications_open_at": ("opens_date", "opens_time"),
+            "counselling_deadline": ("counselling_deadline_date", "counselling_deadline_time")}
+
+
+def judged_on_what_was_read(errors: Errors, unread: Errors) -> Errors:
+    """The domain's problems (paths in the form's rows) that do not hang on an input the form
+    could not read (``unread``, ``edition_from_form``'s): not those at that input (its own
+    problem says what is wrong), at the moment it is part of, nor at the session days of a
+    group with a day not read (the domain saw that group without it)."""
+    def hangs(path: str) -> bool:
+        if path in unread or any(field in unread for field in _MOMENTS.get(path, ())):
+            return True
+        parts = path.split(".")
+        if parts[0] == "groups" and len(parts) > 2 and parts[2] == "sessions":
+            prefix = ".".join(parts[:3]) + "."
+            return any(p.startswith(prefix) for p in unread)
+        return False
+    return {path: problems for path, problems in errors.items() if not hangs(path)}
 
 
 def attach_edition_errors(form: EditionForm, errors: Errors, language: str) -> list[str]:

@@ -528,16 +528,23 @@ def edition_form(edition_id: str | None = None):
         _new_group_row(form)
         return _render_edition_form(form, edition_id, [])
     revision = editions.get_edition(kit(), edition_id)["revision"] if edition_id else None
-    data, errors = forms.edition_from_form(form)
-    if data is not None and edition_id is not None and _opening_fields(editions.get_edition(kit(), edition_id)) == {
+    data, unread = forms.edition_from_form(form)
+    if edition_id is not None and _opening_fields(editions.get_edition(kit(), edition_id)) == {
             "opens_date": (form.opens_date.data or "").strip(), "opens_time": (form.opens_time.data or "").strip()}:
         # The moment as the form showed it (to the minute): kept as it is.
         data.pop("applications_open_at", None)
     general: list[str] = []
-    status = 422
-    if data is not None:
-        rows = [i for i, entry in enumerate(form.groups)
-                if not entry.form.remove.data and ((entry.form.city.data or "").strip() or entry.form.group_id.data)]
+    rows = [i for i, entry in enumerate(form.groups)
+            if not entry.form.remove.data and ((entry.form.city.data or "").strip() or entry.form.group_id.data)]
+    if unread:
+        # Some inputs could not be read: the domain judges the rest too, so that every error
+        # is shown now, not only once these are corrected.
+        found, conflict = editions.edition_problems(kit(), data, edition_id)
+        errors = {**unread}
+        for path, problems in forms.judged_on_what_was_read(_remap_groups(found, rows), unread).items():
+            errors.setdefault(path, []).extend(problems)
+        status = 409 if conflict else 422
+    else:
         try:
             spec = editions.edition_spec(kit(), data, edition_id)
             saved_id, changed = editions.save_edition(kit(), spec, actor(), edition_id=edition_id)

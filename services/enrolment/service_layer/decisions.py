@@ -457,17 +457,21 @@ def substitute_member(kit: ServiceKit, application_id: str, participant_id: str,
             for m in staying])
         if "organisation_key" in errors:
             errors["organisation_id"] = errors.pop("organisation_key")
-        if errors:
-            raise Invalid(errors)
         group = groups.get(app.group_id)
         in_time = composition.before_first_session_day(group.first_session_starts_at, clock.now()) \
             if group is not None else True
-        org = next(o for o in app.organisations if o.organisation_id == newcomer.organisation_key)
-        problems = composition.check_substitution(in_time, _kinds(app.active_members), participant_id, org.kind)
+        org = next((o for o in app.organisations if o.organisation_id == newcomer.organisation_key), None)
+        problems = composition.check_substitution(in_time, _kinds(app.active_members), participant_id,
+                                                  org.kind if org is not None else None)
         if not in_time:
+            # Nothing typed could make it possible: said first, alone.
             raise Refused(next(p for p in problems if p.code == composition.SUBSTITUTION_CLOSED))
-        if problems:
-            raise Invalid({"organisation_id": problems})
+        if org is not None and problems:
+            # The composition rule by the employer chosen, beside the newcomer's own data: all at once
+            # (an employer not of the team is its own problem, and the rule cannot be judged without one).
+            errors.setdefault("organisation_id", []).extend(problems)
+        if errors:
+            raise Invalid(errors)
         now = clock.now()
         leaving.status, leaving.left_at, leaving.left_reason = SUBSTITUTED, now, "substituted"
         joined = Member(

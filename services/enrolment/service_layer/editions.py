@@ -5,6 +5,11 @@ groups and sessions stable ids, guards what other tables depend on (a group with
 not removed, its capacity never drops below the teams it has) and publishes
 ``enrolment.edition.published`` with the next ``revision`` in the same transaction.
 
+A refusal names every problem at once: each value's, the schedule's invariants and the
+conflicts with what is saved (``_state_problems``), not the next kind only once the first is
+corrected. A form some of whose inputs could not be read asks ``edition_problems`` with what
+it could read, and shows those problems beside its own.
+
 The edition's dropout claim policy (``claim_cap``, ``claim_daily_rate``) travels in the same
 event: billing proposes claims and notify quotes the cap by it. A new edition not given them
 takes the settings (ENROLMENT_CLAIM_CAP, ENROLMENT_CLAIM_DAILY_RATE); an edit not given them
@@ -30,6 +35,7 @@ fallback) stay with the newest edition that has opened (``working_edition``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from os import PathLike
@@ -53,12 +59,14 @@ from services.enrolment.domain.edition import (
     CLAIM_FIELDS,
     COUNSELLING_FIELDS,
     NOT_GIVEN,
+    EditionDraft,
     EditionError,
     EditionSpec,
     GroupSpec,
     SessionSpec,
     amount_problems,
     claim_policy_problems,
+    draft_problems,
     load_edition,
     opening_problems,
     parse_amount,
@@ -175,20 +183,163 @@ def spec_problems(exc: EditionError) -> Errors:
     return errors
 
 
+@dataclass
+class _Change:
+    """What a save asks for, as far as it is known, for the checks against what is saved: a
+    form some of whose inputs could not be read gives None for a value it does not know (a
+    group's size, the deadline) and leaves out what it could not read of the policies."""
+
+    year: int | None
+    application_deadline: datetime | None
+    groups: list[tuple[str, int | None]]  # (key, capacity_teams) of each group given, in its order
+    claim: dict[str, Decimal]  # the claim amounts given
+    counselling: dict  # the counselling policy given (COUNSELLING_FIELDS; no key, or None for a number: not given)
+    applications_open_at: datetime | None | object = NOT_GIVEN
+    last_session_ends_at: datetime | None = None
+
+
+def _change_of(spec: EditionSpec) -> _Change:
+    return _Change(
+        year=spec.year, application_deadline=spec.application_deadline,
+        groups=[(g.key, g.capacity_teams) for g in spec.groups],
+        claim={name: getattr(spec, name) for name in CLAIM_FIELDS if getattr(spec, name) is not None},
+        counselling={name: getattr(spec, name) for name in COUNSELLING_FIELDS},
+        applications_open_at=spec.applications_open_at, last_session_ends_at=spec.last_session_ends_at)
+
+
+def _add(errors: Errors, path: str, problems: list[Problem]) -> None:
+    """``problems`` at ``path``, each once (two checks may find the same one)."""
+    found = errors.setdefault(path, [])
+    found.extend(p for p in problems if p not in found)
+
+
+def _merge(errors: Errors, more: Errors) -> Errors:
+    for path, problems in more.items():
+        _add(errors, path, problems)
+    return errors
+
+
+def _refusal(errors: Errors, conflict: Problem | None) -> Refused:
+    """Every problem at once: a 409 with the conflict's reason if the saved state refuses the
+    change (an edition of that year exists, a confirmed claim policy, an announced selection),
+    else a 422."""
+    return Refused(conflict, errors=errors) if conflict is not None else Invalid(errors)
+
+
+def _state_problems(db: Session, settings, edition: Edition | None, change: _Change) -> tuple[Errors, Problem | None]:
+    """Every way ``change`` conflicts with what is saved (``edition`` None: a new one), judged on
+    what of it is known; and the conflict that makes the refusal a 409, if any. Nothing is changed.
+    ``save_edition`` asks under its locks; a form asks beforehand, to show everything in one go."""
+    errors: Errors = {}
+    conflict: Problem | None = None
+    now = clock.now()
+    if edition is None:
+        if change.year is not None and db.scalar(select(Edition.edition_id).where(
+                (Edition.edition_id == str(change.year)) | (Edition.year == change.year))) is not None:
+            conflict = Problem("edition_exists", f"{change.year}. aasta lend on juba olemas.",
+                               f"The {change.year} edition exists already.")
+            _add(errors, "year", [conflict])
+    elif change.year is not None and change.year != edition.year:
+        _add(errors, "year", [Problem("year_fixed", "Lennu aastat ei saa muuta.", "An edition's year cannot be changed.")])
+
+    # The claim policy: the values given, else the edition's (a new one takes the settings),
+    # checked together, since an edit may give only one of them.
+    saved = {name: Decimal(getattr(edition, name)) for name in CLAIM_FIELDS} if edition is not None else \
+        {"claim_cap": claim_cap(settings), "claim_daily_rate": claim_daily_rate(settings)}
+    wanted = {name: change.claim.get(name, saved[name]) for name in CLAIM_FIELDS}
+    _merge(errors, claim_policy_problems(wanted["claim_cap"], wanted["claim_daily_rate"]))
+    changed = [name for name in CLAIM_FIELDS if saved[name] != wanted[name]]
+    if changed and edition is not None and _confirmed_in(db, edition.edition_id):
+        problem = Problem(
+            "claim_policy_confirmed",
+            "Nõude ülempiiri ja päevamäära ei saa enam muuta: lennu osalejad on tingimused (koos ülempiiriga) "
+            "juba kinnitanud.",
+            "The claim cap and daily rate can no longer be changed: members of this edition have already "
+            "confirmed the conditions, which state the cap.")
+        conflict = conflict or problem
+        for name in changed:
+            _add(errors, name, [problem])
+
+    # The groups: one with teams is not removed, none shrinks below the teams it has accepted.
+    existing = {g.key: g for g in edition.groups} if edition is not None else {}
+    wanted_keys = {key for key, _capacity in change.groups}
+    for key, group in existing.items():
+        if key not in wanted_keys:
+            teams = db.scalar(select(func.count()).select_from(Application)
+                              .where(Application.group_id == group.group_id))
+            if teams:
+                _add(errors, "groups", [Problem(
+                    "group_in_use", f"Rühma {group.city} ei saa eemaldada: sellel on {teams} meeskonda.",
+                    f"The {group.city} group cannot be removed: it has {teams} team(s).")])
+    for ordinal, (key, capacity) in enumerate(change.groups):
+        group = existing.get(key)
+        if group is None or not isinstance(capacity, int):
+            continue
+        accepted = db.scalar(select(func.count()).select_from(Application).where(
+            Application.group_id == group.group_id, Application.status == ACCEPTED))
+        if capacity < accepted:
+            _add(errors, f"groups.{ordinal}.capacity_teams", [Problem(
+                "capacity_below_accepted", f"{group.city}: rühma on juba vastu võetud {accepted} meeskonda.",
+                f"{group.city}: {accepted} teams are already accepted into the group.")])
+
+    # When applications open, not given: an edit keeps the edition's moment, which must still
+    # come before a deadline moved ahead of it while it has not opened yet.
+    if (edition is not None and change.applications_open_at is NOT_GIVEN and change.application_deadline is not None
+            and change.application_deadline != edition.application_deadline and edition.applications_open_at > now):
+        _add(errors, "applications_open_at", opening_problems(edition.applications_open_at, change.application_deadline))
+
+    # The counselling policy: the values given, else the edition's (a new one: the defaults),
+    # fixed once the selection is announced, and a deadline after the (new) last session.
+    saved_c = dict(zip(COUNSELLING_FIELDS, _counselling_of(edition), strict=True)) if edition is not None else {
+        "counselling_deadline": None, "counselling_min_selected": counselling_rules.DEFAULT_MIN_SELECTED,
+        "counselling_max_selected": counselling_rules.DEFAULT_MAX_SELECTED}
+    given = change.counselling
+    wanted_c = {
+        "counselling_deadline": given.get("counselling_deadline", NOT_GIVEN),
+        "counselling_min_selected": given.get("counselling_min_selected"),
+        "counselling_max_selected": given.get("counselling_max_selected")}
+    wanted_c = {name: saved_c[name] if value is NOT_GIVEN or (value is None and name != "counselling_deadline")
+                else value for name, value in wanted_c.items()}
+    changed_c = [name for name, value in wanted_c.items() if saved_c[name] != value]
+    if changed_c and edition is not None and edition.counselling_announced_at is not None:
+        problem = Problem(
+            "counselling_announced",
+            "Nõustamisprogrammi valik on juba välja kuulutatud: selle tähtaega ja valitavate arvu ei saa enam muuta.",
+            "The counselling programme's selection is already announced: its deadline and how many are "
+            "selected can no longer be changed.")
+        conflict = conflict or problem
+        for name in changed_c:
+            _add(errors, name, [problem])
+    _merge(errors, counselling_rules.policy_problems(
+        wanted_c["counselling_deadline"], wanted_c["counselling_min_selected"], wanted_c["counselling_max_selected"],
+        change.last_session_ends_at))
+    return errors, conflict
+
+
 def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str | None = None) -> tuple[str, bool]:
     """Create (``edition_id`` None) or replace an edition's schedule with ``spec``.
 
     Groups are matched by ``GroupSpec.key`` (their id is "<edition>-<key>"), so renaming a
-    city keeps its group, its teams and its sessions' ids. Returns (edition_id, changed).
+    city keeps its group, its teams and its sessions' ids. Every conflict with what is saved
+    is refused at once (``_state_problems``), before anything changes. Returns (edition_id, changed).
     """
     with kit.unit_of_work() as uow:
         db = uow.session
-        if edition_id is None:
+        edition = None
+        if edition_id is not None:
+            # The edition row serialises edits and, taken before _confirmed_in asks, waits for a
+            # first confirmation under way (it holds the row for share, confirm_member): the
+            # policy never changes under a confirmation. The group rows are what placements lock.
+            edition = db.scalar(select(Edition).where(Edition.edition_id == edition_id).with_for_update())
+            if edition is None:
+                raise not_found("Lendu", "Edition")
+            db.scalars(select(Group).where(Group.edition_id == edition_id)
+                       .order_by(Group.group_id).with_for_update()).all()
+        errors, conflict = _state_problems(db, kit.settings, edition, _change_of(spec))
+        if errors:
+            raise _refusal(errors, conflict)
+        if edition is None:
             edition_id = str(spec.year)
-            if db.get(Edition, edition_id) is not None or db.scalar(
-                    select(Edition).where(Edition.year == spec.year)) is not None:
-                raise Refused(Problem("edition_exists", f"{spec.year}. aasta lend on juba olemas.",
-                                      f"The {spec.year} edition exists already."), field="year")
             edition = Edition(edition_id=edition_id, year=spec.year, revision=0, created_at=clock.now(),
                               updated_at=clock.now(), updated_by=actor, applications_open_at=clock.now(),
                               claim_cap=claim_cap(kit.settings), claim_daily_rate=claim_daily_rate(kit.settings),
@@ -197,27 +348,17 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
             db.add(edition)
             before = None
         else:
-            # The edition row serialises edits and, taken before _confirmed_in asks, waits for a
-            # first confirmation under way (it holds the row for share, confirm_member): the
-            # policy never changes under a confirmation. The group rows are what placements lock.
-            edition = db.scalar(select(Edition).where(Edition.edition_id == edition_id).with_for_update())
-            if edition is None:
-                raise not_found("Lendu", "Edition")
-            if spec.year != edition.year:
-                raise Invalid({"year": [Problem("year_fixed", "Lennu aastat ei saa muuta.",
-                                                "An edition's year cannot be changed.")]})
-            db.scalars(select(Group).where(Group.edition_id == edition_id)
-                       .order_by(Group.group_id).with_for_update()).all()
             before = _schedule_of(edition)
         counselling_before = (*_counselling_of(edition), edition.applications_open_at)
         deadline_before = None if before is None else edition.application_deadline
-        _apply_claim_policy(db, edition, spec, is_new=before is None)
+        for name in CLAIM_FIELDS:
+            if getattr(spec, name) is not None:
+                setattr(edition, name, getattr(spec, name))
         _apply(db, edition, spec)
         _apply_opening(edition, spec, deadline_before)
+        _apply_counselling_policy(edition, spec)
         db.flush()
         db.expire(edition, ["groups"])
-        # After the schedule: a deadline set must still come after the (new) last session.
-        _apply_counselling_policy(edition, spec)
         counselling_changed = (*_counselling_of(edition), edition.applications_open_at) != counselling_before
         if before is not None and _schedule_of(edition) == before:
             if counselling_changed:
@@ -229,72 +370,25 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
         return edition_id, True
 
 
-def _apply_claim_policy(db: Session, edition: Edition, spec: EditionSpec, is_new: bool) -> None:
-    """The values given, else the edition's (a new one holds the settings); checked together,
-    since an edit may give only one of them."""
-    wanted = {name: getattr(spec, name) if getattr(spec, name) is not None else getattr(edition, name)
-              for name in CLAIM_FIELDS}
-    errors = claim_policy_problems(wanted["claim_cap"], wanted["claim_daily_rate"])
-    if errors:
-        raise Invalid(errors)
-    changed = [name for name in CLAIM_FIELDS if Decimal(getattr(edition, name)) != wanted[name]]
-    if changed and not is_new and _confirmed_in(db, edition.edition_id):
-        problem = Problem(
-            "claim_policy_confirmed",
-            "Nõude ülempiiri ja päevamäära ei saa enam muuta: lennu osalejad on tingimused (koos ülempiiriga) "
-            "juba kinnitanud.",
-            "The claim cap and daily rate can no longer be changed: members of this edition have already "
-            "confirmed the conditions, which state the cap.")
-        raise Refused(problem, errors={name: [problem] for name in changed})
-    for name, value in wanted.items():
-        setattr(edition, name, value)
-
-
 def _apply_opening(edition: Edition, spec: EditionSpec, deadline_before: datetime | None) -> None:
-    """When applications open: the moment given (the spec checked it is before the deadline);
-    None: from now (an edition open already keeps the moment it opened); not given: a new
-    edition opens now (set on creation), an edit keeps the edition's — which must still come
-    before a deadline moved ahead of it while it has not opened yet."""
-    now = clock.now()
+    """When applications open: the moment given (checked before the deadline); None: from now
+    (an edition open already keeps the moment it opened); not given: a new edition opens now
+    (set on creation), an edit keeps the edition's."""
     wanted = spec.applications_open_at
     if wanted is NOT_GIVEN:
-        if deadline_before is None or edition.application_deadline == deadline_before \
-                or edition.applications_open_at <= now:
-            return
-        problems = opening_problems(edition.applications_open_at, edition.application_deadline)
-        if problems:
-            raise Invalid({"applications_open_at": problems})
         return
     if wanted is None:
-        wanted = min(edition.applications_open_at, now) if deadline_before is not None else now
+        wanted = min(edition.applications_open_at, clock.now()) if deadline_before is not None else clock.now()
     edition.applications_open_at = wanted
 
 
 def _apply_counselling_policy(edition: Edition, spec: EditionSpec) -> None:
-    """The values given, else the edition's (a new one holds the defaults); checked together
-    with the schedule, as an edit may give only some of them."""
-    wanted = {
-        "counselling_deadline": edition.counselling_deadline if spec.counselling_deadline is NOT_GIVEN
-        else spec.counselling_deadline,
-        "counselling_min_selected": spec.counselling_min_selected if spec.counselling_min_selected is not None
-        else edition.counselling_min_selected,
-        "counselling_max_selected": spec.counselling_max_selected if spec.counselling_max_selected is not None
-        else edition.counselling_max_selected,
-    }
-    changed = [name for name, value in wanted.items() if getattr(edition, name) != value]
-    if changed and edition.counselling_announced_at is not None:
-        problem = Problem(
-            "counselling_announced",
-            "Nõustamisprogrammi valik on juba välja kuulutatud: selle tähtaega ja valitavate arvu ei saa enam muuta.",
-            "The counselling programme's selection is already announced: its deadline and how many are "
-            "selected can no longer be changed.")
-        raise Refused(problem, errors={name: [problem] for name in changed})
-    errors = counselling_rules.policy_problems(wanted["counselling_deadline"], wanted["counselling_min_selected"],
-                                               wanted["counselling_max_selected"], last_session_ends_at(edition))
-    if errors:
-        raise Invalid(errors)
-    for name, value in wanted.items():
-        setattr(edition, name, value)
+    """The values given, else the edition's (a new one holds the defaults)."""
+    if spec.counselling_deadline is not NOT_GIVEN:
+        edition.counselling_deadline = spec.counselling_deadline
+    for name in ("counselling_min_selected", "counselling_max_selected"):
+        if getattr(spec, name) is not None:
+            setattr(edition, name, getattr(spec, name))
 
 
 def _confirmed_in(db: Session, edition_id: str) -> bool:
@@ -306,40 +400,25 @@ def _confirmed_in(db: Session, edition_id: str) -> bool:
 
 
 def _apply(db: Session, edition: Edition, spec: EditionSpec) -> None:
+    """The schedule as ``spec`` has it (``_state_problems`` has found nothing against it)."""
     edition.name, edition.timezone = spec.name, spec.timezone
     edition.application_deadline = spec.application_deadline
     existing = {g.key: g for g in edition.groups}
     wanted = {g.key for g in spec.groups}
-    errors: Errors = {}
     for key, group in existing.items():
         if key not in wanted:
-            teams = db.scalar(select(func.count()).select_from(Application)
-                              .where(Application.group_id == group.group_id))
-            if teams:
-                errors.setdefault("groups", []).append(Problem(
-                    "group_in_use", f"Rühma {group.city} ei saa eemaldada: sellel on {teams} meeskonda.",
-                    f"The {group.city} group cannot be removed: it has {teams} team(s)."))
-            else:
-                edition.groups.remove(group)
+            edition.groups.remove(group)
     for ordinal, g in enumerate(spec.groups):
         group = existing.get(g.key)
         if group is None:
             group = Group(group_id=group_id_for(edition.edition_id, g.key), key=g.key)
             edition.groups.append(group)
-        else:
-            accepted = db.scalar(select(func.count()).select_from(Application).where(
-                Application.group_id == group.group_id, Application.status == ACCEPTED))
-            if g.capacity_teams < accepted:
-                errors.setdefault(f"groups.{ordinal}.capacity_teams", []).append(Problem(
-                    "capacity_below_accepted",
-                    f"{g.city}: rühma on juba vastu võetud {accepted} meeskonda.",
-                    f"{g.city}: {accepted} teams are already accepted into the group."))
-            if group.city != g.city:
-                # Teams named the city, not the group: follow the rename.
-                db.execute(update(CityPreference).where(
-                    CityPreference.city == group.city,
-                    CityPreference.application_id.in_(select(Application.application_id).where(
-                        Application.edition_id == edition.edition_id))).values(city=g.city))
+        elif group.city != g.city:
+            # Teams named the city, not the group: follow the rename.
+            db.execute(update(CityPreference).where(
+                CityPreference.city == group.city,
+                CityPreference.application_id.in_(select(Application.application_id).where(
+                    Application.edition_id == edition.edition_id))).values(city=g.city))
         group.city, group.capacity_teams, group.ordinal = g.city, g.capacity_teams, ordinal
         sessions = {s.day_number: s for s in group.sessions}
         for s in g.sessions:
@@ -349,16 +428,15 @@ def _apply(db: Session, edition: Edition, spec: EditionSpec) -> None:
                                        day_number=s.day_number)
                 group.sessions.append(row)
             row.starts_at, row.ends_at, row.venue, row.seats = s.starts_at, s.ends_at, s.venue, s.seats
-    if errors:
-        raise Invalid(errors)
 
 
-def edition_spec(kit: ServiceKit, data: dict, edition_id: str | None = None) -> EditionSpec:
-    """An ``EditionSpec`` from the API's or the form's data (aware datetimes; a group names
-    its ``group_id`` when it exists already). ``Invalid`` lists every problem."""
+def _judge(kit: ServiceKit, data: dict, edition_id: str | None) -> tuple[dict, Errors]:
+    """The ``EditionSpec`` arguments from the API's or the form's data, and every problem of
+    them that needs no saved state: each value's, then the schedule's invariants on what could
+    be read (``draft_problems``), all at once."""
     keys: dict[str, str] = {}
     if edition_id is not None:
-        with kit.db.transaction() as db:
+        with kit.db.read_session() as db:
             keys = dict(db.execute(select(Group.group_id, Group.key).where(Group.edition_id == edition_id)).all())
     errors: Errors = {}
     groups = []
@@ -368,12 +446,12 @@ def edition_spec(kit: ServiceKit, data: dict, edition_id: str | None = None) -> 
             errors.setdefault(f"groups.{index}.group_id", []).append(Problem(
                 "unknown_group", "Sellist rühma selles lennus ei ole.", "There is no such group in this edition."))
             continue
-        key = keys[group_id] if group_id else slug(g["city"])
+        key = keys[group_id] if group_id else slug(g.get("city") or "")
         try:
             sessions = tuple(SessionSpec(day_number=s["day_number"], starts_at=s["starts_at"], ends_at=s["ends_at"],
                                          venue=(s.get("venue") or "").strip(), seats=s.get("seats"))
                              for s in sorted(g.get("sessions") or [], key=lambda s: s["day_number"]))
-            groups.append(GroupSpec(key=key, city=g["city"].strip(), capacity_teams=g["capacity_teams"],
+            groups.append(GroupSpec(key=key, city=(g.get("city") or "").strip(), capacity_teams=g.get("capacity_teams"),
                                     sessions=sessions))
         except EditionError as exc:
             errors.setdefault(f"groups.{index}", []).extend(
@@ -389,31 +467,59 @@ def edition_spec(kit: ServiceKit, data: dict, edition_id: str | None = None) -> 
             errors[name] = problems
         else:
             claim[name] = amount.quantize(Decimal("0.01"))
-    errors.update({path: found for path, found in claim_policy_problems(
-        claim.get("claim_cap"), claim.get("claim_daily_rate")).items() if path not in errors})
-    # The counselling policy: a deadline given (None: the default) and whole numbers, judged
-    # here in both languages (the spec would repeat it in English only).
+    # The counselling policy: a deadline given (None: the default) and whole numbers.
     counselling: dict = {name: data[name] for name in COUNSELLING_FIELDS if name in data}
     if counselling.get("counselling_deadline", NOT_GIVEN) is NOT_GIVEN:
         counselling.pop("counselling_deadline", None)
-    ends = [s.ends_at for g in groups for s in g.sessions]
-    given_deadline = counselling.get("counselling_deadline")
-    errors.update({path: found for path, found in counselling_rules.policy_problems(
-        given_deadline if isinstance(given_deadline, datetime) else None, counselling.get("counselling_min_selected"),
-        counselling.get("counselling_max_selected"), max(ends) if ends else None).items() if path not in errors})
-    # When applications open: a moment given (None: from now; left out: see _apply_opening).
+    # When applications open: a moment given (None: from now; left out: see _state_problems).
     opening = {"applications_open_at": data["applications_open_at"]} if "applications_open_at" in data else {}
-    given_opening, deadline = opening.get("applications_open_at"), data.get("application_deadline")
-    if isinstance(given_opening, datetime) and isinstance(deadline, datetime) and "applications_open_at" not in errors:
-        problems = opening_problems(given_opening, deadline)
-        if problems:
-            errors["applications_open_at"] = problems
+    deadline = data.get("application_deadline")
+    parts = {"year": data.get("year"), "name": (data.get("name") or "").strip(),
+             "application_deadline": deadline if isinstance(deadline, datetime) else None,
+             "groups": tuple(groups), **claim, **counselling, **opening}
+    _merge(errors, draft_problems(EditionDraft(**parts)))
+    return parts, errors
+
+
+def _change_of_parts(parts: dict) -> _Change:
+    ends = [s.ends_at for g in parts["groups"] for s in g.sessions]
+    return _Change(
+        year=parts["year"] if isinstance(parts["year"], int) else None,
+        application_deadline=parts["application_deadline"],
+        groups=[(g.key, g.capacity_teams) for g in parts["groups"]],
+        claim={name: parts[name] for name in CLAIM_FIELDS if name in parts},
+        counselling={name: parts[name] for name in COUNSELLING_FIELDS if name in parts},
+        applications_open_at=parts.get("applications_open_at", NOT_GIVEN),
+        last_session_ends_at=max(ends) if ends else None)
+
+
+def edition_problems(kit: ServiceKit, data: dict, edition_id: str | None = None) -> tuple[Errors, Problem | None]:
+    """Every problem of an edition as far as ``data`` is known (None for a value not known, a
+    session day left out), by field path: its values', the schedule's invariants and its
+    conflicts with what is saved (and the conflict that makes it a 409, if any). For a form some
+    of whose inputs could not be read, to show everything else that is wrong in the same go."""
+    parts, errors = _judge(kit, data, edition_id)
+    state, conflict = _state_of(kit, parts, edition_id)
+    return _merge(errors, state), conflict
+
+
+def _state_of(kit: ServiceKit, parts: dict, edition_id: str | None) -> tuple[Errors, Problem | None]:
+    with kit.db.read_session() as db:
+        edition = db.get(Edition, edition_id) if edition_id is not None else None
+        return _state_problems(db, kit.settings, edition, _change_of_parts(parts))
+
+
+def edition_spec(kit: ServiceKit, data: dict, edition_id: str | None = None) -> EditionSpec:
+    """An ``EditionSpec`` from the API's or the form's data (aware datetimes; a group names
+    its ``group_id`` when it exists already). Refused with every problem at once: the values',
+    the schedule's and, when any of those is found, the conflicts with what is saved as well
+    (``save_edition`` judges those again, under its locks)."""
+    parts, errors = _judge(kit, data, edition_id)
     if errors:
-        raise Invalid(errors)
+        state, conflict = _state_of(kit, parts, edition_id)
+        raise _refusal(_merge(errors, state), conflict)
     try:
-        return EditionSpec(year=data["year"], name=(data.get("name") or "").strip(),
-                           application_deadline=data["application_deadline"], groups=tuple(groups), **claim,
-                           **counselling, **opening)
+        return EditionSpec(**parts)
     except EditionError as exc:
         raise Invalid(spec_problems(exc)) from None
 
