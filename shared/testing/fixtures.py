@@ -1,7 +1,9 @@
 """pytest fixtures shared by every test folder (loaded from tests/conftest.py)."""
 from __future__ import annotations
 
+import importlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 
@@ -40,8 +42,66 @@ class Stack:
         self._databases.append(url)
         return url
 
+    def migrated_database_url(self, service: str) -> str:
+        """A new database already at the service's head revision, copied from a template
+        migrated once per test process (migrating anew costs ~0.5 s a test on PostgreSQL)."""
+        if self.kind == "embedded":
+            path = f"{self.tmp}/{service}.sqlite"
+            if not os.path.exists(path):  # a second harness of the service shares the file
+                shutil.copyfile(_templates.sqlite(service), path)
+            return f"sqlite:///{path}"
+        url = services.create_database(f"po_test_{service}", template=_templates.postgres(service))
+        self._databases.append(url)
+        return url
+
     def harness(self, service: str, **settings) -> ServiceHarness:
-        return ServiceHarness(service, self.database_url(service), self.bus_url, **settings)
+        return ServiceHarness(service, self.migrated_database_url(service), self.bus_url, migrate=False, **settings)
+
+
+class _Templates:
+    """One migrated database per service and kind, made when a test first needs it."""
+
+    def __init__(self):
+        self._sqlite: dict[str, str] = {}
+        self._postgres: dict[str, str] = {}
+
+    def sqlite(self, service: str) -> str:
+        if service not in self._sqlite:
+            path = os.path.join(tempfile.mkdtemp(prefix="po-template-"), f"{service}.sqlite")
+            _migrate(service, f"sqlite:///{path}")
+            self._sqlite[service] = path
+        return self._sqlite[service]
+
+    def postgres(self, service: str) -> str:
+        if service not in self._postgres:
+            url = services.create_database(f"po_template_{service}")
+            _migrate(service, url)
+            self._postgres[service] = url.rsplit("/", 1)[1]
+        return self._postgres[service]
+
+    def drop(self) -> None:
+        for name in self._postgres.values():
+            services.drop_database(services.PG_DSN.rsplit("/", 1)[0] + f"/{name}")
+        self._postgres.clear()
+
+
+def _migrate(service: str, url: str) -> None:
+    from shared.config import Settings
+    kit = importlib.import_module(f"services.{service}.app").bootstrap(
+        Settings.from_env(service, database_url=url, bus_url=f"sqlite-bus:///{tempfile.mkdtemp()}/bus.sqlite"))
+    try:
+        kit.db.migrate()
+    finally:
+        kit.db.engine.dispose()
+
+
+_templates = _Templates()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates():
+    yield
+    _templates.drop()
 
 
 @pytest.fixture(scope="session")

@@ -41,12 +41,14 @@ class FakeMessage:
 
 
 class ServiceHarness:
-    def __init__(self, service: str, database_url: str, bus_url: str, **settings):
+    def __init__(self, service: str, database_url: str, bus_url: str, *, migrate: bool = True, **settings):
+        """``migrate=False`` for a database already at head (a copy of a migrated template)."""
         self.service = service
         self.module = importlib.import_module(f"services.{service}.app")
         self.settings = Settings.from_env(service, database_url=database_url, bus_url=bus_url, **settings)
         self.kit: ServiceKit = self.module.bootstrap(self.settings)
-        self.kit.db.migrate()
+        if migrate:
+            self.kit.db.migrate()
         self.app = self.module.create_app(test_config={"TESTING": True}, kit=self.kit)
         self.client = self.app.test_client()
         self.consumer = self.kit.consumer()

@@ -51,11 +51,12 @@ def delete_vhost(name: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True, timeout=60)
 
 
-def create_database(prefix: str) -> str:
+def create_database(prefix: str, template: str | None = None) -> str:
+    """A new, empty database — or a copy of ``template`` (which nobody may be connected to)."""
     import psycopg
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_DSN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return PG_DSN.rsplit("/", 1)[0] + f"/{name}"
 
 
