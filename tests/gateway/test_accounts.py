@@ -1,13 +1,19 @@
 """Staff account management (gateway/accounts.py) on SQLite and PostgreSQL, and its CLI."""
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from sqlalchemy import inspect
 
+import gateway.__main__ as gateway_cli
 from gateway import accounts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -110,13 +116,58 @@ def test_create_user_refuses_a_bad_email_name_or_a_taken_email(db):
 
 # -- the CLI ---------------------------------------------------------------------------------------
 
-def cli(url: str, *args: str, password: str | None = None) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL_ACCOUNTS": url, "PYTHONPATH": str(ROOT),
-           "SECRET_KEY": "test-secret-key-not-for-production"}
+def cli_env(url: str, password: str | None) -> dict:
+    env = {"DATABASE_URL_ACCOUNTS": url, "SECRET_KEY": "test-secret-key-not-for-production"}
     if password is not None:
         env["STAFF_PASSWORD"] = password
-    return subprocess.run([sys.executable, "-m", "gateway", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    return env
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(url: str, *args: str, password: str | None = None) -> Ran:
+    """``python -m gateway …`` run in this process (a process of its own costs a second or two
+    of start-up a call; test_python_m_gateway_runs_the_commands runs the real one)."""
+    environ = {k: v for k, v in os.environ.items() if k != "STAFF_PASSWORD"} | cli_env(url, password)
+    opened, open_database = [], accounts.database
+
+    def database(url=None):
+        opened.append(open_database(url))
+        return opened[-1]
+
+    out, err, code = io.StringIO(), io.StringIO(), 0
+    with mock.patch.dict(os.environ, environ, clear=True), mock.patch.object(gateway_cli.accounts, "database", database), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            gateway_cli.main(list(args))
+        except SystemExit as exc:  # sys.exit("error: …") prints its text and exits 1
+            code = exc.code if isinstance(exc.code, int) else 1
+            if isinstance(exc.code, str):
+                print(exc.code, file=err)
+        finally:
+            for db in opened:
+                db.engine.dispose()
+    return Ran(code, out.getvalue(), err.getvalue())
+
+
+def test_python_m_gateway_runs_the_commands(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+           **cli_env(f"sqlite:///{tmp_path}/accounts.sqlite", PASSWORD)}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "gateway", *args], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+    created = run("create-user", "--email", "aadu@example.ee", "--name", "Aadu", "--role", "trainer")
+    assert created.returncode == 0, created.stderr
+    assert "aadu@example.ee\tAadu\ttrainer\tactive" in run("list-users").stdout
+    refused = run("disable-user", "--email", "nobody@example.ee")
+    assert refused.returncode == 1 and "error: no staff account with e-mail nobody@example.ee" in refused.stderr
 
 
 def test_the_cli_lists_disables_enables_sets_roles_and_passwords(db):
