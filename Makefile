@@ -23,7 +23,7 @@ run: install
 ## in TEST_WORKERS parallel processes, then alone the tests that stop the broker or the database
 TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not serial" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m serial $(PYTEST_ARGS)
 
 ## Local-services mode: each service as its own processes against local RabbitMQ and PostgreSQL
