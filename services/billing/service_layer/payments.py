@@ -115,15 +115,20 @@ def import_statement(kit: ServiceKit, data: bytes, filename: str, actor: str) ->
                     invoice = open_invoices.get(match.invoice.invoice_id) or settled.get(match.invoice.reference)
                 _store(session, record, statement.statement_id, account, match.entry, str(match.kind), invoice)
                 report.add("unmatched", match.entry, str(match.kind), invoice, match)
-            for match in result.settled:
-                # Nothing was due: all of it is surplus, a refund due until finance pays it back.
-                invoice = settled[match.invoice.reference]
+
+            def book(section: str, match, invoice: Invoice, statement=statement, account=account) -> None:
+                # Under- and overpayments are booked too: what arrived is the employer's money.
+                # An overpaid invoice is settled (no reminders); the surplus is listed to refund.
                 stored = _store(session, record, statement.statement_id, account, match.entry,
                                 str(match.kind), invoice, match.difference)
                 apply_payment(uow, invoice, match.entry.amount, match.entry.booking_date, source="bank",
                               actor=actor, note=f"{statement.statement_id} {match.entry.entry_ref}",
                               bank_entry_id=stored.id)
-                report.add("settled", match.entry, str(match.kind), invoice, match)
+                report.add(section, match.entry, str(match.kind), invoice, match)
+
+            for match in result.settled:
+                # Nothing was due: all of it is surplus, a refund due until finance pays it back.
+                book("settled", match, settled[match.invoice.reference])
             # Booked in the statement's order, as the money arrived: the instalment that
             # settles an invoice is the one that marks it paid, and the report shows each
             # invoice as that payment left it.
@@ -133,15 +138,7 @@ def import_statement(kit: ServiceKit, data: bytes, filename: str, actor: str) ->
             booked = sorted([("matched", m) for m in result.matched] + [("partial", m) for m in result.partial],
                             key=lambda item: position[item[1].entry.entry_ref])
             for section, match in booked:
-                invoice = open_invoices[match.invoice.invoice_id]
-                stored = _store(session, record, statement.statement_id, account, match.entry,
-                                str(match.kind), invoice, match.difference)
-                # Under- and overpayments are booked too: what arrived is the employer's money.
-                # An overpaid invoice is settled (no reminders); the surplus is listed to refund.
-                apply_payment(uow, invoice, match.entry.amount, match.entry.booking_date, source="bank",
-                              actor=actor, note=f"{statement.statement_id} {match.entry.entry_ref}",
-                              bank_entry_id=stored.id)
-                report.add(section, match.entry, str(match.kind), invoice, match)
+                book(section, match, open_invoices[match.invoice.invoice_id])
         counts = {name: len(items) for name, items in report.sections.items()}
         record.matched, record.partial, record.unmatched = counts["matched"], counts["partial"], counts["unmatched"]
         record.settled = counts["settled"]
