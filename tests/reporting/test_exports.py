@@ -10,7 +10,18 @@ from openpyxl import load_workbook
 from shared import clock
 from shared.clock import TALLINN
 
-from .builders import BEFORE_START, accept, attend, edition, fill, hand_built_edition, member, organisation
+from .builders import (
+    BEFORE_START,
+    accept,
+    attend,
+    drop_out,
+    edition,
+    fill,
+    hand_built_edition,
+    member,
+    organisation,
+    publish_edition,
+)
 
 
 def read_csv(data: bytes) -> list[list[str]]:
@@ -185,3 +196,63 @@ def test_english_pages_write_dates_day_month_year_as_the_estonian_ones(h):
         assert "17.04.2019" in completeness, lang  # Tallinn's day I: an entry date
         for html in (audit, completeness):
             assert not re.search(r"(?<![\w-])\d{4}-\d{2}-\d{2}\b", re.sub(r"<[^>]*>", " ", html)), lang
+
+
+def test_the_participant_export_names_each_employer_after_its_id_and_guards_those_cells(h):
+    """The funder's file named an employer only by its id: now its name and registry code follow
+    the id, from the organisations enrolment's acceptance (or attendance's dropout) carried, in
+    CSV and XLSX alike; every other column keeps its order. A hostile name cannot run as a formula."""
+    hand_built_edition(h)
+    hostile = organisation("L9", name="=HYPERLINK(\"http://evil.example\",\"Vald\")")
+    hostile["registry_code"] = "01234567"  # a leading zero is kept: the code is text
+    accept(h, "app-E", "Tartu", [member("E1", "Ell", "Ernits", "L9"), member("E2", "Eve", "Eller", "L8")],
+           [hostile])  # L8 is never described
+    attend(h, "E1", "Tartu", 1)
+    attend(h, "E2", "Tartu", 1)
+    clock.set_now(datetime(2019, 6, 10, 9, tzinfo=TALLINN))
+    h.login("coordinator")
+    as_csv = h.client.get("/api/editions/edition-2019/exports/participants.csv")
+    as_xlsx = h.client.get("/api/editions/edition-2019/exports/participants.xlsx")
+    assert as_csv.status_code == as_xlsx.status_code == 200
+    rows = read_csv(as_csv.data)
+    assert read_xlsx(as_xlsx.data, "Osalejad") == rows
+    headings = rows[0]
+    at_id = headings.index("Organisatsiooni ID")
+    assert headings[at_id + 1:at_id + 3] == ["Organisatsiooni nimi", "Organisatsiooni registrikood"]
+    assert [heading for heading in headings if heading not in ("Organisatsiooni nimi", "Organisatsiooni registrikood")] \
+        == ["Osaleja ID", "Eesnimi", "Perekonnanimi", "Isikukood", "Sünniaeg", "Sugu", "Vanus sisenemisel", "Grupp",
+            "Linn", "Organisatsiooni ID", "Organisatsiooni liik", "Elukoha maakond", "Elukoha omavalitsus",
+            "Sisenemise kuupäev", "Väljumise kuupäev", "Väljumise staatus", "Tööturu staatus", "Haridustase (ISCED)",
+            "Puue", "Kolmanda riigi kodanik", "Välispäritolu", "Vähemus", "Kodutu või eluasemeturult tõrjutud",
+            "Maapiirkonnast"]
+    employer = {row[0]: (row[at_id], row[at_id + 1], row[at_id + 2], row[at_id + 3]) for row in rows[1:]}
+    assert employer["P1"] == ("L1", "Organisatsioon L1", "75012345", "kohalik omavalitsus")
+    assert employer["P2"] == ("N1", "Organisatsioon N1", "80012345", "vabaühendus")
+    assert employer["E1"] == ("L9", "'=HYPERLINK(\"http://evil.example\",\"Vald\")", "01234567",
+                              "kohalik omavalitsus")
+    assert employer["E2"] == ("L8", "", "", "")
+    sheet = load_workbook(io.BytesIO(as_xlsx.data))["Osalejad"]
+    cells = {row[0].value: row for row in sheet.iter_rows(min_row=2)}
+    assert cells["E1"][at_id + 1].data_type == "s" and cells["E1"][at_id + 2].data_type == "s"
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    codebook = read_xlsx(as_xlsx.data, "Koodiraamat")
+    assert [row[0] for row in codebook[1:]] == headings
+
+
+def test_an_employer_known_only_from_a_dropout_is_named_in_the_export(h):
+    """An acceptance without its organisations (an older event) leaves the employer unknown until
+    attendance's dropout carries it: the export then names it."""
+    publish_edition(h)
+    accept(h, "app-D", "Pärnu", [member("D1", "Dora", "Daam", "N7")], [])
+    attend(h, "D1", "Pärnu", 1)
+    h.login("coordinator")
+
+    def employer_of_d1():
+        rows = read_csv(h.client.get("/api/editions/edition-2019/exports/participants.csv").data)
+        at_id = rows[0].index("Organisatsiooni ID")
+        return next(row for row in rows if row[0] == "D1")[at_id:at_id + 3]
+
+    assert employer_of_d1() == ["N7", "", ""]
+    drop_out(h, "D1", "Pärnu", "app-D", organisation("N7", "ngo", name="MTÜ Seitse"),
+             when=datetime(2019, 4, 30, 17, tzinfo=TALLINN))
+    assert employer_of_d1() == ["N7", "MTÜ Seitse", "80012345"]

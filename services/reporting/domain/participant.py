@@ -87,6 +87,9 @@ class Participant:
     city: str | None = None
     organisation_kind: OrganisationKind | None = None
     organisation_id: str | None = None
+    # The employer as enrolment's (or attendance's) events named it: for the funder's file.
+    organisation_name: str | None = None
+    organisation_registry_code: str | None = None
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None

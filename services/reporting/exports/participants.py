@@ -3,7 +3,7 @@
 Values are written in Estonian (``naine``, ``töötu``, ``jah``…), dates as ISO dates (typed
 dates in XLSX), an empty cell means "not answered" and ``ei soovi vastata`` means the
 participant declined. The personal code is text everywhere: as a number a spreadsheet would
-round an 11-digit code.
+round an 11-digit code. The employer's registry code is text too (8 digits, kept as given).
 """
 from __future__ import annotations
 
@@ -88,6 +88,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("Grupp", "Programmi grupi tunnus", "tekst", attrgetter("group_id")),
     Column("Linn", "Grupi toimumiskoht", "tekst, nt Tallinn", attrgetter("city"), 10),
     Column("Organisatsiooni ID", "Tööandja tunnus", "tekst", attrgetter("organisation_id")),
+    Column("Organisatsiooni nimi", "Tööandja nimi (viimati teatatud kujul)", f"tekst; {_EMPTY}",
+           attrgetter("organisation_name"), 28),
+    Column("Organisatsiooni registrikood", "Tööandja registrikood", f"8 numbrit (tekstina); {_EMPTY}",
+           attrgetter("organisation_registry_code"), 14),
     Column("Organisatsiooni liik", "Tööandja liik", _labels(ORGANISATION_KIND_ET, ORGANISATION_KINDS),
            lambda r: ORGANISATION_KIND_ET.get(r.organisation_kind), 20),
     Column("Elukoha maakond", "Maakond, kus osaleja elab", "tekst", attrgetter("county")),

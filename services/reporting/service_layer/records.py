@@ -97,6 +97,8 @@ def to_domain(p: Participant, esf: EsfRecord | None, group: Group | None, org: O
     base = dict(
         participant_id=p.participant_id, group_id=p.group_id, city=group.city if group else None,
         organisation_id=p.organisation_id, organisation_kind=org.kind if org else None,
+        organisation_name=(org.name or None) if org else None,
+        organisation_registry_code=(org.registry_code or None) if org else None,
         first_name=p.first_name or None, last_name=p.last_name or None, email=p.email or None,
         entry_date=p.entry_date, exit_date=exit_date if p.entry_date else None, exit_status=p.exit_status)
     try:
