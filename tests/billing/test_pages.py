@@ -200,3 +200,51 @@ def test_every_date_and_time_on_the_pages_is_day_month_year_in_tallinn_in_both_l
         assert "03.05.2019" in text(h.client.get(f"/invoices/{invoice['invoice_id']}{lang}"))  # issued
         assert "03.05.2019 17:05" in text(h.client.get(f"/statements{lang}"))
         assert "03.05.2019 17:05" in text(h.client.get(done.headers["Location"] + lang))
+
+
+def test_what_the_system_wrote_in_a_claims_history_reads_in_the_pages_language(billing):
+    """The history keeps the system's English text (the API shows it as recorded); the claim
+    page shows it, the actor included, in Estonian by default and in English on request."""
+    from datetime import timedelta
+
+    from tests.billing.helpers import DROPOUT_2019, deliver_at, dropout
+    h = billing
+    early = DROPOUT_2019 - timedelta(days=60)
+    deliver_at(h, "attendance.participant.dropped_out", dropout("p-0", days_held=0, at=early), early)
+    deliver_at(h, "attendance.participant.reinstated",
+               {"participant_id": "p-0", "application_id": "a-1", "reason": "schedule_change"},
+               early + timedelta(days=1))
+    deliver_at(h, "attendance.participant.dropped_out", dropout("p-0", days_held=2, at=DROPOUT_2019), DROPOUT_2019)
+    h.login("coordinator")
+    [claim] = h.client.get("/api/claims").get_json()
+    recorded = [d["reason"] for d in h.client.get(f"/api/claims/{claim['claim_id']}").get_json()["decisions"]]
+    assert recorded == ["no session day was held before the dropout: no costs to recover",
+                        "dropped out again after reinstatement (waived before: no session day was held before "
+                        "the dropout: no costs to recover)"]
+    estonian = text(h.client.get(f"/claims/{claim['claim_id']}"))
+    assert "enne katkestamist ei toimunud ühtegi õppepäeva: hüvitatavaid kulusid ei ole" in estonian
+    assert ("katkestas pärast ennistamist uuesti (varem loobuti: enne katkestamist ei toimunud ühtegi "
+            "õppepäeva: hüvitatavaid kulusid ei ole)") in estonian
+    assert "süsteem" in estonian
+    assert "no session day" not in estonian and "after reinstatement" not in estonian
+    assert ">attendance<" not in estonian
+    english = text(h.client.get(f"/claims/{claim['claim_id']}?lang=en"))
+    assert recorded[1] in english and ">system<" in english
+
+
+def test_a_reinstatement_after_a_decision_and_its_undoing_read_in_the_pages_language(billing):
+    from datetime import timedelta
+
+    from tests.billing.helpers import DROPOUT_2019, deliver_at, dropout
+    h = billing
+    claim_id = approved_claim(h, days_held=2)
+    deliver_at(h, "attendance.participant.reinstated", {"participant_id": "p-1", "application_id": "a-1"},
+               DROPOUT_2019 + timedelta(days=1))
+    deliver_at(h, "attendance.participant.dropped_out", dropout(days_held=2, at=DROPOUT_2019 + timedelta(days=2)),
+               DROPOUT_2019 + timedelta(days=2))
+    h.login("coordinator")
+    estonian = text(h.client.get(f"/claims/{claim_id}"))
+    assert "osaleja ennistati (parandus)" in estonian and "ennistamine võeti tagasi" in estonian
+    assert "participant reinstated" not in estonian and "undone" not in estonian
+    english = text(h.client.get(f"/claims/{claim_id}?lang=en"))
+    assert "participant reinstated (correction)" in english and "the reinstatement was undone" in english

@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, StringField, TextAreaField, ValidationError
 
+from services.billing.domain.history import shown_reason
 from services.billing.domain.money import format_money_en, format_money_et, format_rate
 from services.billing.service_layer import claims, documents, invoices, payments, queries, refunds
 from services.billing.service_layer.common import today
@@ -114,6 +115,8 @@ def labels():
             "invoice_status": lambda key: label(INVOICE_STATUS, key),
             "outcome_label": lambda key: label(OUTCOMES, key),
             "action_label": lambda key: label(ACTIONS, key),
+            "history_reason": lambda reason: shown_reason(reason, _english()),
+            "actor_label": lambda actor: t("süsteem", "system") if actor == claims.SYSTEM else actor,
             "stage_label": lambda key: label(STAGES, key),
             "refund_why": lambda key: label(REFUND_WHY, key),
             "new_request_id": lambda: str(uuid.uuid4()),

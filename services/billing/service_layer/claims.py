@@ -19,6 +19,7 @@ from services.billing.adapters.models import Claim, ClaimDecision, Employer, Par
 from services.billing.adapters.repository import dialect
 from services.billing.config import BillingConfig
 from services.billing.domain.claims import ClaimError, check_approved_amount, propose_amount
+from services.billing.domain.history import system_reason
 from services.billing.service_layer.common import CLAIM_STATUS_ET, employer_payload
 from services.billing.service_layer.errors import Conflict, InvalidInput, NotFound
 from services.billing.service_layer.policies import claim_terms
@@ -125,15 +126,16 @@ def on_dropped_out(uow: UnitOfWork, event: Envelope, config: BillingConfig) -> N
         # Reinstated earlier, now dropped out again: a new dropout, so a new proposal -- also
         # when it had been waived (by the system: no day held yet; or by the coordinator, who
         # decides again). The waiver and its reason stay in the history above this line.
-        earlier = f" (waived before: {claim.waive_reason})" if claim.status == "waived" and claim.waive_reason else ""
+        reopened = (system_reason("reopened_after_waiver", earlier=claim.waive_reason)
+                    if claim.status == "waived" and claim.waive_reason else system_reason("reopened"))
         _set_dropout_facts(session, claim, data, event, employer, config)
         claim.proposed_at = clock.now()
-        _log(session, claim, "reopened", SYSTEM, f"dropped out again after reinstatement{earlier}")
+        _log(session, claim, "reopened", SYSTEM, reopened)
         _propose(uow, claim, employer)
     elif claim.reinstated_at is not None:
         # The decided claim stands again: the reinstatement it was flagged for is undone.
         claim.reinstated_at = None
-        _log(session, claim, "dropped_out_again", SYSTEM, "the reinstatement was undone")
+        _log(session, claim, "dropped_out_again", SYSTEM, system_reason("reinstatement_undone"))
     # Otherwise this dropout is claimed already: never propose twice.
 
 
@@ -161,7 +163,7 @@ def _set_dropout_facts(session: Session, claim: Claim, data: dict, event: Envelo
     claim.decided_at = claim.decided_by = claim.waive_reason = None
 
 
-NOTHING_TO_RECOVER = "no session day was held before the dropout: no costs to recover"
+NOTHING_TO_RECOVER = system_reason("nothing_to_recover")
 
 
 def _propose(uow: UnitOfWork, claim: Claim, employer: Employer) -> None:
@@ -199,7 +201,7 @@ def on_reinstated(uow: UnitOfWork, event: Envelope, config: BillingConfig) -> No
     claim = _claim_for(session, data["participant_id"], data["application_id"])
     if claim is None:
         return  # reinstated before its dropout reached us: the older dropout will be stale
-    reason = f"participant reinstated ({data.get('reason') or 'correction'})"
+    reason = system_reason("reinstated", why=data.get("reason") or "correction")
     if claim.status == "proposed":
         claim.status = "withdrawn"
         claim.decided_at, claim.decided_by = clock.now(), SYSTEM
