@@ -15,9 +15,15 @@ def pytest_configure(config):
     i18n.compile_catalogues(*i18n.catalogue_directories())
 
 
+# Folders whose tests take a minute or tens of seconds each: they start first, so the
+# parallel workers end together instead of one finishing a long test alone.
+LONG_FIRST = ("system", "browser", "fuzz")
+
+
 def pytest_collection_modifyitems(items):
     """Tests that stop, kill or fill up RabbitMQ or PostgreSQL run alone, after the rest
     (`make test` runs `-m "not serial"` in parallel workers, then `-m serial`)."""
     for item in items:
         if item.path.parent.name == "faults" or item.name == "test_broker_restart_in_the_middle_of_2000_events":
             item.add_marker(pytest.mark.serial)
+    items.sort(key=lambda item: item.path.parent.name not in LONG_FIRST)  # stable: the rest keep their order
