@@ -176,7 +176,11 @@ class ApplicationDetailOut(ApplicationSummaryOut):
     decided_by = fields.String(allow_none=True)
     withdrawn_at = fields.AwareDateTime(allow_none=True)
     completed_at = fields.AwareDateTime(allow_none=True)
-    composition_problems = fields.List(fields.Nested(ProblemOut))
+    composition_problems = fields.List(fields.Nested(ProblemOut), metadata={
+        "description": "how the team breaks its edition's composition rule as the rule is now (empty: it holds)"})
+    min_team_members = fields.Integer(metadata={"description": "the edition's rule: the fewest members …"})
+    min_local_government_members = fields.Integer(metadata={"description": "… from a local government …"})
+    min_ngo_members = fields.Integer(metadata={"description": "… from an NGO"})
     organisations = fields.List(fields.Nested(OrganisationOut))
     members = fields.List(fields.Nested(MemberOut))
     decisions = fields.List(fields.Nested(DecisionOut))
@@ -282,6 +286,16 @@ def _selected_in(description: str) -> fields.Integer:
                                                    "edit keeps the edition's. Fixed once the selection is announced."})
 
 
+def _minimum_in(description: str) -> fields.Integer:
+    # The rule's bounds (each at least 1, the kinds together at most the members') are the domain's, in
+    # both languages; the type and a sane size are checked here.
+    return fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=-1_000_000, max=1_000_000),
+                          metadata={"description": f"{description}; omitted or null: a new edition takes the "
+                                                   "brochure's rule (4 / 2 / 2), an edit keeps the edition's. May "
+                                                   "change at any time: every team is then judged by the new rule "
+                                                   "(nothing already submitted is rejected by it)."})
+
+
 class EditionIn(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -303,6 +317,16 @@ class EditionIn(Schema):
     counselling_min_selected = _selected_in("the fewest local governments (or groups) to select, at least 1 "
                                             "(default 8)")
     counselling_max_selected = _selected_in("the most to select, at least counselling_min_selected (default 12)")
+    min_team_members = _minimum_in("the team composition rule: the fewest members a team has (1–40, at least "
+                                   "min_local_government_members + min_ngo_members)")
+    min_local_government_members = _minimum_in("the fewest of them from a local government (at least 1)")
+    min_ngo_members = _minimum_in("the fewest of them from an NGO (at least 1)")
+    # No load_default: omitted keeps the edition's choice (a new edition: billing's setting).
+    vat_applies = fields.Boolean(allow_none=True, metadata={
+        "description": "whether VAT applies to the edition's dropout invoices (published in "
+                       "enrolment.edition.published); null: billing's own setting (BILLING_VAT_APPLIES); omitted: a "
+                       "new edition leaves it to billing, an edit keeps the edition's. Fixed once a member has "
+                       "confirmed the conditions (409 claim_policy_confirmed)."})
 
 
 class SessionOut(Schema):
@@ -348,6 +372,11 @@ class EditionOut(Schema):
     counselling_max_selected = fields.Integer()
     counselling_announced_at = fields.AwareDateTime(allow_none=True, metadata={
         "description": "when the coordinator announced the selection (then fixed)"})
+    min_team_members = fields.Integer(metadata={"description": "the team composition rule: the fewest members"})
+    min_local_government_members = fields.Integer(metadata={"description": "… of them from a local government"})
+    min_ngo_members = fields.Integer(metadata={"description": "… of them from an NGO"})
+    vat_applies = fields.Boolean(allow_none=True, metadata={
+        "description": "whether VAT applies to the dropout invoices; null: billing's own setting"})
     updated_at = fields.AwareDateTime()
     updated_by = fields.String()
     groups = fields.List(fields.Nested(GroupOut))
@@ -371,6 +400,10 @@ class PublicEditionOut(Schema):
         "description": "the ids of every edition taking applications now, the newest (the default) first"})
     claim_cap = _amount_out("the most a dropout's employer may be claimed, gross EUR (the conditions state it)")
     cities = fields.List(fields.String(), metadata={"description": "the choices for preferred_cities"})
+    min_team_members = fields.Integer(metadata={"description": "a team has at least this many members …"})
+    min_local_government_members = fields.Integer(metadata={"description": "… at least this many from a local "
+                                                                           "government …"})
+    min_ngo_members = fields.Integer(metadata={"description": "… and at least this many from an NGO"})
     groups = fields.List(fields.Nested(GroupOut))
     counselling_opens_at = fields.AwareDateTime(allow_none=True, metadata={
         "description": "local governments may apply to the counselling programme from the end of the last session"})

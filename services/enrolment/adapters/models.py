@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from services.enrolment.domain.composition import CompositionRule
 from shared.db import UtcDateTime, declarative_base
 from shared.messaging.tables import MessagingTables
 
@@ -51,7 +52,11 @@ class Edition(Base):
 
     ``applications_open_at``: teams may apply from then until ``application_deadline`` (by
     default the moment the edition was saved): a coordinator prepares next year's edition
-    without it taking applications yet."""
+    without it taking applications yet.
+
+    The team composition rule's minimums (``composition_rule``; the brochure's 4/2/2 unless
+    set) are the edition's too, not published: every check of a team reads them from here.
+    ``vat_applies`` (None: billing's own setting) is part of the published claim policy."""
     __tablename__ = "editions"
     edition_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, unique=True)
@@ -66,6 +71,10 @@ class Edition(Base):
     counselling_min_selected: Mapped[int] = mapped_column(Integer, default=8)
     counselling_max_selected: Mapped[int] = mapped_column(Integer, default=12)
     counselling_announced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    min_team_members: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    min_local_government_members: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    min_ngo_members: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    vat_applies: Mapped[bool | None] = mapped_column(Boolean)
     counselling_announced_by: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -73,6 +82,10 @@ class Edition(Base):
 
     groups: Mapped[list[Group]] = relationship(
         back_populates="edition", order_by="Group.ordinal", cascade="all, delete-orphan")
+
+    @property
+    def composition_rule(self) -> CompositionRule:
+        return CompositionRule(self.min_team_members, self.min_local_government_members, self.min_ngo_members)
 
 
 class Group(Base):

@@ -20,7 +20,14 @@ from stdnum.ee import registrikood
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from .addresses import is_valid_email, is_valid_phone
-from .composition import LOCAL_GOVERNMENT, NGO, ORGANISATION_KINDS, check_composition
+from .composition import (
+    DEFAULT_RULE,
+    LOCAL_GOVERNMENT,
+    NGO,
+    ORGANISATION_KINDS,
+    CompositionRule,
+    check_composition,
+)
 from .problems import Errors, Problem
 
 IDEA_KINDS: tuple[str, ...] = ("new", "existing")
@@ -265,7 +272,8 @@ def _check_organisations(errors: Errors, organisations: Sequence[Organisation]) 
         )
 
 
-def _check_members(errors: Errors, members: Sequence[Member], organisations: Sequence[Organisation]) -> None:
+def _check_members(errors: Errors, members: Sequence[Member], organisations: Sequence[Organisation],
+                   rule: CompositionRule) -> None:
     kind_by_key = {o.key: o.kind for o in organisations if isinstance(o.key, str) and o.key.strip()}
     seen_emails: set[str] = set()
     for index, member in enumerate(members):
@@ -309,7 +317,7 @@ def _check_members(errors: Errors, members: Sequence[Member], organisations: Seq
                 ),
             )
     member_kinds = [kind_by_key.get(m.organisation_key) for m in members]
-    for problem in check_composition(member_kinds):
+    for problem in check_composition(member_kinds, rule):
         add_problem(errors, "members", problem)
 
 
@@ -366,15 +374,17 @@ def _check_cities(errors: Errors, preferred: Sequence[str], allowed: Sequence[st
         seen.add(city)
 
 
-def validate_application(app: Application, allowed_cities: Iterable[str]) -> Errors:
+def validate_application(app: Application, allowed_cities: Iterable[str],
+                         rule: CompositionRule = DEFAULT_RULE) -> Errors:
     """Every problem in the application, by field path, in form order; empty means valid.
 
-    ``allowed_cities`` are the cities of the edition's groups (``EditionSpec.cities``).
+    ``allowed_cities`` are the cities of the edition's groups (``EditionSpec.cities``);
+    ``rule`` the edition's composition rule.
     """
     errors: Errors = {}
     check_text(errors, "team_name", app.team_name, MAX_SHORT_TEXT)
     _check_organisations(errors, app.organisations)
-    _check_members(errors, app.members, app.organisations)
+    _check_members(errors, app.members, app.organisations, rule)
     _check_idea(errors, app.idea)
     if app.intends_to_delegate is not True:
         add_problem(
@@ -415,7 +425,7 @@ def validate_new_member(
     paths minus the list position ("email", "organisation_key", ...). ``other_members`` are
     those staying, so the newcomer may reuse the leaving member's address."""
     errors: Errors = {}
-    _check_members(errors, [*other_members, member], organisations)
+    _check_members(errors, [*other_members, member], organisations, DEFAULT_RULE)
     prefix = f"members.{len(other_members)}."
     # Composition is the caller's business here (composition_after_substitution).
     return {

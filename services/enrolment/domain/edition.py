@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from services.enrolment.domain.composition import RULE_FIELDS, rule_problems
 from services.enrolment.domain.counselling import POLICY_FIELDS, policy_problems
 from services.enrolment.domain.problems import Errors, Problem
 from services.enrolment.domain.times import local_text, wall_clock
@@ -40,6 +41,8 @@ _CENT = Decimal("0.01")
 _MAX_AMOUNT = Decimal("100000.00")
 CLAIM_FIELDS = ("claim_cap", "claim_daily_rate")
 COUNSELLING_FIELDS = POLICY_FIELDS
+#: The team composition rule's minimums (domain/composition.py).
+COMPOSITION_FIELDS = RULE_FIELDS
 
 
 class _NotGiven:
@@ -131,6 +134,13 @@ class EditionSpec:
     # asks for "from now" (a new edition opens when it is saved); NOT_GIVEN: a new edition
     # opens when it is saved, an edit keeps the edition's.
     applications_open_at: datetime | None | _NotGiven = NOT_GIVEN
+    # The team composition rule (policy): None leaves a minimum as it is (4 / 2 / 2 for a new one).
+    min_team_members: int | None = None
+    min_local_government_members: int | None = None
+    min_ngo_members: int | None = None
+    # Whether VAT applies to the dropout invoices: None leaves it to billing's setting;
+    # NOT_GIVEN: a new edition leaves it to billing, an edit keeps the edition's.
+    vat_applies: bool | None | _NotGiven = NOT_GIVEN
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
@@ -152,6 +162,8 @@ class EditionSpec:
             object.__setattr__(self, "applications_open_at", opens.astimezone(UTC))
         elif opens is not None and opens is not NOT_GIVEN:
             raise EditionError("applications_open_at must be a timezone-aware datetime or null")
+        if not isinstance(self.vat_applies, bool) and self.vat_applies is not None and self.vat_applies is not NOT_GIVEN:
+            raise EditionError("vat_applies must be true, false or null")
         found = _Invariants()
         _check_invariants(self, found)
         if found.problems:
@@ -201,6 +213,10 @@ class EditionDraft:
     counselling_min_selected: int | None = None
     counselling_max_selected: int | None = None
     applications_open_at: datetime | None | _NotGiven = NOT_GIVEN
+    min_team_members: int | None = None
+    min_local_government_members: int | None = None
+    min_ngo_members: int | None = None
+    vat_applies: bool | None | _NotGiven = NOT_GIVEN
 
     @property
     def last_session_ends_at(self) -> datetime | None:
@@ -246,6 +262,9 @@ def _check_invariants(edition: EditionSpec | EditionDraft, found: _Invariants) -
         found.add("groups: an edition needs at least one group", "groups",
                   _problem("Lennul peab olema vähemalt üks rühm.", "An edition needs at least one group."))
     for path, problems in claim_policy_problems(edition.claim_cap, edition.claim_daily_rate).items():
+        for p in problems:
+            found.add(f"{path}: {p.en}", path, p)
+    for path, problems in rule_problems(*(getattr(edition, name) for name in COMPOSITION_FIELDS)).items():
         for p in problems:
             found.add(f"{path}: {p.en}", path, p)
     deadline = edition.counselling_deadline if isinstance(edition.counselling_deadline, datetime) else None
@@ -403,7 +422,7 @@ def _et(amount: Decimal) -> str:
 
 _EDITION_KEYS = {"year", "name", "timezone", "application_deadline", "applications_open_at", "session_hours",
                  "seats", "groups",
-                 *CLAIM_FIELDS, *COUNSELLING_FIELDS}
+                 "vat_applies", *CLAIM_FIELDS, *COUNSELLING_FIELDS, *COMPOSITION_FIELDS}
 _GROUP_KEYS = {"city", "key", "capacity_teams", "venue", "seats", "sessions"}
 _SESSION_KEYS = {"day", "date", "starts", "ends", "venue", "seats"}
 _HOURS_KEYS = {"starts", "ends"}
@@ -471,6 +490,12 @@ class _Parser:
                         groups.append(group)
         claim = {name: self.amount(name, top[name]) for name in CLAIM_FIELDS if name in top}
         counselling = self.counselling(top, zone)
+        composition = self.whole_numbers(top, COMPOSITION_FIELDS)
+        if "vat_applies" in top:
+            if top["vat_applies"] is None or isinstance(top["vat_applies"], bool):
+                composition["vat_applies"] = top["vat_applies"]
+            else:
+                self.fail("vat_applies", f"expected true, false or null (billing's setting), got {top['vat_applies']!r}")
         opening: dict[str, Any] = {}
         # A local date and time; null: from when the file is loaded (as without the key).
         self.optional_local_datetime(top, "applications_open_at", zone, opening)
@@ -485,6 +510,7 @@ class _Parser:
                 timezone=zone.key,
                 **claim,
                 **counselling,
+                **composition,
                 **opening,
             )
         except EditionError as exc:
@@ -600,7 +626,13 @@ class _Parser:
         (null: the default), whole numbers for the fewest and the most to select."""
         found: dict[str, Any] = {}
         self.optional_local_datetime(top, "counselling_deadline", zone, found)
-        for name in ("counselling_min_selected", "counselling_max_selected"):
+        found.update(self.whole_numbers(top, ("counselling_min_selected", "counselling_max_selected")))
+        return found
+
+    def whole_numbers(self, top: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, int]:
+        """The keys of ``names`` that are there, each a whole number."""
+        found: dict[str, int] = {}
+        for name in names:
             if name in top:
                 value = top[name]
                 if isinstance(value, int) and not isinstance(value, bool):

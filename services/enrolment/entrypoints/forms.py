@@ -201,6 +201,10 @@ class EditionForm(FlaskForm):
     counselling_deadline_time = StringField(render_kw={"type": "time", "step": "1"})
     counselling_min_selected = StringField(render_kw={"inputmode": "numeric"})
     counselling_max_selected = StringField(render_kw={"inputmode": "numeric"})
+    min_team_members = StringField(render_kw={"inputmode": "numeric"})
+    min_local_government_members = StringField(render_kw={"inputmode": "numeric"})
+    min_ngo_members = StringField(render_kw={"inputmode": "numeric"})
+    vat_applies = _select()  # "yes", "no" or "" (billing's setting)
     groups = FieldList(FormField(GroupRow), min_entries=1, max_entries=30)
     add_group = SubmitField()
     submit = SubmitField()
@@ -239,6 +243,11 @@ def _whole(text: str | None, limit: int = 10_000) -> int | None:
 # A Tallinn wall-clock time the daylight-saving change skips (spring) or repeats (autumn).
 _DST = ("Seda kellaaega sel päeval ei ole või on see kaks korda (suveaja vahetus); valige teine.",
         "That time does not exist on that day or happens twice (daylight saving change); choose another.")
+
+
+#: The VAT choice as the form posts it: "" leaves it to billing's setting (BILLING_VAT_APPLIES).
+VAT_CHOICES = {"yes": True, "no": False, "": None}
+NOT_READ = object()
 
 
 def edition_from_form(form: EditionForm) -> tuple[dict, Errors]:
@@ -338,8 +347,18 @@ def edition_from_form(form: EditionForm) -> tuple[dict, Errors]:
         selected[name] = _whole(text, counselling_rules.MAX_SELECTED_LIMIT * 10) if text else None
         if text and selected[name] is None:
             bad(name, "Sisestage täisarv.", "Enter a whole number.")
+    # The composition rule's minimums: whole numbers (their bounds are the domain's); empty: as they are.
+    for name in ("min_team_members", "min_local_government_members", "min_ngo_members"):
+        text = (form[name].data or "").strip()
+        selected[name] = _whole(text) if text else None
+        if text and selected[name] is None:
+            bad(name, "Sisestage täisarv.", "Enter a whole number.")
+    vat = VAT_CHOICES.get((form.vat_applies.data or "").strip(), NOT_READ)
+    if vat is NOT_READ:
+        bad("vat_applies", "Valige: jah, ei või teenuse seadistus.", "Choose: yes, no or the service's setting.")
+        vat = None
     # The claim's amounts as typed ("768,00" too): the service layer judges them, as for the API.
-    return {"year": year, "name": form.name.data or "", "groups": groups,
+    return {"vat_applies": vat, "year": year, "name": form.name.data or "", "groups": groups,
             "application_deadline": wall_clock(datetime.combine(on, at)) if on and at else None,
             "claim_cap": form.claim_cap.data or None, "claim_daily_rate": form.claim_daily_rate.data or None,
             **counselling, **selected, **opening}, errors

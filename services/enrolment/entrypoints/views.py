@@ -12,9 +12,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from services.enrolment.config import claim_cap, claim_daily_rate
 from services.enrolment.domain import application as rules
+from services.enrolment.domain import composition as composition_rules
 from services.enrolment.domain import counselling as counselling_rules
 from services.enrolment.domain.deadline import is_open
-from services.enrolment.domain.edition import DEFAULT_CAPACITY_TEAMS
+from services.enrolment.domain.edition import COMPOSITION_FIELDS, DEFAULT_CAPACITY_TEAMS
 from services.enrolment.domain.problems import Errors
 from services.enrolment.entrypoints import common, forms
 from services.enrolment.entrypoints.api import IDEMPOTENCY_KEY, cities
@@ -466,6 +467,8 @@ def _edition_form_from(edition: dict) -> forms.EditionForm:
             if edition["counselling_deadline"] else "",
             "counselling_min_selected": str(edition["counselling_min_selected"]),
             "counselling_max_selected": str(edition["counselling_max_selected"]),
+            **{name: str(edition[name]) for name in COMPOSITION_FIELDS},
+            "vat_applies": {True: "yes", False: "no"}.get(edition["vat_applies"], ""),
             "groups": [{"group_id": g["group_id"], "city": g["city"], "capacity_teams": str(g["capacity_teams"]),
                         "sessions": [{"date": clock.local(s["starts_at"]).strftime("%Y-%m-%d"),
                                       "starts": common.local_time(s["starts_at"]),
@@ -498,6 +501,8 @@ def _render_edition_form(form, edition_id: str | None, general: list[str], statu
     current = editions.get_edition(kit(), edition_id) if edition_id else None
     default = counselling_rules.default_deadline(current["counselling_opens_at"]) \
         if current and current["counselling_opens_at"] else None
+    form.vat_applies.choices = {"": t("teenuse seadistus", "the service's setting"), "yes": t("jah", "yes"),
+                                "no": t("ei", "no")}
     return render_template("enrolment/edition_form.html", form=form, edition_id=edition_id, general=general,
                            counselling_default=default, counselling_days=counselling_rules.DEFAULT_DEADLINE_DAYS,
                            announced=current and current["counselling_announced_at"]), status
@@ -516,6 +521,10 @@ def edition_form(edition_id: str | None = None):
             form.claim_daily_rate.data = str(claim_daily_rate(kit().settings))
             form.counselling_min_selected.data = str(counselling_rules.DEFAULT_MIN_SELECTED)
             form.counselling_max_selected.data = str(counselling_rules.DEFAULT_MAX_SELECTED)
+            # The brochure's composition rule, and VAT as billing's setting has it, unless set otherwise.
+            form.min_team_members.data = str(composition_rules.MIN_MEMBERS)
+            form.min_local_government_members.data = str(composition_rules.MIN_LOCAL_GOVERNMENT_MEMBERS)
+            form.min_ngo_members.data = str(composition_rules.MIN_NGO_MEMBERS)
             for entry in form.groups:
                 _new_group_row(form, entry)
         else:

@@ -400,7 +400,8 @@ def withdraw_member(kit: ServiceKit, application_id: str, participant_id: str, r
         if len(active) == 1:
             raise Refused(Problem("last_member", "See on meeskonna viimane liige: võtke tagasi kogu meeskond.",
                                   "This is the team's last member: withdraw the whole team instead."))
-        warnings = composition.composition_after_withdrawal(_kinds(active), participant_id)
+        warnings = composition.composition_after_withdrawal(_kinds(active), participant_id,
+                                                            app.edition.composition_rule)
         member.status, member.left_at, member.left_reason = WITHDRAWN, clock.now(), reason
         refresh_completeness(app)
         _record(db, app, "member_withdrawn", actor, f"{member.name}: {reason}")
@@ -461,8 +462,9 @@ def substitute_member(kit: ServiceKit, application_id: str, participant_id: str,
         in_time = composition.before_first_session_day(group.first_session_starts_at, clock.now()) \
             if group is not None else True
         org = next((o for o in app.organisations if o.organisation_id == newcomer.organisation_key), None)
+        # The edition's rule as it is now (the coordinator may have changed it since the team applied).
         problems = composition.check_substitution(in_time, _kinds(app.active_members), participant_id,
-                                                  org.kind if org is not None else None)
+                                                  org.kind if org is not None else None, app.edition.composition_rule)
         if not in_time:
             # Nothing typed could make it possible: said first, alone.
             raise Refused(next(p for p in problems if p.code == composition.SUBSTITUTION_CLOSED))

@@ -22,6 +22,19 @@ for values not given, but it is not part of the published schedule: nobody else 
 a change of it alone is saved without a new revision. Once the selection is announced it is
 fixed (409 ``counselling_announced``).
 
+The team composition rule's minimums (``min_team_members``, ``min_local_government_members``,
+``min_ngo_members``; domain/composition.py) are the edition's too, with the same rule for values
+not given (a new edition: the brochure's 4 / 2 / 2), and not published: a change of them alone
+is saved without a new revision. They may change at any time: applications already made are
+not judged again (nothing is rejected by it), but every check from then on — a new
+application, a substitution, a withdrawal's warnings, the team's standing on the pages and in
+the API — judges the team by the edition's rule as it is then.
+
+Whether VAT applies to the edition's dropout invoices (``vat_applies``; None: billing's own
+setting) belongs to the claim policy: it is published in ``enrolment.edition.published`` (left
+out when not set) and, as the conditions state the cap "incl. VAT", fixed once a member has
+confirmed them (409 ``claim_policy_confirmed``).
+
 When teams may start applying (``applications_open_at``, until the deadline) is the edition's
 too and not published either: a new edition not given it opens when it is saved (as every
 edition did before there was a choice), an edit not given it keeps the edition's. The public
@@ -35,6 +48,7 @@ fallback) stay with the newest edition that has opened (``working_edition``).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -53,10 +67,12 @@ from services.enrolment.adapters.models import (
     ScheduledSession,
 )
 from services.enrolment.config import claim_cap, claim_daily_rate
+from services.enrolment.domain import composition as composition_rules
 from services.enrolment.domain import counselling as counselling_rules
 from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.edition import (
     CLAIM_FIELDS,
+    COMPOSITION_FIELDS,
     COUNSELLING_FIELDS,
     NOT_GIVEN,
     EditionDraft,
@@ -131,6 +147,8 @@ def edition_payload(edition: Edition) -> dict:
         "revision": edition.revision,
         "claim_cap": edition.claim_cap,
         "claim_daily_rate": edition.claim_daily_rate,
+        # Left out when not set: billing then applies its own setting (as for an older event).
+        **({"vat_applies": edition.vat_applies} if edition.vat_applies is not None else {}),
         "groups": [{
             "group_id": g.group_id,
             "city": g.city,
@@ -161,6 +179,10 @@ def _counselling_of(edition: Edition) -> tuple:
     return (edition.counselling_deadline, edition.counselling_min_selected, edition.counselling_max_selected)
 
 
+def _composition_of(edition: Edition) -> dict[str, int]:
+    return {name: getattr(edition, name) for name in COMPOSITION_FIELDS}
+
+
 def _schedule_of(edition: Edition) -> dict:
     """The comparable part of the payload: an edit that changes none of it is no new revision."""
     payload = edition_payload(edition)
@@ -177,8 +199,8 @@ def spec_problems(exc: EditionError) -> Errors:
     for text in exc.problems:
         head = text.split(" ", 1)[0].split(":", 1)[0].split("[", 1)[0]
         path = head if head in ("year", "name", "application_deadline", "applications_open_at", "groups",
-                                "timezone", *CLAIM_FIELDS,
-                                *COUNSELLING_FIELDS) else "groups"
+                                "timezone", "vat_applies", *CLAIM_FIELDS,
+                                *COUNSELLING_FIELDS, *COMPOSITION_FIELDS) else "groups"
         errors.setdefault(path, []).append(Problem("edition_invalid", text, text))
     return errors
 
@@ -196,6 +218,8 @@ class _Change:
     counselling: dict  # the counselling policy given (COUNSELLING_FIELDS; no key, or None for a number: not given)
     applications_open_at: datetime | None | object = NOT_GIVEN
     last_session_ends_at: datetime | None = None
+    composition: dict = dataclasses.field(default_factory=dict)  # the minimums given (None: not given)
+    vat_applies: bool | None | object = NOT_GIVEN
 
 
 def _change_of(spec: EditionSpec) -> _Change:
@@ -204,7 +228,8 @@ def _change_of(spec: EditionSpec) -> _Change:
         groups=[(g.key, g.capacity_teams) for g in spec.groups],
         claim={name: getattr(spec, name) for name in CLAIM_FIELDS if getattr(spec, name) is not None},
         counselling={name: getattr(spec, name) for name in COUNSELLING_FIELDS},
-        applications_open_at=spec.applications_open_at, last_session_ends_at=spec.last_session_ends_at)
+        applications_open_at=spec.applications_open_at, last_session_ends_at=spec.last_session_ends_at,
+        composition={name: getattr(spec, name) for name in COMPOSITION_FIELDS}, vat_applies=spec.vat_applies)
 
 
 def _add(errors: Errors, path: str, problems: list[Problem]) -> None:
@@ -249,16 +274,36 @@ def _state_problems(db: Session, settings, edition: Edition | None, change: _Cha
     wanted = {name: change.claim.get(name, saved[name]) for name in CLAIM_FIELDS}
     _merge(errors, claim_policy_problems(wanted["claim_cap"], wanted["claim_daily_rate"]))
     changed = [name for name in CLAIM_FIELDS if saved[name] != wanted[name]]
-    if changed and edition is not None and _confirmed_in(db, edition.edition_id):
+    # Whether VAT applies: the conditions state the cap "incl. VAT", so it is fixed with the cap.
+    vat_changed = change.vat_applies is not NOT_GIVEN and change.vat_applies != (
+        edition.vat_applies if edition is not None else None)
+    if (changed or vat_changed) and edition is not None and _confirmed_in(db, edition.edition_id):
         problem = Problem(
             "claim_policy_confirmed",
             "Nõude ülempiiri ja päevamäära ei saa enam muuta: lennu osalejad on tingimused (koos ülempiiriga) "
             "juba kinnitanud.",
             "The claim cap and daily rate can no longer be changed: members of this edition have already "
             "confirmed the conditions, which state the cap.")
-        conflict = conflict or problem
         for name in changed:
             _add(errors, name, [problem])
+        if vat_changed:
+            problem = Problem(
+                "claim_policy_confirmed",
+                "Käibemaksu kohaldamist ei saa enam muuta: lennu osalejad on tingimused (ülempiir koos "
+                "käibemaksuga) juba kinnitanud.",
+                "Whether VAT applies can no longer be changed: members of this edition have already confirmed "
+                "the conditions, which state the cap including VAT.")
+            _add(errors, "vat_applies", [problem])
+        conflict = conflict or problem
+
+    # The composition rule: the minimums given, else the edition's (a new one: the brochure's),
+    # judged together (an edit may give only one of them).
+    saved_r = _composition_of(edition) if edition is not None else dict(zip(COMPOSITION_FIELDS, (
+        composition_rules.MIN_MEMBERS, composition_rules.MIN_LOCAL_GOVERNMENT_MEMBERS,
+        composition_rules.MIN_NGO_MEMBERS), strict=True))
+    wanted_r = {name: saved_r[name] if change.composition.get(name) is None else change.composition[name]
+                for name in COMPOSITION_FIELDS}
+    _merge(errors, composition_rules.rule_problems(*wanted_r.values()))
 
     # The groups: one with teams is not removed, none shrinks below the teams it has accepted.
     existing = {g.key: g for g in edition.groups} if edition is not None else {}
@@ -344,22 +389,28 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
                               updated_at=clock.now(), updated_by=actor, applications_open_at=clock.now(),
                               claim_cap=claim_cap(kit.settings), claim_daily_rate=claim_daily_rate(kit.settings),
                               counselling_min_selected=counselling_rules.DEFAULT_MIN_SELECTED,
-                              counselling_max_selected=counselling_rules.DEFAULT_MAX_SELECTED)
+                              counselling_max_selected=counselling_rules.DEFAULT_MAX_SELECTED,
+                              min_team_members=composition_rules.MIN_MEMBERS,
+                              min_local_government_members=composition_rules.MIN_LOCAL_GOVERNMENT_MEMBERS,
+                              min_ngo_members=composition_rules.MIN_NGO_MEMBERS, vat_applies=None)
             db.add(edition)
             before = None
         else:
             before = _schedule_of(edition)
-        counselling_before = (*_counselling_of(edition), edition.applications_open_at)
+        counselling_before = (*_counselling_of(edition), edition.applications_open_at, _composition_of(edition))
         deadline_before = None if before is None else edition.application_deadline
-        for name in CLAIM_FIELDS:
+        for name in (*CLAIM_FIELDS, *COMPOSITION_FIELDS):
             if getattr(spec, name) is not None:
                 setattr(edition, name, getattr(spec, name))
+        if spec.vat_applies is not NOT_GIVEN:
+            edition.vat_applies = spec.vat_applies
         _apply(db, edition, spec)
         _apply_opening(edition, spec, deadline_before)
         _apply_counselling_policy(edition, spec)
         db.flush()
         db.expire(edition, ["groups"])
-        counselling_changed = (*_counselling_of(edition), edition.applications_open_at) != counselling_before
+        counselling_changed = (*_counselling_of(edition), edition.applications_open_at,
+                               _composition_of(edition)) != counselling_before
         if before is not None and _schedule_of(edition) == before:
             if counselling_changed:
                 edition.updated_at, edition.updated_by = clock.now(), actor
@@ -473,10 +524,14 @@ def _judge(kit: ServiceKit, data: dict, edition_id: str | None) -> tuple[dict, E
         counselling.pop("counselling_deadline", None)
     # When applications open: a moment given (None: from now; left out: see _state_problems).
     opening = {"applications_open_at": data["applications_open_at"]} if "applications_open_at" in data else {}
+    # The composition rule's minimums given (None: not given) and whether VAT applies (None: billing's setting).
+    composition = {name: data[name] for name in COMPOSITION_FIELDS if data.get(name) is not None}
+    if "vat_applies" in data and data["vat_applies"] is not NOT_GIVEN:
+        composition["vat_applies"] = data["vat_applies"]
     deadline = data.get("application_deadline")
     parts = {"year": data.get("year"), "name": (data.get("name") or "").strip(),
              "application_deadline": deadline if isinstance(deadline, datetime) else None,
-             "groups": tuple(groups), **claim, **counselling, **opening}
+             "groups": tuple(groups), **claim, **counselling, **opening, **composition}
     _merge(errors, draft_problems(EditionDraft(**parts)))
     return parts, errors
 
@@ -490,7 +545,9 @@ def _change_of_parts(parts: dict) -> _Change:
         claim={name: parts[name] for name in CLAIM_FIELDS if name in parts},
         counselling={name: parts[name] for name in COUNSELLING_FIELDS if name in parts},
         applications_open_at=parts.get("applications_open_at", NOT_GIVEN),
-        last_session_ends_at=max(ends) if ends else None)
+        last_session_ends_at=max(ends) if ends else None,
+        composition={name: parts[name] for name in COMPOSITION_FIELDS if name in parts},
+        vat_applies=parts.get("vat_applies", NOT_GIVEN))
 
 
 def edition_problems(kit: ServiceKit, data: dict, edition_id: str | None = None) -> tuple[Errors, Problem | None]:
@@ -549,7 +606,8 @@ def edition_view(edition: Edition) -> dict:
                    counselling_effective_deadline=deadline,
                    counselling_min_selected=edition.counselling_min_selected,
                    counselling_max_selected=edition.counselling_max_selected,
-                   counselling_announced_at=edition.counselling_announced_at)
+                   counselling_announced_at=edition.counselling_announced_at,
+                   vat_applies=edition.vat_applies, **_composition_of(edition))
     for group, g in zip(payload["groups"], edition.groups, strict=True):
         group["key"] = g.key
     return payload

@@ -98,7 +98,9 @@ def _positions(db: Session, group_ids: set[str]) -> dict[str, int]:
 
 
 def _composition_problems(app: Application) -> list:
-    return composition.check_composition(m.organisation.kind for m in app.active_members)
+    # The edition's rule as it is now: a team is shown by the rule its edition has today.
+    return composition.check_composition((m.organisation.kind for m in app.active_members),
+                                         app.edition.composition_rule)
 
 
 def _summary(app: Application, positions: dict[str, int]) -> dict:
@@ -214,6 +216,10 @@ def application_detail(kit: ServiceKit, application_id: str, cities: Cities = No
             "language": app.language, "decision_reason": app.decision_reason, "decided_by": app.decided_by,
             "withdrawn_at": app.withdrawn_at, "completed_at": app.completed_at,
             "composition_problems": _composition_problems(app),
+            # The edition's rule the team is judged by (it may have changed since the team applied).
+            "min_team_members": edition.min_team_members,
+            "min_local_government_members": edition.min_local_government_members,
+            "min_ngo_members": edition.min_ngo_members,
             "first_session_starts_at": group.first_session_starts_at if group else None,
             "cities": [g.city for g in edition.groups if may_see(cities, g.city)],  # the ones to decide into
             "organisations": [{

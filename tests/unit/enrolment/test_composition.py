@@ -137,3 +137,35 @@ def test_before_first_session_day_with_utc_inputs():
 def test_naive_times_are_refused():
     with pytest.raises(ValueError):
         before_day(PARNU_DAY_I, datetime(2019, 4, 1))
+
+
+# --- the edition's own rule (policy) -----------------------------------------------------
+
+def test_an_editions_rule_replaces_the_brochures():
+    from services.enrolment.domain.composition import CompositionRule
+
+    rule = CompositionRule(min_members=5, min_local_government=3, min_ngo=1)
+    assert codes(check_composition([KOV, KOV, MTU, MTU], rule)) == ["too_few_members", "too_few_local_government_members"]
+    assert check_composition([KOV, KOV, KOV, MTU, MTU], rule) == []
+    assert codes(composition_after_withdrawal({"a": KOV, "b": KOV, "c": KOV, "d": MTU, "e": MTU}, "e", rule)) == [
+        "too_few_members"]
+    assert codes(composition_after_substitution({"a": KOV, "b": KOV, "c": KOV, "d": MTU, "e": MTU}, "a", MTU,
+                                                rule)) == ["too_few_local_government_members"]
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ((4, 2, 2), {}),
+    ((2, 1, 1), {}),
+    ((1, 1, 1), {"min_team_members": ["min_members_below_kinds"]}),
+    ((None, None, None), {}),
+    ((0, 2, 2), {"min_team_members": ["below_one"]}),
+    ((4, 0, 2), {"min_local_government_members": ["below_one"]}),
+    ((4, 2, "2"), {"min_ngo_members": ["not_whole_number"]}),
+    ((4, True, 2), {"min_local_government_members": ["not_whole_number"]}),
+    ((41, 2, 2), {"min_team_members": ["too_large"]}),
+    ((4, 3, 2), {"min_team_members": ["min_members_below_kinds"]}),
+])
+def test_the_rules_minimums(values, expected):
+    from services.enrolment.domain.composition import rule_problems
+
+    assert {path: codes(problems) for path, problems in rule_problems(*values).items()} == expected
