@@ -34,6 +34,8 @@ class EditionPublished(Schema):
     # existed lacks them, and its consumers then use their own settings.
     claim_cap = Money(validate=validate.Range(min=0, min_inclusive=False))
     claim_daily_rate = Money(validate=validate.Range(min=0, min_inclusive=False))
+    # Whether VAT applies to the edition's invoices; absent or null = the consumer's own setting.
+    vat_applies = fields.Boolean(allow_none=True)
 
 
 class ApplicationMemberSchema(MemberSchema):
