@@ -203,6 +203,8 @@ def test_the_edition_form_sets_the_minimums_and_refuses_bad_ones_at_their_inputs
     shown = h.client.get("/api/editions/2019").get_json()
     assert (shown["min_team_members"], shown["min_local_government_members"], shown["min_ngo_members"]) == (6, 3, 3)
     assert len(h.payloads("enrolment.edition.published")) == 1  # not part of the published schedule
+    listing = h.client.get("/editions?lang=en").get_data(as_text=True)
+    assert "teams of at least 6 (local government 3, NGO 3)" in listing
     assert 'value="6"' in field_block(h.client.get("/editions/2019/edit").get_data(as_text=True), "min_team_members")
     r = h.client.post("/api/applications?lang=et", json=application_json())
     assert r.get_json()["errors"]["members"][0] == "Meeskonnas peab olema vähemalt 6 liiget (praegu 4)."
