@@ -180,3 +180,10 @@ def test_the_coordinator_who_moves_the_demo_clock_days_ahead_stays_signed_in(db,
     # Moved behind the page's back (another process's clock), the 8-hour sign-in has ended.
     clock.write_clock_file(str(clock_file), datetime(2019, 4, 20, 11, tzinfo=clock.TALLINN))
     assert client.get("/demo/clock").headers["Location"].startswith("/auth/login")
+
+
+def test_the_public_page_leaves_the_team_rule_to_the_editions_form(client):
+    """Each edition sets its own composition rule (enrolment): the portal states no fixed one."""
+    for lang, needs in (("", "taotlusvorm"), ("?lang=en", "application form")):
+        html = client.get("/" + lang).get_data(as_text=True)
+        assert needs in html and "vähemalt 4" not in html and "at least 4" not in html
