@@ -11,7 +11,8 @@ refuses to issue invoices, with a 409 naming the settings to set.
     BILLING_SELLER_NAME, _ADDRESS, _REGISTRY_CODE, _VAT_NUMBER, _IBAN, _BANK, _EMAIL
     BILLING_DAILY_RATE=256.00  BILLING_CAP=768.00   (only where the dropout's edition states no policy
                                                     of its own: enrolment.edition.published carries it)
-    BILLING_DUE_DAYS=14  BILLING_VAT_APPLIES=true
+    BILLING_DUE_DAYS=14  BILLING_VAT_APPLIES=true   (only where the claim's edition does not say: its
+                                                    vat_applies in enrolment.edition.published wins)
     BILLING_ISSUE_DAYS=7   (days from the supply to issue the invoice by)
     BILLING_VAT_RATES=2009-07-01=20,2024-01-01=22,2025-07-01=24
     BILLING_INVOICE_SERIES=PO  BILLING_CREDIT_NOTE_SERIES=KR

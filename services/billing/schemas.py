@@ -77,6 +77,7 @@ class ClaimInvoiceSchema(Schema):
     number = fields.String()
     status = fields.String()
     amount_gross = Money()
+    vat_amount = Money(metadata={"description": "as issued: 0.00 where VAT did not apply"})
     issue_date = fields.Date()
     amount_paid = Money()
     refund_due = Money(metadata={"description": "received beyond what the invoice still owes, less refunds "
@@ -116,6 +117,11 @@ class ClaimSchema(Schema):
 
 
 class ClaimDetailSchema(ClaimSchema):
+    vat_applies = fields.Boolean(metadata={
+        "description": "whether an invoice of this claim issued now adds VAT: its edition's vat_applies "
+                       "(enrolment.edition.published) as it is at issue time, else BILLING_VAT_APPLIES; "
+                       "an invoice issued already keeps its own split (invoices[].vat_amount)"})
+    vat_applies_source = fields.String(metadata={"description": "edition | setting"})
     decisions = fields.List(fields.Nested(ClaimDecisionSchema))
     invoices = fields.List(fields.Nested(ClaimInvoiceSchema))
 

@@ -53,13 +53,15 @@ class Employer(Base):
 
 
 class EditionPolicy(Base):
-    """Projection of enrolment.edition.published: an edition's dropout claim policy (gross).
-    None where the event did not carry it (an older enrolment): the BILLING_* setting applies."""
+    """Projection of enrolment.edition.published: an edition's dropout claim policy (gross) and
+    whether VAT applies to its invoices. None where the event did not carry it (an older
+    enrolment, or the coordinator left it to billing): the BILLING_* setting applies."""
     __tablename__ = "edition_policies"
     edition_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     revision: Mapped[int] = mapped_column(Integer)
     claim_cap: Mapped[Decimal | None] = mapped_column(MONEY)
     claim_daily_rate: Mapped[Decimal | None] = mapped_column(MONEY)
+    vat_applies: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class EditionGroup(Base):

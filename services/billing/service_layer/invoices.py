@@ -29,6 +29,7 @@ from services.billing.service_layer.common import (
     today,
 )
 from services.billing.service_layer.errors import Conflict, InvalidInput, NotFound
+from services.billing.service_layer.policies import vat_applies
 from shared import clock, links
 from shared.kit import ServiceKit
 from shared.messaging.outbox import UnitOfWork
@@ -106,8 +107,12 @@ def issue_invoice(kit: ServiceKit, claim_id: str, actor: str) -> str:
         employer = session.get(Employer, claim.employer_id)
         _check_particulars(kit, cfg, employer)
         supply_date = claim.dropped_out_on  # the training was supplied up to the dropout
+        # The claim's edition's vat_applies as it is now (else BILLING_VAT_APPLIES): a claim approved
+        # before the edition changed it is invoiced under the new value. The invoice stores its
+        # split, so a later change never alters one issued already.
+        applies, _ = vat_applies(session, claim.group_id, cfg)
         try:
-            split = split_gross_on(claim.amount, supply_date, vat_applies=cfg.vat_applies, table=cfg.vat_rates)
+            split = split_gross_on(claim.amount, supply_date, vat_applies=applies, table=cfg.vat_rates)
         except VatError as exc:
             raise Conflict("invoice.no_vat_rate", str(exc), f"käibemaksumäär puudub: {exc}") from None
         issue_date = today()

@@ -24,6 +24,7 @@ from services.billing.adapters.models import (
 from services.billing.domain.claims import issue_by, issue_urgency, propose_amount
 from services.billing.service_layer.common import config, today
 from services.billing.service_layer.invoices import EMAILED_AGAIN
+from services.billing.service_layer.policies import vat_applies
 from services.billing.service_layer.refunds import refund_states
 from shared.kit import ServiceKit
 
@@ -101,7 +102,10 @@ def get_claim(kit: ServiceKit, claim_id: str) -> dict | None:
             return None
         invoices = list(session.scalars(select(Invoice).where(Invoice.claim_id == claim_id).order_by(Invoice.seq)))
         invoiced = any(invoice.issued_at >= claim.proposed_at for invoice in invoices)  # as _invoiced_since_proposed
-        result = _claim(claim, session.get(Employer, claim.employer_id), invoiced, today(), config(kit).issue_days)
+        cfg = config(kit)
+        result = _claim(claim, session.get(Employer, claim.employer_id), invoiced, today(), cfg.issue_days)
+        # What an invoice issued now would apply (the edition's value at issue time, else the setting).
+        result["vat_applies"], result["vat_applies_source"] = vat_applies(session, claim.group_id, cfg)
         result["decisions"] = [
             {"action": d.action, "amount": d.amount, "reason": d.reason, "actor": d.actor, "decided_at": d.decided_at}
             for d in session.scalars(select(ClaimDecision).where(ClaimDecision.claim_id == claim_id)
@@ -109,7 +113,7 @@ def get_claim(kit: ServiceKit, claim_id: str) -> dict | None:
         states = refund_states(session, invoices)
         result["invoices"] = [
             {"invoice_id": i.invoice_id, "number": i.number, "status": i.status, "amount_gross": i.amount_gross,
-             "issue_date": i.issue_date, "amount_paid": i.amount_paid, "refund_due": states[i.invoice_id].due,
+             "vat_amount": i.vat_amount, "issue_date": i.issue_date, "amount_paid": i.amount_paid, "refund_due": states[i.invoice_id].due,
              "refunded": states[i.invoice_id].refunded}
             for i in invoices]
         return result
