@@ -74,9 +74,10 @@ class ParticipantDroppedOut(Schema):
 
 @event("attendance.participant.reinstated")
 class ParticipantReinstated(Schema):
-    """A correction undid a dropout (an absence corrected to present)."""
+    """A dropout was undone: a correction (an absence corrected to present), a moved session (schedule_change) or the edition's make-up rule changed by a coordinator (policy_change)."""
     participant_id = fields.String(required=True)
     application_id = fields.String(required=True)
+    # correction | schedule_change | policy_change (open: a consumer shows an unknown one as is)
     reason = fields.String(load_default="correction")
     group_id = fields.String(load_default="")
 
@@ -94,9 +95,9 @@ class ParticipantCompleted(Schema):
 # completed; notify sends no e-mail for it (the completion's e-mail is not taken back).
 @event("attendance.participant.completion_revoked")
 class ParticipantCompletionRevoked(Schema):
-    """A published completion no longer holds: a correction (present to absent) or a moved session left day_number unattended."""
+    """A published completion no longer holds: a correction (present to absent), a moved session or a changed make-up rule (policy_change) left day_number unattended."""
     participant_id = fields.String(required=True)
     application_id = fields.String(required=True)
     group_id = fields.String(required=True)
     day_number = fields.Integer(required=True, validate=validate.Range(min=1, max=3))
-    reason = fields.String(required=True, validate=validate.OneOf(["correction", "schedule_change"]))
+    reason = fields.String(required=True, validate=validate.OneOf(["correction", "schedule_change", "policy_change"]))

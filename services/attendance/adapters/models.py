@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import UtcDateTime, declarative_base
@@ -158,6 +158,35 @@ class MakeUp(Base):
     day_number: Mapped[int] = mapped_column(Integer)
     booked_by: Mapped[str] = mapped_column(String(254))
     booked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# -- the edition's make-up rule (attendance's own policy, set by a coordinator) ---------------
+
+class EditionMakeUpRule(Base):
+    """An edition's make-up rule as a coordinator set it. No row: the brochure's rule
+    (make-ups allowed, before the own group's next day) -- every edition starts on it."""
+    __tablename__ = "make_up_rules"
+    edition_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    make_ups_allowed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # before_own_next_day | any_later_same_day (domain/makeup.py WINDOWS)
+    make_up_window: Mapped[str] = mapped_column(String(30), default="before_own_next_day",
+                                                server_default="before_own_next_day")
+    changed_by: Mapped[str] = mapped_column(String(254))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MakeUpRuleChange(Base):
+    """Every change of an edition's make-up rule: who, when, old → new (like a mark's audit)."""
+    __tablename__ = "make_up_rule_changes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    edition_id: Mapped[str] = mapped_column(String(ID), index=True)
+    old_make_ups_allowed: Mapped[bool] = mapped_column(Boolean)
+    old_window: Mapped[str] = mapped_column(String(30))
+    new_make_ups_allowed: Mapped[bool] = mapped_column(Boolean)
+    new_window: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(254))
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 # -- what the others have been told -------------------------------------------------------------

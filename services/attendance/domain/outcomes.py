@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from .makeup import last_chance_ends_at, make_up_sessions
+from .makeup import BROCHURE_RULE, MakeUpRule, last_chance_ends_at, make_up_sessions
 from .schedule import DAY_NUMBERS, Schedule, Session, UnknownSession
 
 AttendanceFacts = Mapping[str, bool] | Iterable[tuple[str, bool]]
@@ -106,10 +106,10 @@ def days_held_by(schedule: Schedule, group_id: str, moment: datetime) -> int:
 
 def _day_standing(
     schedule: Schedule, group_id: str, day_number: int, present_at: dict[str, bool], now: datetime,
-    booked: frozenset[str],
+    booked: frozenset[str], rule: MakeUpRule,
 ) -> tuple[DayStanding, set[str]]:
     own = schedule.session_of(group_id, day_number)
-    candidates = make_up_sessions(schedule, group_id, day_number)
+    candidates = make_up_sessions(schedule, group_id, day_number, rule)
     own_record = present_at.get(own.session_id)
     counted = {own.session_id, *(s.session_id for s in candidates)}
 
@@ -121,7 +121,7 @@ def _day_standing(
     if own_record is None and not own.has_ended(now):
         return DayStanding(day_number, DayState.UPCOMING, own, own_record), counted
 
-    last_chance = last_chance_ends_at(schedule, group_id, day_number)
+    last_chance = last_chance_ends_at(schedule, group_id, day_number, rule)
     still_open = tuple(s for s in candidates if not s.has_ended(now))
     unrecorded = tuple(s for s in candidates
                        if s.session_id in booked and s.has_ended(now) and s.session_id not in present_at)
@@ -144,9 +144,9 @@ def _day_standing(
 
 def participant_standing(
     schedule: Schedule, group_id: str, facts: AttendanceFacts, now: datetime,
-    booked: Iterable[str] = (),
+    booked: Iterable[str] = (), rule: MakeUpRule = BROCHURE_RULE,
 ) -> ParticipantStanding:
-    """The participant's standing at ``now``.
+    """The participant's standing at ``now``, under the edition's make-up ``rule``.
 
     ``facts`` maps session ids to presence (True) or absence (False), as recorded or
     corrected; ``booked`` lists the sessions the participant is booked into as a make-up.
@@ -161,7 +161,7 @@ def participant_standing(
     days: list[DayStanding] = []
     counted: set[str] = set()
     for day_number in DAY_NUMBERS:
-        standing, counted_here = _day_standing(schedule, group_id, day_number, present_at, now, booked)
+        standing, counted_here = _day_standing(schedule, group_id, day_number, present_at, now, booked, rule)
         days.append(standing)
         counted |= counted_here
 

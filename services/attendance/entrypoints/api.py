@@ -13,8 +13,9 @@ from flask import jsonify
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from services.attendance.domain.makeup import WINDOWS, MakeUpRule
 from services.attendance.entrypoints import common
-from services.attendance.service_layer import attendance, queries
+from services.attendance.service_layer import attendance, queries, rules
 from services.attendance.service_layer.common import Refused, SheetInvalid
 from shared import auth, clock, i18n
 
@@ -149,13 +150,54 @@ class RefusalOut(Schema):
     message = fields.String()
     errors = fields.Dict(metadata={"description": "messages per input field"})
     reason = fields.String(metadata={"description": "e.g. session_not_started, before_own_session, "
-                                                    "after_own_next_day, session_full, already_attended, "
+                                                    "after_own_next_day, make_ups_not_allowed (the edition's "
+                                                    "make-up rule), session_full, already_attended, "
                                                     "already_made_up, already_booked (409)"})
+
+
+WINDOW_TEXT = ("before_own_next_day: a session of the same day with another group before the own group's "
+               "next day (day III: any later day-III session), the brochure's rule; any_later_same_day: any "
+               "later session of the same day number with another group")
+
+
+class MakeUpRuleIn(Schema):
+    make_ups_allowed = fields.Boolean(required=True, truthy={True}, falsy={False}, metadata={
+        "description": "false: no make-ups, a missed day is lost when the own group's session ends"})
+    window = fields.String(required=True, validate=validate.OneOf(WINDOWS), metadata={
+        "description": f"{WINDOW_TEXT} (kept while make-ups are off)"})
+
+
+class MakeUpRuleValues(Schema):
+    make_ups_allowed = fields.Boolean()
+    window = fields.String()
+
+
+class MakeUpRuleChangeOut(Schema):
+    old = fields.Nested(MakeUpRuleValues)
+    new = fields.Nested(MakeUpRuleValues)
+    actor = fields.String()
+    actor_name = fields.String()
+    at = fields.AwareDateTime()
+
+
+class MakeUpRuleOut(Schema):
+    edition_id = fields.String()
+    year = fields.Integer()
+    make_ups_allowed = fields.Boolean()
+    window = fields.String(metadata={"description": WINDOW_TEXT})
+    brochure_rule = fields.Boolean(metadata={"description": "true: the brochure's rule (every edition's default)"})
+    description = fields.String(metadata={"description": "the rule in a sentence, in the request's language"})
+    changed_by = fields.String(allow_none=True, metadata={"description": "null: never changed"})
+    changed_at = fields.AwareDateTime(allow_none=True)
+    history = fields.List(fields.Nested(MakeUpRuleChangeOut), metadata={"description": "newest first"})
+    changed = fields.Boolean(metadata={"description": "PUT: whether this request changed the rule"})
+    reinstated = fields.Integer(metadata={"description": "PUT: participants the change reinstated"})
+    dropped_out = fields.Integer(metadata={"description": "PUT: participants the change dropped out"})
 
 
 def refusals(*codes: int):
     """Document the refusal bodies an endpoint may answer with."""
-    texts = {404: "No such session, group or participant", 409: "Conflicts with the current state",
+    texts = {404: "No such session, group, participant or edition", 409: "Conflicts with the current state",
              422: "Invalid input, or refused by a rule (see reason)"}
 
     def decorate(view):
@@ -398,3 +440,53 @@ def get_at_risk():
     """Participants with a missed day still open, and the make-up sessions left to them."""
     with common.reading() as db:
         return [standing_out(r) for r in queries.at_risk(db, common.user_cities(), clock.now())]
+
+
+# -- the edition's make-up rule -------------------------------------------------------------------
+
+def _rule_out(found: rules.RuleView, changed: rules.RuleChanged | None = None) -> dict:
+    et, en = found.rule.texts()
+    return {"edition_id": found.edition.edition_id, "year": found.edition.year,
+            "make_ups_allowed": found.rule.allowed, "window": found.rule.window,
+            "brochure_rule": found.rule.is_brochure,
+            "description": en if i18n.select_locale() == "en" else et,
+            "changed_by": found.changed_by, "changed_at": found.changed_at,
+            "history": [{"old": {"make_ups_allowed": c.old_make_ups_allowed, "window": c.old_window},
+                         "new": {"make_ups_allowed": c.new_make_ups_allowed, "window": c.new_window},
+                         "actor": c.actor, "actor_name": c.actor_name, "at": c.at} for c in found.history],
+            "changed": changed.changed if changed else False,
+            "reinstated": changed.reinstated if changed else 0,
+            "dropped_out": changed.dropped_out if changed else 0}
+
+
+@blp.route("/editions/<edition_id>/make-up-rule")
+@auth.requires(*STAFF, scoped=True)  # the rule and who set it: no participant's data
+@blp.response(200, MakeUpRuleOut)
+@refusals(404)
+@blp.doc(security=SECURITY)
+def get_make_up_rule(edition_id: str):
+    """The edition's make-up rule (the brochure's unless a coordinator changed it) and its history."""
+    try:
+        with common.reading() as db:
+            return _rule_out(rules.view(db, edition_id))
+    except Refused as exc:
+        return refused(exc)
+
+
+@blp.route("/editions/<edition_id>/make-up-rule", methods=["PUT"])
+@auth.requires("coordinator")  # the whole edition's: it decides dropouts in every city
+@blp.arguments(MakeUpRuleIn)
+@blp.response(200, MakeUpRuleOut)
+@refusals(404, 422)
+@blp.doc(security=SECURITY)
+def put_make_up_rule(body: dict, edition_id: str):
+    """Set the edition's make-up rule. Every participant of the edition is judged by it at
+    once: a dropout it no longer causes is reinstated (reason policy_change), one it causes
+    is published; each once. The same rule again changes nothing. Audited (who, when, old → new)."""
+    try:
+        changed = rules.set_make_up_rule(common.kit(), edition_id,
+                                         MakeUpRule(allowed=body["make_ups_allowed"], window=body["window"]),
+                                         common.actor("api"))
+    except Refused as exc:
+        return refused(exc)
+    return _rule_out(changed.view, changed)

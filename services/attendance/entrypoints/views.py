@@ -15,8 +15,9 @@ from wtforms.validators import DataRequired, Length
 
 from services.attendance.documents.signin_sheet import SheetRow, render_signin_sheet
 from services.attendance.domain.checkin import checkin_code
+from services.attendance.domain.makeup import ANY_LATER_SAME_DAY, BEFORE_OWN_NEXT_DAY, WINDOWS, MakeUpRule
 from services.attendance.entrypoints import common
-from services.attendance.service_layer import attendance, queries
+from services.attendance.service_layer import attendance, queries, rules
 from services.attendance.service_layer.common import Refused, SheetInvalid, checkin_secret, to_domain
 from shared import auth, clock, i18n, links
 from shared.web import t
@@ -51,6 +52,25 @@ class MakeUpForm(FlaskForm):
     participant_id = SelectField("Osaleja", validators=[DataRequired()], validate_choice=False)
 
 
+class MakeUpRuleForm(FlaskForm):
+    # Choices are checked by the view, so that the error is in the page's language.
+    make_ups_allowed = SelectField("Järeletegemine", validate_choice=False)
+    window = SelectField("Järeletegemise aeg", validate_choice=False)
+
+
+def _rule_form(rule: MakeUpRule | None = None) -> MakeUpRuleForm:
+    form = MakeUpRuleForm() if rule is None else MakeUpRuleForm(
+        formdata=None, data={"make_ups_allowed": "yes" if rule.allowed else "no", "window": rule.window})
+    form.make_ups_allowed.choices = [("yes", t("lubatud", "allowed")), ("no", t("ei ole lubatud", "not allowed"))]
+    form.window.choices = [
+        (BEFORE_OWN_NEXT_DAY, t("enne oma grupi järgmist päeva (III päev: igal hilisemal III päeval) – "
+                                "programmi tutvustuse reegel",
+                                "before the own group's next day (day III: any later day-III session) – "
+                                "the brochure's rule")),
+        (ANY_LATER_SAME_DAY, t("igal hilisemal sama päeva koolitusel", "any later session of the same day"))]
+    return form
+
+
 class CodeForm(FlaskForm):
     code = StringField("Kood", validators=[DataRequired(), Length(max=40)])
 
@@ -78,8 +98,60 @@ def index():
     with common.reading() as db:
         sessions = queries.sessions(db, user.cities_for(*STAFF))
         counts = queries.present_counts(db)
+        editions = rules.editions(db)
     return render_template("attendance/index.html", sessions=sessions, counts=counts, now=now,
-                           days={s.session_id: to_domain(s) for s in sessions})
+                           days={s.session_id: to_domain(s) for s in sessions}, editions=editions)
+
+
+# -- the edition's make-up rule ------------------------------------------------------------------
+
+def _rule_page(edition_id: str, form: MakeUpRuleForm | None = None, status: int = 200):
+    with common.reading() as db:
+        try:
+            found = rules.view(db, edition_id)
+        except Refused:
+            abort(404)
+    user = auth.current_user()
+    return render_template("attendance/make_up_rule.html", found=found, form=form or _rule_form(found.rule),
+                           may_change=user.has_whole("coordinator")), status
+
+
+@blueprint.get("/editions/<edition_id>/make-up-rule")
+@auth.requires(*STAFF, scoped=True)  # the rule and who set it: no participant's data
+def make_up_rule(edition_id: str):
+    return _rule_page(edition_id)
+
+
+@blueprint.post("/editions/<edition_id>/make-up-rule")
+@auth.requires("coordinator")  # the whole edition's: it decides dropouts in every city
+def set_make_up_rule(edition_id: str):
+    form = _rule_form()
+    if form.validate_on_submit():
+        if form.make_ups_allowed.data not in ("yes", "no"):
+            form.make_ups_allowed.errors = [*form.make_ups_allowed.errors, t(
+                "Valige, kas järeletegemine on lubatud.", "Choose whether make-ups are allowed.")]
+        if form.window.data not in WINDOWS:
+            form.window.errors = [*form.window.errors, t(
+                "Valige, millal puudutud päeva saab järele teha.", "Choose when a missed day can be made up.")]
+        if not form.make_ups_allowed.errors and not form.window.errors:
+            rule = MakeUpRule(allowed=form.make_ups_allowed.data == "yes", window=form.window.data)
+            try:
+                changed = rules.set_make_up_rule(common.kit(), edition_id, rule, common.actor("page"))
+            except Refused as exc:
+                if exc.status == 404:
+                    abort(404)
+                flash(exc.message(_language()), "error")
+                return _rule_page(edition_id, form, exc.status)
+            if changed.changed:
+                flash(t(f"Reegel salvestatud; kõigi osalejate seis arvutati ümber (ennistatud: {changed.reinstated}, "
+                        f"katkestanud: {changed.dropped_out}).",
+                        f"Rule saved; every participant's standing was recomputed (reinstated: {changed.reinstated}, "
+                        f"dropped out: {changed.dropped_out})."), "success")
+            else:
+                flash(t("Reegel oli juba selline; midagi ei muutunud.", "The rule was so already; nothing changed."),
+                      "success")
+            return redirect(url_for("attendance.make_up_rule", edition_id=edition_id), code=303)
+    return _rule_page(edition_id, form, 422)
 
 
 # -- the sheet ----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from services.attendance.adapters.models import (
     ScheduledSession,
 )
 from services.attendance.domain.checkin import CheckInRefused, verify_checkin_code
-from services.attendance.domain.makeup import MakeUpRefused, check_make_up, make_up_sessions
+from services.attendance.domain.makeup import MakeUpRefused, check_make_up, make_up_sessions, rule_refusal
 from services.attendance.domain.schedule import ROMAN_DAY, local_time_text
 from services.attendance.service_layer.common import (
     Actor,
@@ -330,6 +330,7 @@ def _book(uow: UnitOfWork, target: ScheduledSession, participant: Participant, a
     if schedule is None or target.session_id not in schedule:
         raise Refused("unknown_group", "Osaleja grupi ajakava ei ole teada.",
                       "The participant's group has no schedule in this edition.", field="participant_id")
+    rule = schedules.rule_for_group(group_id)  # the edition's, read with the group above
     own = schedule.session_of(group_id, target.day_number)
     own_record = db.scalar(select(AttendanceRecord.present).where(
         AttendanceRecord.participant_id == participant.participant_id,
@@ -347,7 +348,7 @@ def _book(uow: UnitOfWork, target: ScheduledSession, participant: Participant, a
         AttendanceRecord, AttendanceRecord.session_id == ScheduledSession.session_id).where(
         AttendanceRecord.participant_id == participant.participant_id, AttendanceRecord.present.is_(True),
         ScheduledSession.session_id.in_([s.session_id for s in make_up_sessions(schedule, group_id,
-                                                                                 target.day_number)]),
+                                                                                 target.day_number, rule)]),
         ScheduledSession.session_id != target.session_id))
     if made_up_at is not None and group_id != target.group_id:
         where = f"{made_up_at.city} {to_domain(made_up_at).date_text}"
@@ -371,7 +372,7 @@ def _book(uow: UnitOfWork, target: ScheduledSession, participant: Participant, a
                       field="participant_id", status=409)
     taken = taken_seats(db, target.session_id, target.group_id, excluding=participant.participant_id)
     try:
-        check_make_up(schedule, group_id, target.day_number, schedule.get(target.session_id), taken)
+        check_make_up(schedule, group_id, target.day_number, schedule.get(target.session_id), taken, rule)
     except MakeUpRefused as refusal:
         raise Refused(refusal.code, refusal.message_et, refusal.message_en, field="participant_id") from None
     booking = MakeUp(participant_id=participant.participant_id, session_id=target.session_id,
@@ -422,6 +423,8 @@ def self_check_in(kit, session_id: str, code: str, participant_id: str) -> Check
             raise Refused("marked_by_trainer",
                           "Koolitaja on teid juba puudujaks märkinud; palun pöörduge koolitaja poole.",
                           "The trainer has already marked you absent; please see the trainer.", status=409)
+        if line.make_up:
+            _check_guest(uow.session, target, line)
         actor = Actor(f"participant:{participant_id}", participant.name, SELF_CHECK_IN)
         writer = _Marks(uow, target, actor, now)
         changed = writer.mark(line, True)
@@ -429,6 +432,20 @@ def self_check_in(kit, session_id: str, code: str, participant_id: str) -> Check
         if changed:
             _settle_changed(uow, participants, [participant_id], now)
         return CheckInResult(target, participant, changed)
+
+
+def _check_guest(db: DbSession, target: ScheduledSession, line: SheetLine) -> None:
+    """A guest checking in: the booking must still fit the edition's make-up rule (the
+    coordinator may have changed it since the booking); refused with the rule otherwise."""
+    schedules = Schedules(db)
+    schedule = schedules.for_group(line.group_id)
+    if schedule is None or target.session_id not in schedule:
+        return  # no standing to judge by: the presence is recorded, and counts for nothing
+    refusal = rule_refusal(schedule, line.group_id, target.day_number, schedule.get(target.session_id),
+                           schedules.rule_for_group(line.group_id))
+    if refusal is not None:
+        raise Refused(refusal.code, f"{refusal.message_et} Palun pöörduge koolitaja poole.",
+                      f"{refusal.message_en} Please see the trainer.", status=409)
 
 
 def session_for_typed_code(kit, code: str) -> str | None:

@@ -14,12 +14,14 @@ from services.attendance.adapters.models import (
     ACTIVE,
     Application,
     Edition,
+    EditionMakeUpRule,
     Group,
     MakeUp,
     Organisation,
     Participant,
     ScheduledSession,
 )
+from services.attendance.domain.makeup import BROCHURE_RULE, MakeUpRule
 from services.attendance.domain.schedule import DAY_NUMBERS, Schedule
 from services.attendance.domain.schedule import Session as DaySession
 
@@ -71,6 +73,19 @@ def checkin_secret(secret_key: str) -> bytes:
     return hmac.new(secret_key.encode(), b"attendance self check-in codes", hashlib.sha256).digest()
 
 
+def rule_of(allowed: bool | None, window: str | None) -> MakeUpRule:
+    """The domain rule from a ``make_up_rules`` row's columns (None: no row, the brochure's)."""
+    if allowed is None or window is None:
+        return BROCHURE_RULE
+    return MakeUpRule(allowed=bool(allowed), window=window)
+
+
+def make_up_rule(db: DbSession, edition_id: str | None) -> MakeUpRule:
+    """The edition's make-up rule as stored now (no row: the brochure's)."""
+    row = db.get(EditionMakeUpRule, edition_id) if edition_id is not None else None
+    return BROCHURE_RULE if row is None else rule_of(row.make_ups_allowed, row.make_up_window)
+
+
 def to_domain(row: ScheduledSession) -> DaySession:
     return DaySession(session_id=row.session_id, group_id=row.group_id, city=row.city,
                       day_number=row.day_number, starts_at=row.starts_at, ends_at=row.ends_at,
@@ -97,18 +112,39 @@ def _shared_cache(db: DbSession) -> dict | None:
 
 class Schedules:
     """The schedule projection as domain ``Schedule``s, one per edition, cached for one use
-    case (and across use cases by the edition's version, see above)."""
+    case (and across use cases by the edition's version, see above); with each edition its
+    make-up rule, read along with the group's edition (never cached beyond the use case)."""
 
     def __init__(self, db: DbSession):
         self.db = db
         self._by_edition: dict[str, Schedule] = {}
         self._by_group: dict[str, Schedule | None] = {}  # settling a sheet asks once per participant
         self._groups: dict[str, tuple[str | None, tuple | None]] = {}  # group -> (edition, version) read
+        self._rules: dict[str, MakeUpRule] = {}  # edition -> its make-up rule
 
-    def note_group(self, group_id: str | None, edition_id: str | None, revision, updated_at) -> None:
-        """The caller read the group's edition and its version already (saves two reads)."""
+    def note_group(self, group_id: str | None, edition_id: str | None, revision, updated_at,
+                   rule: MakeUpRule | None = None) -> None:
+        """The caller read the group's edition, its version and its make-up rule already
+        (saves the reads)."""
         if group_id is not None and group_id not in self._groups:
             self._groups[group_id] = (edition_id, (revision, updated_at) if revision is not None else None)
+        if edition_id is not None and rule is not None:
+            self._rules.setdefault(edition_id, rule)
+
+    def rule_for_edition(self, edition_id: str | None) -> MakeUpRule:
+        if edition_id is None:
+            return BROCHURE_RULE
+        if edition_id not in self._rules:
+            self._rules[edition_id] = make_up_rule(self.db, edition_id)
+        return self._rules[edition_id]
+
+    def rule_for_group(self, group_id: str | None) -> MakeUpRule:
+        """The make-up rule of the group's edition (the brochure's while none is known)."""
+        if group_id is None:
+            return BROCHURE_RULE
+        if group_id not in self._groups:
+            self._read_group(group_id)
+        return self.rule_for_edition(self._groups[group_id][0])
 
     def for_edition(self, edition_id: str, version: tuple | None = None) -> Schedule:
         if edition_id not in self._by_edition:
@@ -137,11 +173,22 @@ class Schedules:
             self._by_group[group_id] = self._load_group(group_id)
         return self._by_group[group_id]
 
+    def _read_group(self, group_id: str) -> None:
+        row = self.db.execute(
+            select(Group.edition_id, Edition.revision, Edition.updated_at, EditionMakeUpRule.make_ups_allowed,
+                   EditionMakeUpRule.make_up_window)
+            .outerjoin(Edition, Edition.edition_id == Group.edition_id)
+            .outerjoin(EditionMakeUpRule, EditionMakeUpRule.edition_id == Group.edition_id)
+            .where(Group.group_id == group_id)).first()
+        if row is None:
+            self.note_group(group_id, None, None, None)
+        else:
+            edition_id, revision, updated_at, allowed, window = row
+            self.note_group(group_id, edition_id, revision, updated_at, rule_of(allowed, window))
+
     def _load_group(self, group_id: str) -> Schedule | None:
         if group_id not in self._groups:
-            row = self.db.execute(select(Group.edition_id, Edition.revision, Edition.updated_at).outerjoin(
-                Edition, Edition.edition_id == Group.edition_id).where(Group.group_id == group_id)).first()
-            self.note_group(group_id, *(row if row is not None else (None, None, None)))
+            self._read_group(group_id)
         edition_id, version = self._groups[group_id]
         if edition_id is None:
             return None

@@ -21,6 +21,7 @@ from services.attendance.adapters.models import (
     Application,
     AttendanceRecord,
     Edition,
+    EditionMakeUpRule,
     Group,
     MakeUp,
     Participant,
@@ -40,6 +41,7 @@ from services.attendance.service_layer.common import (
     Schedules,
     employer_of,
     lock_participants,
+    rule_of,
     taken_seats,
 )
 from shared import clock
@@ -196,7 +198,8 @@ def settle(uow: UnitOfWork, participant: Participant, now: datetime, schedules: 
     The caller holds the participant's row lock. Returns the standing, or None while the
     participant cannot be judged yet (no acceptance or schedule for their group so far).
     ``reinstated_reason`` says why an outcome is taken back (``reinstated``,
-    ``completion_revoked``): a correction, or a schedule change.
+    ``completion_revoked``): a correction, a schedule change, or a change of the edition's
+    make-up rule (``policy_change``).
     """
     return settle_many(uow, [participant], now, schedules,
                        reinstated_reason=reinstated_reason)[participant.participant_id]
@@ -219,16 +222,18 @@ def settle_many(uow: UnitOfWork, participants: Iterable[Participant], now: datet
     if not ids:
         return {}
     applications = {}
-    # With each application its group's edition and that edition's version: the schedule
-    # then comes from the process's cache without another read (see ``Schedules``).
-    for application, edition_id, revision, updated_at in db.execute(
-            select(Application, Group.edition_id, Edition.revision, Edition.updated_at)
+    # With each application its group's edition, that edition's version and its make-up rule:
+    # the schedule then comes from the process's cache without another read (see ``Schedules``).
+    for application, edition_id, revision, updated_at, allowed, window in db.execute(
+            select(Application, Group.edition_id, Edition.revision, Edition.updated_at,
+                   EditionMakeUpRule.make_ups_allowed, EditionMakeUpRule.make_up_window)
             .outerjoin(Group, Group.group_id == Application.group_id)
             .outerjoin(Edition, Edition.edition_id == Group.edition_id)
+            .outerjoin(EditionMakeUpRule, EditionMakeUpRule.edition_id == Group.edition_id)
             .where(Application.application_id.in_({p.application_id for p in participants}))):
         applications[application.application_id] = application
         if edition_id is not None:
-            schedules.note_group(application.group_id, edition_id, revision, updated_at)
+            schedules.note_group(application.group_id, edition_id, revision, updated_at, rule_of(allowed, window))
     facts: dict[str, dict[str, bool]] = {pid: {} for pid in ids}
     booked: dict[str, set[str]] = {pid: set() for pid in ids}
     # The records and the make-up bookings in one read; a booking's row has no presence.
@@ -272,7 +277,7 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
     if schedule is None:
         checks.set(participant, None)  # settled again when the schedule arrives
         return None
-    standing = participant_standing(schedule, group_id, facts, now, booked)
+    standing = participant_standing(schedule, group_id, facts, now, booked, schedules.rule_for_group(group_id))
     base = {"participant_id": participant.participant_id, "application_id": participant.application_id}
 
     if participant.status == WITHDRAWN:

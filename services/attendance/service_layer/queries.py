@@ -123,7 +123,7 @@ def _row(db: DbSession, schedules: Schedules, p: Participant, group_id: str, cit
     if schedule is None:
         return Row(p, group_id, city, org, None, "unknown")
     standing = participant_standing(schedule, group_id, facts_of(db, p.participant_id), now,
-                                    bookings_of(db, p.participant_id))
+                                    bookings_of(db, p.participant_id), schedules.rule_for_group(group_id))
     unrecorded = [d.day_number for d in standing.days
                   if (d.own_record is None or d.unrecorded_make_ups)
                   and d.state in (DayState.ABSENT_OPEN, DayState.MISSED)]
@@ -205,7 +205,9 @@ def make_up_candidates(db: DbSession, target: ScheduledSession,
         if group_id not in fitting:
             schedule = schedules.for_group(group_id)
             fitting[group_id] = (
-                {s.session_id for s in make_up_sessions(schedule, group_id, target.day_number)} if schedule else set(),
+                {s.session_id for s in make_up_sessions(schedule, group_id, target.day_number,
+                                                        schedules.rule_for_group(group_id))}
+                if schedule else set(),
                 schedule.session_of(group_id, target.day_number).session_id if schedule else None)
         sessions, own = fitting[group_id]
         if (target.session_id in sessions and p.participant_id not in booked

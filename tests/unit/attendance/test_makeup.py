@@ -5,11 +5,16 @@ import pytest
 
 from services.attendance.domain.makeup import (
     AFTER_OWN_NEXT_DAY,
+    ANY_LATER_SAME_DAY,
+    BEFORE_OWN_NEXT_DAY,
     BEFORE_OWN_SESSION,
+    BROCHURE_RULE,
     DIFFERENT_DAY,
+    MAKE_UPS_NOT_ALLOWED,
     SAME_GROUP,
     SESSION_FULL,
     MakeUpRefused,
+    MakeUpRule,
     check_make_up,
     free_seats,
     last_chance_ends_at,
@@ -224,3 +229,42 @@ def test_refusals_speak_estonian_by_default(schedule):
     assert refused.message() == refused.message_et
     assert refused.message("en") == refused.message_en
     assert str(refused) == refused.message_en
+
+
+# -- the edition's rule (a coordinator's setting; the brochure's by default) ------------------
+
+def test_the_default_rule_is_the_brochures():
+    assert BROCHURE_RULE == MakeUpRule(allowed=True, window=BEFORE_OWN_NEXT_DAY) and BROCHURE_RULE.is_brochure
+    with pytest.raises(ValueError):
+        MakeUpRule(window="whenever")
+
+
+def test_with_make_ups_off_no_session_makes_up_a_day_and_the_last_chance_is_the_own_session(schedule):
+    off = MakeUpRule(allowed=False)
+    for city, day in EXPECTED_2019:
+        assert make_up_sessions(schedule, group_id(city), day, off) == []
+    assert last_chance_ends_at(schedule, PARNU, 1, off) == tallinn_time("09.04", 17)
+    with pytest.raises(MakeUpRefused) as caught:
+        check_make_up(schedule, PARNU, 1, schedule.get(session_id("Tartu", 1)), 0, off)
+    assert caught.value.code == MAKE_UPS_NOT_ALLOWED
+    assert "Selle lennu reegel: järeletegemine ei ole lubatud" in caught.value.message_et
+    assert "This edition's rule: no make-ups" in caught.value.message_en
+
+
+def test_the_looser_window_reaches_past_the_own_next_day():
+    # Tallinn's day I moved to 03.05: after Tartu's day II (02.05).
+    moved = Schedule(replace(s, starts_at=s.starts_at + timedelta(days=16), ends_at=s.ends_at + timedelta(days=16))
+                     if s.session_id == session_id("Tallinn", 1) else s for s in sessions_2019())
+    looser = MakeUpRule(window=ANY_LATER_SAME_DAY)
+    assert cities(make_up_sessions(moved, TARTU, 1)) == ["Rakvere"]
+    assert cities(make_up_sessions(moved, TARTU, 1, looser)) == ["Rakvere", "Tallinn"]
+    assert make_up_window(moved, TARTU, 1, looser).closes_at is None
+    assert last_chance_ends_at(moved, TARTU, 1, looser) == tallinn_time("03.05", 17)
+    check_make_up(moved, TARTU, 1, moved.get(session_id("Tallinn", 1)), 0, looser)
+    with pytest.raises(MakeUpRefused) as caught:
+        check_make_up(moved, TARTU, 1, moved.get(session_id("Tallinn", 1)), 0)
+    assert caught.value.code == AFTER_OWN_NEXT_DAY and "enne oma grupi järgmist päeva" in caught.value.message_et
+    # Still the same day number, and still after the own session.
+    with pytest.raises(MakeUpRefused) as caught:
+        check_make_up(moved, TARTU, 1, moved.get(session_id("Rakvere", 2)), 0, looser)
+    assert caught.value.code == DIFFERENT_DAY

@@ -232,3 +232,18 @@ def test_a_booked_make_up_over_with_nothing_recorded_there_is_listed(schedule):
     other_day = participant_standing(schedule, PARNU, facts, tallinn_time("18.04", 9),
                                      booked=[session_id("Tartu", 2)])
     assert other_day.day(1).unrecorded_make_ups == ()
+
+
+def test_with_make_ups_off_an_absence_on_day_one_is_a_dropout_when_the_own_session_ends(schedule):
+    from services.attendance.domain.makeup import MakeUpRule
+    off = MakeUpRule(allowed=False)
+    facts = [(parnu(1), False)]
+    during = participant_standing(schedule, PARNU, facts, tallinn_time("09.04", 16, 59), rule=off)
+    assert states(during) == ["absent_open", "upcoming", "upcoming"] and during.day(1).open_make_ups == ()
+    evening = participant_standing(schedule, PARNU, facts, tallinn_time("09.04", 17), rule=off)
+    assert evening.outcome is Outcome.DROPPED_OUT and evening.dropped_out_at == tallinn_time("09.04", 17)
+    assert evening.days_held == 1
+    # A presence elsewhere counts for nothing under that rule.
+    elsewhere = participant_standing(schedule, PARNU, [*facts, (session_id("Tartu", 1), True)],
+                                     tallinn_time("11.04", 17), rule=off)
+    assert elsewhere.outcome is Outcome.DROPPED_OUT and elsewhere.ignored_session_ids == (session_id("Tartu", 1),)
