@@ -20,7 +20,8 @@ SYSTEM_REASONS = {
     "reinstatement_undone": ("the reinstatement was undone", "ennistamine võeti tagasi"),
 }
 # Why attendance took an outcome back (attendance.participant.reinstated's reason).
-WHY_REINSTATED = {"correction": ("correction", "parandus"), "schedule_change": ("schedule change", "ajakava muutus")}
+WHY_REINSTATED = {"correction": ("correction", "parandus"), "schedule_change": ("schedule change", "ajakava muutus"),
+                  "policy_change": ("make-up rule changed", "järeletegemise reegel muutus")}
 
 
 def system_reason(key: str, **parts: str) -> str:
