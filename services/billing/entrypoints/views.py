@@ -120,7 +120,21 @@ def labels():
             "stage_label": lambda key: label(STAGES, key),
             "refund_why": lambda key: label(REFUND_WHY, key),
             "new_request_id": lambda: str(uuid.uuid4()),
-            "explanation": lambda claim: claim["explanation_en"] if _english() else claim["explanation_et"]}
+            "explanation": _explanation}
+
+
+# The proposal's explanation as the domain wrote it when proposing (stored) ends its sum with
+# "(incl. VAT)". The amount is gross either way; where VAT does not apply to the claim's invoice
+# (a claim whose query says vat_applies false) the page leaves the clause out.
+_VAT_CLAUSE = {"et": " (koos käibemaksuga).", "en": " (incl. VAT)."}
+
+
+def _explanation(claim: dict) -> str:
+    language = "en" if _english() else "et"
+    text = claim[f"explanation_{language}"]
+    if claim.get("vat_applies") is False:
+        text = text.replace(_VAT_CLAUSE[language], ".", 1)
+    return text
 
 
 # ---------------------------------------------------------------- forms
