@@ -101,3 +101,19 @@ class ParticipantCompletionRevoked(Schema):
     group_id = fields.String(required=True)
     day_number = fields.Integer(required=True, validate=validate.Range(min=1, max=3))
     reason = fields.String(required=True, validate=validate.OneOf(["correction", "schedule_change", "policy_change"]))
+
+
+# Published in the transaction of the change (one per change, with its audit row). Enrolment
+# and notify state the rule in the conditions a member confirms; no event = the brochure's
+# rule (make-ups allowed, before the own group's next day).
+@event("attendance.make_up_rule.changed")
+class MakeUpRuleChanged(Schema):
+    """A coordinator set an edition's make-up rule: whether a missed day can be made up, and in which sessions."""
+    edition_id = fields.String(required=True)
+    make_ups_allowed = fields.Boolean(required=True)
+    # before_own_next_day (the brochure's) | any_later_same_day
+    window = fields.String(required=True, validate=validate.OneOf(["before_own_next_day", "any_later_same_day"]))
+    # The edition's count of changes, 1 for the first: a consumer keeps the highest it has seen,
+    # so a redelivered or late older change changes nothing.
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    changed_at = fields.AwareDateTime(required=True)
