@@ -8,7 +8,7 @@ import pytest
 
 from shared.messaging import topology
 
-from .builders import at, attend, day_over, mark, session_id, setup_2019
+from .builders import EDITION, at, attend, day_over, mark, session_id, setup_2019
 
 
 @pytest.fixture
@@ -106,3 +106,25 @@ def test_a_completion_and_its_revocation_reach_the_broker_once(rabbitmq_stack, l
     # The correction's record, the revocation and the absence were one request: one correlation id.
     assert events[-3]["event_type"] == "attendance.attendance.recorded"
     assert events[-3]["correlation_id"] == revoked["correlation_id"] == events[-1]["correlation_id"]
+
+
+def test_make_up_rule_changes_reach_the_broker_once_each(rabbitmq_stack, listener):
+    h = rabbitmq_stack.harness("attendance")
+    rule = f"/api/editions/{EDITION}/make-up-rule"
+    try:
+        setup_2019(h, cities=["Pärnu"])
+        h.login("coordinator")
+        h.set_now(at("01.04", 9, 0))
+        for body in ({"make_ups_allowed": False, "window": "before_own_next_day"},
+                     {"make_ups_allowed": False, "window": "before_own_next_day"},  # unchanged: nothing
+                     {"make_ups_allowed": True, "window": "any_later_same_day"}):
+            assert h.client.put(rule, json=body).status_code == 200
+        h.relay()
+        assert h.relay() == 0
+        events = [e for e in listener() if e["event_type"] == "attendance.make_up_rule.changed"]
+    finally:
+        h.close()
+    assert [(e["payload"]["revision"], e["payload"]["make_ups_allowed"], e["payload"]["window"]) for e in events] == [
+        (1, False, "before_own_next_day"), (2, True, "any_later_same_day")]
+    assert {e["payload"]["edition_id"] for e in events} == {EDITION}
+    assert all(e["payload"]["changed_at"] == "2019-04-01T06:00:00+00:00" for e in events)

@@ -4,8 +4,10 @@ Every edition starts on the brochure's rule (no row in ``make_up_rules``). A cha
 transaction: the rule, its audit line (who, when, old → new) and the re-settling of every
 participant of the edition -- as a schedule change does -- so a dropout the new rule no
 longer causes is reinstated (``reason: policy_change``), a completion it no longer grants is
-revoked, and a dropout it causes is published, each once. Saving the rule unchanged writes
-and publishes nothing.
+revoked, and a dropout it causes is published, each once. The change itself is published as
+``attendance.make_up_rule.changed`` (enrolment and notify state the rule in the conditions a
+member confirms), once, with the edition's count of changes as its ``revision``. Saving the
+rule unchanged writes and publishes nothing.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from services.attendance.adapters.models import (
@@ -94,14 +96,20 @@ def set_make_up_rule(kit, edition_id: str, rule: MakeUpRule, actor: Actor) -> Ru
         db.add(MakeUpRuleChange(edition_id=edition_id, old_make_ups_allowed=old.allowed, old_window=old.window,
                                 new_make_ups_allowed=rule.allowed, new_window=rule.window, actor=actor.actor,
                                 actor_name=actor.name, at=now))
-        db.flush()  # settling reads the rule with the applications
+        db.flush()  # settling reads the rule with the applications; the count below sees this change
+        # Counted under the edition's lock: two changes cannot get the same revision.
+        revision = db.scalar(select(func.count()).select_from(MakeUpRuleChange)
+                             .where(MakeUpRuleChange.edition_id == edition_id))
+        uow.publish("attendance.make_up_rule.changed", {
+            "edition_id": edition_id, "make_ups_allowed": rule.allowed, "window": rule.window,
+            "revision": revision, "changed_at": now})
         affected = db.scalars(select(Participant.participant_id).join(
             Application, Application.application_id == Participant.application_id).join(
             Group, Group.group_id == Application.group_id).where(Group.edition_id == edition_id)).all()
         before = len(uow.published)
         settle_all(uow, affected, now, reinstated_reason=POLICY_CHANGE)
         told = Counter(e.event_type for e in uow.published[before:])
-        log.info("make-up rule changed", extra={"edition_id": edition_id, "actor": actor.actor,
+        log.info("make-up rule changed", extra={"edition_id": edition_id, "actor": actor.actor, "revision": revision,
                                                 "allowed": rule.allowed, "window": rule.window})
         return RuleChanged(view(db, edition_id), True, told["attendance.participant.reinstated"],
                            told["attendance.participant.dropped_out"])
