@@ -83,6 +83,10 @@ class InvoiceCredited(Schema):
     reason = fields.String(load_default="")
     employer = fields.Nested(OrganisationSchema, load_default=None, allow_none=True)
     pdf_url = fields.String(load_default="")
+    # The credit note's VAT split (the invoice's): rate 0 and VAT 0.00 = issued with VAT not
+    # applied, so notify labels the amount without "including VAT". None: an older billing's.
+    vat_rate = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    vat_amount = Money(load_default=None, allow_none=True)
 
 
 @event("billing.invoice.overdue")
@@ -98,6 +102,9 @@ class InvoiceReminderDue(Schema):
     reference_number = fields.String(required=True)
     amount_due = Money(load_default=None, allow_none=True)
     pdf_url = fields.String(load_default="")
+    # As issued (rate 0 and VAT 0.00: VAT not applied); None: an older billing's.
+    vat_rate = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    vat_amount = Money(load_default=None, allow_none=True)
 
 
 # Finance's "send the invoice again" on the invoice page (the employer says it never arrived, or
@@ -116,3 +123,6 @@ class InvoiceEmailRequestedAgain(Schema):
     currency = Currency()
     due_date = fields.Date(required=True)
     reference_number = fields.String(required=True, validate=validate.Regexp(r"^\d{2,20}$"))
+    # As issued (rate 0 and VAT 0.00: VAT not applied); None: an older billing's.
+    vat_rate = fields.Decimal(load_default=None, allow_none=True, as_string=True)
+    vat_amount = Money(load_default=None, allow_none=True)

@@ -1,6 +1,6 @@
 """Dropout cost claims: the amount proposed to the coordinator and the checks on what they approve.
 
-The organisers *may* claim up to €768 incl. VAT from the employer of a participant who
+The organisers *may* claim up to €768 incl. VAT (where VAT applies) from the employer of a participant who
 drops out; the coordinator decides. The proposal is only a starting point: the cost of the
 group's session days held up to the dropout.
 """
@@ -60,9 +60,12 @@ def _days_en(days: int) -> str:
 
 
 def propose_amount(
-    days_held: int, daily_rate: Decimal = DAILY_RATE, cap: Decimal = CLAIM_CAP
+    days_held: int, daily_rate: Decimal = DAILY_RATE, cap: Decimal = CLAIM_CAP, vat_applies: bool = True
 ) -> ClaimProposal:
-    """Days held × daily rate, never above the cap (both gross, incl. VAT).
+    """Days held × daily rate, never above the cap (both gross: incl. VAT where it applies).
+
+    ``vat_applies`` False (the claim's invoice carries no VAT): the explanation leaves out
+    "(koos käibemaksuga)" / "(incl. VAT)"; the amounts are the same.
 
     ``days_held`` counts the participant's own group's session days held up to the
     dropout; with none held there are no costs to recover and the proposal is 0.00.
@@ -95,8 +98,8 @@ def propose_amount(
     if capped:
         et += f", piiratud ülempiiriga {format_money_et(cap)}"
         en += f", capped at {format_money_en(cap)}"
-    et += " (koos käibemaksuga)."
-    en += " (incl. VAT)."
+    et += " (koos käibemaksuga)." if vat_applies else "."
+    en += " (incl. VAT)." if vat_applies else "."
     if days_held == 0:
         et += " Grupi koolituspäevi enne katkestamist ei toimunud, seega kulusid ei ole; nõudest võib loobuda."
         en += " No session days of the group were held before the dropout, so there are no costs; the claim can be waived."
@@ -135,8 +138,11 @@ def _check_positive_cents(value: object, what: str, what_et: str, *, allow_zero:
         )
 
 
-def check_approved_amount(amount: Decimal, cap: Decimal = CLAIM_CAP, proposed: Decimal | None = None) -> Decimal:
+def check_approved_amount(amount: Decimal, cap: Decimal = CLAIM_CAP, proposed: Decimal | None = None,
+                          vat_applies: bool = True) -> Decimal:
     """Validate the amount a coordinator approves and return it in cents (e.g. 500 → 500.00).
+
+    The cap is gross; the refusal calls it "incl. VAT" only where VAT applies to the claim's invoice.
 
     Zero is refused on purpose: not claiming is a waiver, which needs a reason. The
     coordinator may lower the proposal, never raise it: the proposal is the cost actually
@@ -146,8 +152,10 @@ def check_approved_amount(amount: Decimal, cap: Decimal = CLAIM_CAP, proposed: D
     if amount > cap:
         raise ClaimError(
             "claim.amount_above_cap",
-            f"claim amount {format_money_en(amount)} is above the cap of {format_money_en(cap)} incl. VAT",
-            f"nõude summa {format_money_et(amount)} ületab ülempiiri {format_money_et(cap)} (koos käibemaksuga)",
+            f"claim amount {format_money_en(amount)} is above the cap of {format_money_en(cap)}"
+            + (" incl. VAT" if vat_applies else ""),
+            f"nõude summa {format_money_et(amount)} ületab ülempiiri {format_money_et(cap)}"
+            + (" (koos käibemaksuga)" if vat_applies else ""),
             amount=amount,
             cap=cap,
         )

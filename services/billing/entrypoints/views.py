@@ -123,18 +123,10 @@ def labels():
             "explanation": _explanation}
 
 
-# The proposal's explanation as the domain wrote it when proposing (stored) ends its sum with
-# "(incl. VAT)". The amount is gross either way; where VAT does not apply to the claim's invoice
-# (a claim whose query says vat_applies false) the page leaves the clause out.
-_VAT_CLAUSE = {"et": " (koos käibemaksuga).", "en": " (incl. VAT)."}
-
-
+# The proposal's explanation, in the page's language. It says "(incl. VAT)" only where VAT applies
+# to the claim's invoice (the queries pass vat_applies to the domain, as the API shows it).
 def _explanation(claim: dict) -> str:
-    language = "en" if _english() else "et"
-    text = claim[f"explanation_{language}"]
-    if claim.get("vat_applies") is False:
-        text = text.replace(_VAT_CLAUSE[language], ".", 1)
-    return text
+    return claim["explanation_en"] if _english() else claim["explanation_et"]
 
 
 # ---------------------------------------------------------------- forms
@@ -361,9 +353,12 @@ def _invoice_page(invoice_id: str, paid: PaidForm | None = None, credit: CreditF
     if invoice is None:
         return render_template("shared/error.html", status=404, code="not_found",
                                message=t("Sellist arvet ei ole.", "No such invoice.")), 404
+    # Issued with VAT not applied: the page says why, as the PDF does, rather than a bare "0 %".
+    without_vat = documents.issued_without_vat(invoice["vat_rate"], invoice["vat_amount"])
     return render_template("billing/invoice.html", invoice=invoice, paid=paid or PaidForm(),
                            credit=credit or CreditForm(), refund=refund or RefundForm(),
-                           again=again or SendAgainForm()), status
+                           again=again or SendAgainForm(), without_vat=without_vat,
+                           vat_not_applied=t(documents.VAT_NOT_APPLIED_ET, documents.VAT_NOT_APPLIED_EN)), status
 
 
 @blueprint.get("/invoices/<invoice_id>")

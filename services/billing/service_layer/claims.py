@@ -21,8 +21,9 @@ from services.billing.config import BillingConfig
 from services.billing.domain.claims import ClaimError, check_approved_amount, propose_amount
 from services.billing.domain.history import system_reason
 from services.billing.service_layer.common import CLAIM_STATUS_ET, employer_payload
+from services.billing.service_layer.common import config as billing_config
 from services.billing.service_layer.errors import Conflict, InvalidInput, NotFound
-from services.billing.service_layer.policies import claim_terms
+from services.billing.service_layer.policies import claim_terms, vat_applies
 from shared import clock
 from shared.events.envelope import Envelope
 from shared.kit import ServiceKit
@@ -231,8 +232,9 @@ def approve_claim(kit: ServiceKit, claim_id: str, actor: str, amount: Decimal | 
                            f"nõue on olekus „{CLAIM_STATUS_ET.get(claim.status, claim.status)}“ "
                            "ja seda ei saa kinnitada")
         try:
+            applies, _source = vat_applies(uow.session, claim.group_id, billing_config(kit))
             approved = check_approved_amount(claim.proposed_amount if amount is None else amount, claim.cap,
-                                             proposed=claim.proposed_amount)
+                                             proposed=claim.proposed_amount, vat_applies=applies)
         except ClaimError as exc:
             raise InvalidInput(exc.key, exc.message, exc.message_et, field="amount") from None
         claim.amount, claim.status = approved, "approved"

@@ -23,8 +23,10 @@ from shared.kit import ServiceKit
 
 # With BILLING_VAT_APPLIES=false an invoice is stored at rate 0 (no Estonian standard rate is
 # 0), and says why rather than print a bare "0 %".
-VAT_NOT_APPLIED = ("Käibemaksu ei lisata: hüvitis ei ole käibemaksuga maksustatav. / "
-                   "No VAT is added: the cost recovery is not subject to VAT.")
+# The invoice page shows the same explanation in its own language (issued_without_vat).
+VAT_NOT_APPLIED_ET = "Käibemaksu ei lisata: hüvitis ei ole käibemaksuga maksustatav."
+VAT_NOT_APPLIED_EN = "No VAT is added: the cost recovery is not subject to VAT."
+VAT_NOT_APPLIED = f"{VAT_NOT_APPLIED_ET} / {VAT_NOT_APPLIED_EN}"
 NOTES = "Arve on koostatud elektrooniliselt ja kehtib allkirjata. / Issued electronically, valid without a signature."
 
 
@@ -39,8 +41,13 @@ def _buyer(invoice: Invoice) -> Party:
                  registry_code=invoice.buyer_registry_code, email=invoice.buyer_email)
 
 
+def issued_without_vat(vat_rate, vat_amount) -> bool:
+    """How an invoice issued with VAT not applied is stored: rate 0 and VAT 0.00."""
+    return vat_rate == 0 and vat_amount == 0
+
+
 def _vat_note(invoice: Invoice) -> str:
-    return VAT_NOT_APPLIED if invoice.vat_rate == 0 and invoice.vat_amount == 0 else ""
+    return VAT_NOT_APPLIED if issued_without_vat(invoice.vat_rate, invoice.vat_amount) else ""
 
 
 def _line(invoice: Invoice, description: str) -> Line:

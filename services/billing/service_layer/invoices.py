@@ -246,7 +246,8 @@ def send_invoice_again(kit: ServiceKit, invoice_id: str, actor: str, request_id:
             "invoice_id": invoice.invoice_id, "invoice_number": invoice.number, "request_id": request_id,
             "recipient_email": recipient, "participant_id": invoice.participant_id,
             "employer": buyer_payload(invoice), "amount_gross": invoice.amount_gross, "currency": invoice.currency,
-            "due_date": invoice.due_date, "reference_number": invoice.reference_number})
+            "due_date": invoice.due_date, "reference_number": invoice.reference_number,
+            "vat_rate": invoice.vat_rate, "vat_amount": invoice.vat_amount})
         return recipient, True
 
 
@@ -290,5 +291,6 @@ def credit_invoice(kit: ServiceKit, invoice_id: str, reason: str, actor: str) ->
             "invoice_id": invoice.invoice_id, "invoice_number": invoice.number,
             "credit_note_number": note.number, "amount_gross": note.amount_gross, "currency": note.currency,
             "reason": reason, "employer": buyer_payload(invoice),
-            "pdf_url": pdf_url(kit, f"credit-note:{note.credit_note_id}")})
+            "pdf_url": pdf_url(kit, f"credit-note:{note.credit_note_id}"),
+            "vat_rate": note.vat_rate, "vat_amount": note.vat_amount})
         return note.credit_note_id

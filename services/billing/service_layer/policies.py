@@ -67,3 +67,12 @@ def vat_applies(session: Session, group_id: str, config: BillingConfig) -> tuple
     stated = session.scalar(select(EditionPolicy.vat_applies).join(
         EditionGroup, EditionGroup.edition_id == EditionPolicy.edition_id).where(EditionGroup.group_id == group_id))
     return (stated, "edition") if stated is not None else (config.vat_applies, "setting")
+
+
+def vat_applies_by_group(session: Session, group_ids, config: BillingConfig) -> dict[str, bool]:
+    """``vat_applies`` for many groups at once (a claim list): {group_id: applies}."""
+    ids = sorted(set(group_ids))
+    stated = dict(session.execute(select(EditionGroup.group_id, EditionPolicy.vat_applies).join(
+        EditionPolicy, EditionPolicy.edition_id == EditionGroup.edition_id)
+        .where(EditionGroup.group_id.in_(ids))).all()) if ids else {}
+    return {group_id: config.vat_applies if stated.get(group_id) is None else stated[group_id] for group_id in ids}

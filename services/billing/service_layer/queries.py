@@ -24,7 +24,7 @@ from services.billing.adapters.models import (
 from services.billing.domain.claims import issue_by, issue_urgency, propose_amount
 from services.billing.service_layer.common import config, today
 from services.billing.service_layer.invoices import EMAILED_AGAIN
-from services.billing.service_layer.policies import vat_applies
+from services.billing.service_layer.policies import vat_applies, vat_applies_by_group
 from services.billing.service_layer.refunds import refund_states
 from shared.kit import ServiceKit
 
@@ -45,8 +45,10 @@ def _invoiced_since_proposed():
     return exists().where(Invoice.claim_id == Claim.claim_id, Invoice.issued_at >= Claim.proposed_at)
 
 
-def _claim(claim: Claim, employer: Employer | None, invoiced: bool, day: date, issue_days: int) -> dict:
-    proposal = propose_amount(claim.days_held, claim.daily_rate, claim.cap)
+def _claim(claim: Claim, employer: Employer | None, invoiced: bool, day: date, issue_days: int,
+           applies: bool = True) -> dict:
+    # The explanation says "(incl. VAT)" only where VAT applies to the claim's invoice (``applies``).
+    proposal = propose_amount(claim.days_held, claim.daily_rate, claim.cap, vat_applies=applies)
     # A reinstated participant's claim waits for the coordinator, not for an invoice.
     awaiting = claim.status in AWAITING_INVOICE and not invoiced and claim.reinstated_at is None
     deadline = issue_by(claim.dropped_out_on, issue_days) if awaiting else None
@@ -76,7 +78,9 @@ def _claims(kit: ServiceKit, where, order_by) -> list[dict]:
         query = query.where(where)
     with kit.db.read_session() as session:
         rows = session.execute(query.order_by(*order_by)).all()
-        return [_claim(claim, employer, invoiced, day, issue_days) for claim, employer, invoiced in rows]
+        applies = vat_applies_by_group(session, (claim.group_id for claim, _e, _i in rows), config(kit))
+        return [_claim(claim, employer, invoiced, day, issue_days, applies[claim.group_id])
+                for claim, employer, invoiced in rows]
 
 
 def list_claims(kit: ServiceKit, status: str | None = None) -> list[dict]:
@@ -103,9 +107,10 @@ def get_claim(kit: ServiceKit, claim_id: str) -> dict | None:
         invoices = list(session.scalars(select(Invoice).where(Invoice.claim_id == claim_id).order_by(Invoice.seq)))
         invoiced = any(invoice.issued_at >= claim.proposed_at for invoice in invoices)  # as _invoiced_since_proposed
         cfg = config(kit)
-        result = _claim(claim, session.get(Employer, claim.employer_id), invoiced, today(), cfg.issue_days)
         # What an invoice issued now would apply (the edition's value at issue time, else the setting).
-        result["vat_applies"], result["vat_applies_source"] = vat_applies(session, claim.group_id, cfg)
+        applies, source = vat_applies(session, claim.group_id, cfg)
+        result = _claim(claim, session.get(Employer, claim.employer_id), invoiced, today(), cfg.issue_days, applies)
+        result["vat_applies"], result["vat_applies_source"] = applies, source
         result["decisions"] = [
             {"action": d.action, "amount": d.amount, "reason": d.reason, "actor": d.actor, "decided_at": d.decided_at}
             for d in session.scalars(select(ClaimDecision).where(ClaimDecision.claim_id == claim_id)

@@ -69,5 +69,6 @@ def _remind(kit: ServiceKit, cfg: BillingConfig, invoice_id: str, day: date) -> 
             "due_date": invoice.due_date, "amount_gross": invoice.amount_gross, "currency": invoice.currency,
             "employer": buyer_payload(invoice), "reference_number": invoice.reference_number,
             "amount_due": invoice.amount_gross - invoice.amount_paid,
-            "pdf_url": pdf_url(kit, invoice.invoice_id)})
+            "pdf_url": pdf_url(kit, invoice.invoice_id),
+            "vat_rate": invoice.vat_rate, "vat_amount": invoice.vat_amount})
         return 1
