@@ -29,6 +29,22 @@ class Edition(Base):
     revision: Mapped[int] = mapped_column(Integer, default=1)
     # The edition's claim cap, quoted in the confirmation request; None from an older event.
     claim_cap: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # Whether VAT applies to the edition's claim invoices (the cap is stated "koos käibemaksuga"
+    # / "including VAT" unless False); None: the edition leaves it to billing's setting
+    # (BILLING_VAT_APPLIES, default true), or an older event did not say.
+    vat_applies: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class MakeUpRule(Base):
+    """The edition's make-up rule (attendance.make_up_rule.changed), as the e-mails state it. No
+    row: the brochure's rule (allowed, before the own group's next day). The highest revision wins."""
+    __tablename__ = "make_up_rules"
+    edition_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    make_ups_allowed: Mapped[bool] = mapped_column(Boolean)
+    # before_own_next_day | any_later_same_day
+    window: Mapped[str] = mapped_column(String(30))
+    revision: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Group(Base):
@@ -129,6 +145,15 @@ class SettledInvoice(Base):
     # paid | credited: the first of them notify heard of, and that event's time.
     settled_by: Mapped[str] = mapped_column(String(10))
     settled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class InvoiceVat(Base):
+    """How billing.invoice.issued split an invoice: the invoice e-mails label its amount "including
+    VAT" unless it was issued without VAT (rate 0 and VAT 0.00, as billing marks it)."""
+    __tablename__ = "invoice_vat"
+    invoice_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    vat_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
 
 
 # -- e-mails -------------------------------------------------------------------------------

@@ -31,7 +31,10 @@ VARIABLES: dict[str, frozenset[str]] = {
     for name, names in {
         "application_received": "team_name member_names preferred_cities deadline",
         # cities: the member's edition's (its groups', by their first day), from the schedule projection.
-        "member_confirmation_request": "first_name team_name employer_name confirm_url deadline claim_cap cities",
+        # vat_applies: the cap is stated "including VAT" (the edition's vat_applies is not false);
+        # make_up_rule: before_own_next_day | any_later_same_day | none (the edition's, terms.py).
+        "member_confirmation_request":
+            "first_name team_name employer_name confirm_url deadline claim_cap cities vat_applies make_up_rule",
         # To the team contact (confirm_url "") and to each member not yet confirmed (their link).
         "deadline_reminder": "team_name deadline days_left missing_members first_name confirm_url",
         "application_accepted": "team_name city sessions",
@@ -40,12 +43,15 @@ VARIABLES: dict[str, frozenset[str]] = {
         "esf_data_request": "first_name esf_url deadline",
         # overdue: the deadline has passed (the coordinator's "send again" after it).
         "esf_data_reminder": "first_name esf_url deadline overdue",
-        "session_reminder": "first_name day_number city starts_at ends_at venue checkin_url",
-        "absence_make_up": "first_name day_number missed_date make_up_sessions",
-        "dropout_notice": "first_name reason days_attended days_held employer_name claim_cap",
-        "invoice_issued": "employer_name participant_name invoice_number amount_gross due_date reference_number pdf_url",
-        "payment_reminder": "employer_name invoice_number amount_gross due_date reference_number stage pdf_url",
-        "credit_note": "employer_name invoice_number credit_note_number amount_gross reason pdf_url",
+        "session_reminder": "first_name day_number city starts_at ends_at venue checkin_url make_up_rule",
+        "absence_make_up": "first_name day_number missed_date make_up_sessions make_up_rule",
+        "dropout_notice": "first_name reason days_attended days_held employer_name claim_cap vat_applies make_up_rule",
+        # vat_applied: the invoice carries VAT (false: issued with VAT not applied, rate 0 and VAT 0.00).
+        "invoice_issued":
+            "employer_name participant_name invoice_number amount_gross due_date reference_number pdf_url vat_applied",
+        "payment_reminder":
+            "employer_name invoice_number amount_gross due_date reference_number stage pdf_url vat_applied",
+        "credit_note": "employer_name invoice_number credit_note_number amount_gross reason pdf_url vat_applied",
         "completion": "first_name team_name",
         # The counselling programme after the last workshop (DOMAIN.md "After the programme"), to the
         # application's contact person. Not contact_name/contact_email: those are the coordinator's.
@@ -165,6 +171,8 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "deadline": _DEADLINE,
             "claim_cap": Decimal("768.00"),
             "cities": ["Pärnu", "Tartu", "Rakvere", "Tallinn"],
+            "vat_applies": True,
+            "make_up_rule": "before_own_next_day",
         },
         "deadline_reminder": {
             "team_name": "Pärnu eakate päevakeskus",
@@ -211,6 +219,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "ends_at": _tallinn(2019, 4, 30, 17),
             "venue": _PARNU_VENUE,
             "checkin_url": "https://arenguprogramm.example.org/attendance/p/IjQyIg.XKX8Ww.sample",
+            "make_up_rule": "before_own_next_day",
         },
         "absence_make_up": {
             "first_name": "Jaan",
@@ -224,6 +233,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
                                          ("Rakvere", 16, "Rakvere Teatrimaja, Laada 5, Rakvere"),
                                          ("Tallinn", 17, "Rahandusministeerium, Suur-Ameerika 1, Tallinn"))
             ],
+            "make_up_rule": "before_own_next_day",
         },
         "dropout_notice": {
             "first_name": "Jaan",
@@ -232,6 +242,8 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "days_held": 2,
             "employer_name": "Pärnu Linnavalitsus",
             "claim_cap": Decimal("768.00"),
+            "vat_applies": True,
+            "make_up_rule": "before_own_next_day",
         },
         "invoice_issued": {
             "employer_name": "Pärnu Linnavalitsus",
@@ -241,6 +253,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "due_date": date(2019, 6, 14),
             "reference_number": "20190013",
             "pdf_url": "https://arenguprogramm.example.org/billing/p/IjIwMTktMDAwMSI.XKX8Ww.sample",
+            "vat_applied": True,
         },
         "payment_reminder": {
             "employer_name": "Pärnu Linnavalitsus",
@@ -250,6 +263,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "reference_number": "20190013",
             "stage": "overdue_1",
             "pdf_url": "https://arenguprogramm.example.org/billing/p/IjIwMTktMDAwMSI.XKX8Ww.sample",
+            "vat_applied": True,
         },
         "credit_note": {
             "employer_name": "Pärnu Linnavalitsus",
@@ -258,6 +272,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "amount_gross": Decimal("512.00"),
             "reason": "Osaleja ennistati: puudumine oli ekslikult märgitud.",
             "pdf_url": "https://arenguprogramm.example.org/billing/p/ImNyZWRpdC1ub3RlOjEi.XKX8Ww.sample",
+            "vat_applied": True,
         },
         "completion": {
             "first_name": "Mari",

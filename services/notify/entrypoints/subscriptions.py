@@ -32,6 +32,8 @@ HANDLERS: dict = {
     # Guests booked into another group's session: its reminder goes to them too.
     "attendance.make_up.booked": notifications.on_make_up_booked,
     "attendance.make_up.cancelled": notifications.on_make_up_cancelled,
+    # The edition's make-up rule, stated in the conditions, the absence and dropout notices, the reminders.
+    "attendance.make_up_rule.changed": notifications.on_make_up_rule_changed,
     "billing.invoice.issued": notifications.on_invoice_issued,
     "billing.invoice.overdue": notifications.on_invoice_overdue,
     "billing.invoice.paid": notifications.on_invoice_paid,

@@ -15,7 +15,9 @@ from services.notify.adapters.models import (
     Application,
     Edition,
     Group,
+    InvoiceVat,
     MakeUpBooking,
+    MakeUpRule,
     Organisation,
     Participant,
     WorkshopDay,
@@ -98,6 +100,8 @@ def on_edition_published(uow, event) -> None:
     edition.year, edition.name = data["year"], data.get("name") or ""
     edition.application_deadline, edition.revision = data["application_deadline"], data["revision"]
     edition.claim_cap = data.get("claim_cap")
+    # Absent or null: the edition leaves it to billing's BILLING_VAT_APPLIES (as for claim_cap).
+    edition.vat_applies = data.get("vat_applies")
     group_ids, session_ids = set(), set()
     for g in data["groups"]:
         group_ids.add(g["group_id"])
@@ -226,3 +230,25 @@ def record_make_up(session: Session, data: dict, *, booked: bool, as_of: datetim
         session.flush()  # the next event of this batch about the same booking must find it
     elif as_of >= row.as_of:
         row.booked, row.as_of = booked, as_of
+
+
+def record_make_up_rule(session: Session, data: dict) -> None:
+    """attendance.make_up_rule.changed: the highest revision per edition wins; the same or an
+    older revision (redelivered, or overtaken) changes nothing."""
+    row = session.get(MakeUpRule, data["edition_id"])
+    if row is None:
+        row = MakeUpRule(edition_id=data["edition_id"], revision=0)
+        session.add(row)
+    elif data["revision"] <= row.revision:
+        return
+    row.make_ups_allowed, row.window = data["make_ups_allowed"], data["window"]
+    row.revision, row.changed_at = data["revision"], data["changed_at"]
+    session.flush()  # the next event of this batch about the same edition must find it
+
+
+def record_invoice_vat(session: Session, data: dict) -> None:
+    """billing.invoice.issued: how the invoice was split, which an issued invoice never changes."""
+    if session.get(InvoiceVat, data["invoice_id"]) is None:
+        session.add(InvoiceVat(invoice_id=data["invoice_id"], vat_rate=data["vat_rate"],
+                               vat_amount=data["vat_amount"]))
+        session.flush()

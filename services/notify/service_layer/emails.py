@@ -23,9 +23,18 @@ from decimal import Decimal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from services.notify.adapters.models import Edition, Email, Group, Participant, WorkshopDay
+from services.notify.adapters.models import (
+    Application,
+    Edition,
+    Email,
+    Group,
+    InvoiceVat,
+    MakeUpRule,
+    Participant,
+    WorkshopDay,
+)
 from services.notify.config import NotifyConfig
-from services.notify.domain import rendering
+from services.notify.domain import rendering, terms
 from services.notify.domain.formatting import TALLINN, calendar_day
 from shared import clock, links
 from shared.messaging.outbox import UnitOfWork
@@ -173,6 +182,8 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
         context["deadline"] = edition.application_deadline
         if template == "member_confirmation_request":
             context["cities"] = edition_cities(session, edition.edition_id)
+            context["vat_applies"] = terms.cap_includes_vat(edition.vat_applies)
+            context["make_up_rule"] = make_up_rule(session, edition.edition_id)
     if template == "application_accepted":
         days = group_sessions(session, params["group_id"])
         if not days:
@@ -187,6 +198,11 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
         if member is None or member.claim_cap is None:
             raise Pending(f"billing's claim for participant {params.get('participant_id')!r} (its cap)")
         context["claim_cap"] = member.claim_cap
+    if template == "dropout_notice":
+        edition_id = participant_edition(session, params.get("participant_id"))
+        edition = session.get(Edition, edition_id) if edition_id else None
+        context["vat_applies"] = terms.cap_includes_vat(edition.vat_applies if edition else None)
+        context["make_up_rule"] = make_up_rule(session, edition_id)
     if template == "absence_make_up" and "missed_date" not in params:
         missed = session.get(WorkshopDay, params["missed_session_id"])
         if missed is None:
@@ -194,7 +210,35 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
         context["missed_date"] = clock.local(missed.starts_at).date()
     if template == "absence_make_up":
         context["make_up_sessions"] = make_up_options(session, params["make_up_sessions"])
+        missed = session.get(WorkshopDay, params["missed_session_id"])
+        context["make_up_rule"] = make_up_rule(
+            session, missed.edition_id if missed else participant_edition(session, params.get("participant_id")))
+    if template == "session_reminder":
+        context["make_up_rule"] = make_up_rule(session, params.get("edition_id"))
+    if template in ("invoice_issued", "payment_reminder", "credit_note") and "vat_applied" not in params:
+        # The event did not say (an older billing's): how billing.invoice.issued split the invoice.
+        split = session.get(InvoiceVat, params["invoice_id"]) if params.get("invoice_id") else None
+        context["vat_applied"] = terms.invoice_carries_vat(split.vat_rate if split else None,
+                                                           split.vat_amount if split else None)
     return context
+
+
+def make_up_rule(session: Session, edition_id: str | None) -> str:
+    """The edition's make-up rule as the e-mails word it (attendance's; none heard: the brochure's)."""
+    rule = session.get(MakeUpRule, edition_id) if edition_id else None
+    return terms.make_up_rule(rule.make_ups_allowed, rule.window) if rule else terms.make_up_rule()
+
+
+def participant_edition(session: Session, participant_id: str | None) -> str | None:
+    """The edition a participant takes part in: their group's, else their application's."""
+    member = session.get(Participant, participant_id) if participant_id else None
+    if member is None:
+        return None
+    group = session.get(Group, member.group_id) if member.group_id else None
+    if group is not None:
+        return group.edition_id
+    app = session.get(Application, member.application_id) if member.application_id else None
+    return app.edition_id if app else None
 
 
 def make_up_options(session: Session, options: list[dict]) -> list[dict]:

@@ -44,6 +44,7 @@ from services.notify.adapters.models import (
     SettledInvoice,
 )
 from services.notify.config import NotifyConfig
+from services.notify.domain import terms
 from services.notify.service_layer import contacts, emails
 from shared import clock
 from shared.messaging.tables import insert_ignoring_duplicates
@@ -306,6 +307,12 @@ def on_participant_reinstated(uow, event, config: NotifyConfig) -> None:
         member.status = "accepted"
 
 
+def on_make_up_rule_changed(uow, event, config: NotifyConfig) -> None:
+    """The edition's make-up rule, which the confirmation request, the absence and dropout notices
+    and the session reminders state from now on (e-mails already composed keep what they said)."""
+    contacts.record_make_up_rule(uow.session, event.data)
+
+
 def on_make_up_booked(uow, event, config: NotifyConfig) -> None:
     # No e-mail now: the session's reminder goes to the guest too (reminders._session_reminders).
     contacts.record_make_up(uow.session, event.data, booked=True, as_of=event.occurred_at)
@@ -336,18 +343,28 @@ def _invoice_link(data: dict) -> dict:
     return {"pdf_url": emails.personal_link("invoice", data["invoice_id"])}
 
 
+def _vat_params(data: dict) -> dict:
+    """Whether the invoice carries VAT, where the event says (its vat_rate and vat_amount); else
+    composing looks up how billing.invoice.issued split it (``invoice_id``)."""
+    params = {"invoice_id": data["invoice_id"]}
+    if data.get("vat_rate") is not None and data.get("vat_amount") is not None:
+        params["vat_applied"] = terms.invoice_carries_vat(data["vat_rate"], data["vat_amount"])
+    return params
+
+
 def _invoice_params(uow, data: dict) -> dict:
     employer = data["employer"]
     member = uow.session.get(Participant, data["participant_id"]) if data.get("participant_id") else None
     return {"employer_name": employer["name"], "participant_name": member.full_name if member else "",
             "invoice_number": data["invoice_number"], "amount_gross": data["amount_gross"],
-            "due_date": data["due_date"], "reference_number": data["reference_number"]}
+            "due_date": data["due_date"], "reference_number": data["reference_number"], **_vat_params(data)}
 
 
 def on_invoice_issued(uow, event, config: NotifyConfig) -> None:
     data = event.data
     employer = data["employer"]
     contacts.upsert_organisation(uow.session, employer)
+    contacts.record_invoice_vat(uow.session, data)
     emails.queue(uow, config, template="invoice_issued", recipient=employer["billing_email"],
                  recipient_name=employer["name"], language="et", personal_links=_invoice_link(data),
                  cause_key=f"invoice:{data['invoice_id']}:issued", params=_invoice_params(uow, data))
@@ -396,7 +413,8 @@ def on_invoice_overdue(uow, event, config: NotifyConfig) -> None:
                  cause_key=f"invoice:{data['invoice_id']}:{data['stage']}",
                  params={"employer_name": employer["name"], "invoice_number": data["invoice_number"],
                          "amount_gross": amount, "due_date": data["due_date"],
-                         "reference_number": data["reference_number"], "stage": reminder_stage(data["stage"])})
+                         "reference_number": data["reference_number"], "stage": reminder_stage(data["stage"]),
+                         **_vat_params(data)})
 
 
 def on_esf_data_requested(uow, event, config: NotifyConfig) -> None:
@@ -435,7 +453,7 @@ def on_invoice_credited(uow, event, config: NotifyConfig) -> None:
                  cause_key=f"invoice:{data['invoice_id']}:credited",
                  params={"employer_name": employer["name"], "invoice_number": data.get("invoice_number") or "",
                          "credit_note_number": data["credit_note_number"], "amount_gross": data["amount_gross"],
-                         "reason": data.get("reason") or ""})
+                         "reason": data.get("reason") or "", **_vat_params(data)})
 
 
 def on_invoice_paid(uow, event, config: NotifyConfig) -> None:

@@ -137,7 +137,8 @@ def _session_reminders(session, config, now) -> list[dict]:
                 "recipient_name": member.full_name,
                 "cause_key": f"session:{day.session_id}:{emails.tallinn_date(day.starts_at).isoformat()}",
                 "params": {"first_name": member.first_name, "day_number": day.day_number, "city": city,
-                           "starts_at": day.starts_at, "ends_at": day.ends_at, "venue": day.venue},
+                           "starts_at": day.starts_at, "ends_at": day.ends_at, "venue": day.venue,
+                           "edition_id": day.edition_id},  # its make-up rule
                 # The personal link that identifies them at the trainer's QR code.
                 "personal_links": {"checkin_url": emails.personal_link("checkin", member.participant_id)}})
     return wanted
