@@ -421,6 +421,13 @@ class ConfirmationIn(Schema):
                        "edition's is another by now, nothing is recorded (409 conditions_changed, with the "
                        "current conditions). Omitted: the member confirms the conditions as they are now, "
                        "which the answer states; send it."})
+    conditions_digest = fields.Raw(load_default=None, allow_none=True, metadata={
+        "type": "string", "pattern": "^[0-9a-f]{64}$",
+        "description": "the conditions_digest of the conditions the member was shown (the GET's): it covers "
+                       "everything they state (the claim cap, whether it is stated incl. VAT, the make-up "
+                       "rule) in every language. If the conditions state anything else by now, nothing is "
+                       "recorded (409 conditions_changed, with the current conditions and their digest). "
+                       "Omitted: only claim_cap (if sent) is compared, as before."})
 
 
 class ConfirmationOut(Schema):
@@ -433,11 +440,16 @@ class ConfirmationOut(Schema):
     all_confirmed = fields.Boolean(metadata={"description": "every member of the team has confirmed"})
     conditions = fields.List(fields.String(), metadata={"description": "what the member confirms"})
     claim_cap = _amount_out("the member's edition's claim cap, gross EUR, as the conditions state it")
+    conditions_digest = fields.String(metadata={
+        "description": "a digest of what the conditions state (cap, VAT clause, make-up rule), the same in "
+                       "every language: send it with the confirmation"})
 
 
 class ConditionsChangedOut(ErrorOut):
     conditions = fields.List(fields.String(), metadata={"description": "the current conditions, to be read again"})
     claim_cap = _amount_out("the current claim cap, to send with the next confirmation")
+    conditions_digest = fields.String(metadata={
+        "description": "the current conditions' digest, to send with the next confirmation"})
 
 
 

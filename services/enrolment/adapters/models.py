@@ -88,6 +88,20 @@ class Edition(Base):
         return CompositionRule(self.min_team_members, self.min_local_government_members, self.min_ngo_members)
 
 
+class MakeUpRuleSeen(Base):
+    """Projection of ``attendance.make_up_rule.changed``: the make-up rule attendance set for an
+    edition, as the conditions a member confirms state it. One row per edition, the highest
+    ``revision`` seen; no row = the brochure's rule (make-ups allowed, before the own group's
+    next day). The confirmation takes the row for share, the handler for update."""
+    __tablename__ = "make_up_rules"
+    edition_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # as attendance names it
+    make_ups_allowed: Mapped[bool] = mapped_column(Boolean)
+    # before_own_next_day | any_later_same_day ("window" is a reserved word in PostgreSQL)
+    window: Mapped[str] = mapped_column("make_up_window", String(40))
+    revision: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Group(Base):
     """The group of one city. Its row is the lock every placement takes (capacity)."""
     __tablename__ = "groups"

@@ -210,7 +210,7 @@ class Confirmation(MethodView):
     def get(self, token):
         """What the member is asked to confirm (public, with their personal token)."""
         view = applications.member_for_confirmation(kit(), self._participant(token))
-        return {**view, "conditions": conditions(lang(), view["claim_cap"])}
+        return {**view, "conditions": conditions(lang(), view["stated"])}
 
     @blp.arguments(schemas.ConfirmationIn)
     @blp.response(200, schemas.ConfirmationOut)
@@ -222,18 +222,20 @@ class Confirmation(MethodView):
     @blp.alt_response(410, description="Expired link, or no longer in the team", schema=schemas.ErrorOut)
     @blp.alt_response(422, **_invalid)
     def post(self, args, token):
-        """Confirm the conditions the member was shown (``claim_cap``); confirming again changes nothing."""
+        """Confirm the conditions the member was shown (``conditions_digest``, ``claim_cap``);
+        confirming again changes nothing."""
         participant_id = self._participant(token)
         try:
-            view = applications.confirm_member(kit(), participant_id, args["claim_cap"])
+            view = applications.confirm_member(kit(), participant_id, args["claim_cap"],
+                                               args["conditions_digest"])
         except Refused as exc:
             if exc.code != applications.CONDITIONS_CHANGED.code:
                 raise
             current = applications.member_for_confirmation(kit(), participant_id)
-            body = {**error_body(exc), "conditions": conditions(lang(), current["claim_cap"]),
-                    "claim_cap": current["claim_cap"]}
+            body = {**error_body(exc), "conditions": conditions(lang(), current["stated"]),
+                    "claim_cap": current["claim_cap"], "conditions_digest": current["conditions_digest"]}
             return jsonify(schemas.ConditionsChangedOut().dump(body)), exc.status
-        return {**view, "conditions": conditions(lang(), view["claim_cap"])}
+        return {**view, "conditions": conditions(lang(), view["stated"])}
 
 
 # -- coordinator: applications and decisions --------------------------------------------------------

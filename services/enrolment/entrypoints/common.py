@@ -8,6 +8,7 @@ from http import HTTPStatus
 from babel.numbers import format_currency
 from flask import current_app, jsonify, render_template
 
+from services.enrolment.domain.conditions import ANY_LATER_SAME_DAY, MakeUpRule, StatedConditions
 from services.enrolment.domain.problems import Errors, Problem, errors_as_json
 from services.enrolment.service_layer.errors import Refused
 from shared import auth, clock, i18n
@@ -20,23 +21,54 @@ def claim_cap_text(language: str, cap: Decimal) -> str:
     return format_currency(cap, "EUR", locale=language)
 
 
+def cap_phrase(language: str, stated: StatedConditions) -> str:
+    """The cap as the conditions state it: with "(koos käibemaksuga)" / "(incl. VAT)" unless the
+    edition says VAT does not apply to its claims ("768,00 €")."""
+    cap = claim_cap_text(language, stated.claim_cap)
+    if not stated.vat_clause:
+        return cap
+    return f"{cap} (incl. VAT)" if language == "en" else f"{cap} (koos käibemaksuga)"
+
+
 def money(amount: Decimal) -> str:
     """An amount in euros as the page's language writes it (768,00 € / €768.00)."""
     return format_currency(amount, "EUR", locale=lang())
 
 
-def conditions(language: str, claim_cap: Decimal) -> list[str]:
-    """What a member confirms (the brochure's "Mida me Sinult ootame?"), with their edition's cap."""
-    cap = claim_cap_text(language, claim_cap)
+def make_up_condition(language: str, rule: MakeUpRule) -> str:
+    """The second condition: attending all three days, and the edition's make-up rule."""
+    if language == "en":
+        text = "To complete the programme you must attend all three days. "
+        if not rule.allowed:
+            return text + ("A missed day cannot be made up: missing a day means dropping out of the "
+                           "programme.")
+        if rule.window == ANY_LATER_SAME_DAY:
+            return text + ("A missed day can be made up by attending the same day in another city's "
+                           "group, at any later session of that day.")
+        return text + ("A missed day can be made up by attending the same day in another city's group, "
+                       "if it takes place before your own group's next day.")
+    text = "Programmi läbimiseks tuleb osaleda kõigil kolmel koolituspäeval. "
+    if not rule.allowed:
+        return text + ("Vahele jäänud päeva ei saa korvata: koolituspäevalt puudumine tähendab programmi "
+                       "katkestamist.")
+    if rule.window == ANY_LATER_SAME_DAY:
+        return text + ("Vahele jäänud päeva saab korvata sama päevaga teise linna rühmas, ükskõik "
+                       "millisel hilisemal selle päeva koolitusel.")
+    return text + ("Vahele jäänud päeva saab korvata sama päevaga teise linna rühmas, kui see toimub "
+                   "enne oma rühma järgmist päeva.")
+
+
+def conditions(language: str, stated: StatedConditions) -> list[str]:
+    """What a member confirms (the brochure's "Mida me Sinult ootame?"), with their edition's
+    cap, VAT clause and make-up rule."""
+    cap = cap_phrase(language, stated)
     if language == "en":
         return [
             "The programme consists of three training days (workshops) in the team's group city, each "
             "10:00–17:00; the workshops require active participation and team work on the service idea "
             "between the days as well.",
-            "To complete the programme you must attend all three days. A missed day can be made up by "
-            "attending the same day in another city's group, if it takes place before your own group's "
-            "next day.",
-            f"If a team member drops out, the organisers may claim up to {cap} (incl. VAT) from their "
+            make_up_condition(language, stated.make_up),
+            f"If a team member drops out, the organisers may claim up to {cap} from their "
             "employer for the training costs incurred, trainers' fees included.",
             "Participation is free for those who attend all three days. The European Social Fund requires "
             "participant data to be provided.",
@@ -45,10 +77,9 @@ def conditions(language: str, claim_cap: Decimal) -> list[str]:
         "Arenguprogramm koosneb kolmest koolituspäevast (töötoast) meeskonna rühma linnas, "
         "igaüks kell 10.00–17.00; töötoad eeldavad aktiivset osalemist ja meeskonnatööd teenuse "
         "ideega ka päevade vahel.",
-        "Programmi läbimiseks tuleb osaleda kõigil kolmel koolituspäeval. Vahele jäänud päeva saab "
-        "korvata sama päevaga teise linna rühmas, kui see toimub enne oma rühma järgmist päeva.",
+        make_up_condition(language, stated.make_up),
         f"Kui meeskonnaliige programmi katkestab, on korraldajatel õigus nõuda tema tööandjalt kuni "
-        f"{cap} (koos käibemaksuga) tehtud koolituskulude eest, sh koolitajate tasud.",
+        f"{cap} tehtud koolituskulude eest, sh koolitajate tasud.",
         "Osalemine on tasuta neile, kes osalevad kõigil kolmel päeval. Euroopa Sotsiaalfondi nõuete "
         "tõttu tuleb esitada osaleja andmed.",
     ]

@@ -19,7 +19,7 @@ from services.enrolment.domain.edition import COMPOSITION_FIELDS, DEFAULT_CAPACI
 from services.enrolment.domain.problems import Errors
 from services.enrolment.entrypoints import common, forms
 from services.enrolment.entrypoints.api import IDEMPOTENCY_KEY, cities
-from services.enrolment.entrypoints.common import actor, claim_cap_text, conditions, kit, lang
+from services.enrolment.entrypoints.common import actor, cap_phrase, conditions, kit, lang
 from services.enrolment.service_layer import applications, counselling, decisions, editions, queries
 from services.enrolment.service_layer.errors import Invalid, NotFound, Refused
 from shared import auth, clock, i18n
@@ -217,8 +217,10 @@ def confirm(token: str):
     try:
         if request.method == "POST":
             try:
-                # the cap the page stated (its hidden field): a change since is read again first
-                view = applications.confirm_member(kit(), participant_id, request.form.get("claim_cap"))
+                # what the page stated (its hidden fields: the cap and the digest of all it
+                # stated): a change since is read again first
+                view = applications.confirm_member(kit(), participant_id, request.form.get("claim_cap"),
+                                                   request.form.get("conditions_digest"))
             except Refused as exc:
                 if exc.code != applications.CONDITIONS_CHANGED.code:
                     raise
@@ -232,10 +234,11 @@ def confirm(token: str):
             and i18n.COOKIE not in request.cookies:
         # The member chose English on the application: show it unless they chose otherwise here.
         return redirect(url_for(".confirm", token=token, lang=view["language"]))
-    cap = view["claim_cap"]  # the member's edition's: what they confirm
-    return render_template("enrolment/confirm.html", view=view, conditions=conditions(lang(), cap),
-                           claim_cap_et=claim_cap_text("et", cap), claim_cap_en=claim_cap_text("en", cap),
-                           shown_cap=f"{cap:.2f}", just_confirmed=request.method == "POST" and changed is None,
+    stated = view["stated"]  # the member's edition's terms: what they confirm
+    return render_template("enrolment/confirm.html", view=view, conditions=conditions(lang(), stated),
+                           cap_et=cap_phrase("et", stated), cap_en=cap_phrase("en", stated),
+                           shown_cap=f"{stated.claim_cap:.2f}", shown_digest=stated.digest,
+                           just_confirmed=request.method == "POST" and changed is None,
                            changed=changed and changed.message(lang())), changed.status if changed else 200
 
 

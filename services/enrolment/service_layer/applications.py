@@ -27,12 +27,14 @@ from services.enrolment.adapters.models import (
     Organisation,
 )
 from services.enrolment.domain import application as rules
+from services.enrolment.domain.conditions import MakeUpRule, is_digest, stated_conditions
 from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.edition import amount_problems, parse_amount
 from services.enrolment.domain.problems import Problem
 from services.enrolment.domain.times import local_text
 from services.enrolment.service_layer.editions import has_opened, public_edition
 from services.enrolment.service_layer.errors import Invalid, Refused, not_found
+from services.enrolment.service_layer.make_up_rules import make_up_rule
 from shared import clock
 from shared.kit import ServiceKit
 from shared.links import personal_url
@@ -197,36 +199,51 @@ def member_for_confirmation(kit: ServiceKit, participant_id: str) -> dict:
         if member is None:
             raise not_found("Meeskonnaliiget", "Team member")
         application = db.get(Application, member.application_id)
-        return _confirmation_view(member, application)
+        return _confirmation_view(member, application, make_up_rule(db, application.edition_id))
 
 
-def _confirmation_view(member: Member, application: Application) -> dict:
+def _confirmation_view(member: Member, application: Application, make_up: MakeUpRule | None) -> dict:
+    edition = application.edition
+    stated = stated_conditions(edition.claim_cap, edition.vat_applies, make_up)
     return {"participant_id": member.participant_id, "first_name": member.first_name,
             "last_name": member.last_name, "team_name": application.team_name,
             "employer": member.organisation.name, "confirmed_at": member.confirmed_at,
             "member_active": member.status == ACTIVE, "application_open": application.status in OPEN_STATUSES,
             "application_id": application.application_id, "all_confirmed": application.complete,
-            "language": member.language, "claim_cap": application.edition.claim_cap}
+            "language": member.language, "claim_cap": edition.claim_cap,
+            # what the conditions state (the texts are the entrypoints'), and its digest
+            "stated": stated, "conditions_digest": stated.digest}
 
 
 CONDITIONS_CHANGED = Problem(
     "conditions_changed", "Tingimused on vahepeal muutunud; palun lugege need uuesti läbi.",
     "The conditions have changed in the meantime; please read them again.")
 
+DIGEST_INVALID = Problem(
+    "conditions_digest_invalid",
+    "Tingimuste kokkuvõte peab olema see conditions_digest, mille tingimuste päring andis (64 märki 0-9, a-f).",
+    "The conditions digest must be the conditions_digest the conditions' GET returned (64 characters 0-9, a-f).")
 
-def confirm_member(kit: ServiceKit, participant_id: str, shown_cap: str | Decimal | None = None) -> dict:
+
+def confirm_member(kit: ServiceKit, participant_id: str, shown_cap: str | Decimal | None = None,
+                   shown_digest: object = None) -> dict:
     """Record the member's confirmation once; confirming again changes nothing.
 
     ``shown_cap`` is the claim cap the conditions stated when the member read them (the page's
-    hidden field, the API's ``claim_cap``): if their edition's cap is another by now, nothing is
-    recorded (``conditions_changed``) and the member must read the conditions again. None: the
-    conditions as they are now, which the answer states (what clients sending nothing got before).
+    hidden field, the API's ``claim_cap``), ``shown_digest`` the digest of everything they
+    stated (cap, VAT clause, make-up rule: the page's hidden ``conditions_digest``, the API's
+    optional field): if either differs from the conditions as they are by now, nothing is
+    recorded (``conditions_changed``) and the member must read the conditions again. None: not
+    compared; neither given, the conditions as they are now, which the answer states (what
+    clients sending nothing got before).
     """
     expected = None
     if shown_cap is not None:
         expected = parse_amount(shown_cap)
         if expected is None:
             raise Invalid({"claim_cap": amount_problems(None)})
+    if shown_digest is not None and not is_digest(shown_digest):
+        raise Invalid({"conditions_digest": [DIGEST_INVALID]})
     with kit.unit_of_work() as uow:
         db = uow.session
         member = db.get(Member, participant_id)
@@ -245,13 +262,18 @@ def confirm_member(kit: ServiceKit, participant_id: str, shown_cap: str | Decima
         # members confirming at the same moment sees that everybody has confirmed.
         application = db.scalar(select(Application).where(
             Application.application_id == member.application_id).with_for_update())
+        # The make-up rule's row likewise (for share; its handler takes it for update).
+        make_up = make_up_rule(db, edition_id, lock=True)
         db.refresh(member)
         if member.status != ACTIVE or application.status not in OPEN_STATUSES:
             raise Refused(Problem(
                 "not_in_team", "Te ei ole enam selle meeskonna liige või taotlus ei ole enam menetluses.",
                 "You are no longer a member of this team, or the application is no longer open."), status=410)
         if member.confirmed_at is None:
+            stated = stated_conditions(edition.claim_cap, edition.vat_applies, make_up)
             if expected is not None and expected != edition.claim_cap:
+                raise Refused(CONDITIONS_CHANGED)
+            if shown_digest is not None and shown_digest != stated.digest:
                 raise Refused(CONDITIONS_CHANGED)
             now = clock.now()
             member.confirmed_at = now
@@ -261,7 +283,7 @@ def confirm_member(kit: ServiceKit, participant_id: str, shown_cap: str | Decima
             uow.publish("enrolment.member.confirmed", {
                 "application_id": application.application_id, "participant_id": participant_id,
                 "all_confirmed": all_confirmed})
-        return _confirmation_view(member, application)
+        return _confirmation_view(member, application, make_up)
 
 
 def refresh_completeness(application: Application) -> None:
