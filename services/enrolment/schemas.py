@@ -181,6 +181,13 @@ class ApplicationDetailOut(ApplicationSummaryOut):
     min_team_members = fields.Integer(metadata={"description": "the edition's rule: the fewest members …"})
     min_local_government_members = fields.Integer(metadata={"description": "… from a local government …"})
     min_ngo_members = fields.Integer(metadata={"description": "… from an NGO"})
+    substitutions_allowed = fields.Boolean(metadata={"description": "the edition's cut-off: may members be "
+                                                                    "substituted at all …"})
+    substitution_until_day = fields.Integer(metadata={"description": "… before the group's day 1, 2 or 3 begins"})
+    substitution_closes_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "the start of the team's group's cut-off day: substitutions end when that day begins "
+                       "(Tallinn midnight); null: not placed in a group yet, or substitutions not allowed"})
+    substitution_open = fields.Boolean(metadata={"description": "a member may be substituted now"})
     organisations = fields.List(fields.Nested(OrganisationOut))
     members = fields.List(fields.Nested(MemberOut))
     decisions = fields.List(fields.Nested(DecisionOut))
@@ -264,8 +271,9 @@ class SessionIn(Schema):
 
 
 class GroupIn(Schema):
-    group_id = fields.String(load_default=None, allow_none=True,
-                             metadata={"description": "an existing group's id; omit for a new group"})
+    group_id = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "an existing group's id; omit (or null) for a new group. Any other value (not one of "
+                       "this edition's groups, \"\" too) is refused: 422 at groups.<i>.group_id, nothing saved"})
     city = fields.String(required=True, validate=validate.Length(min=1, max=100))
     capacity_teams = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
     sessions = fields.List(fields.Nested(SessionIn), required=True, validate=validate.Length(max=10))
@@ -296,6 +304,15 @@ def _minimum_in(description: str) -> fields.Integer:
                                                    "(nothing already submitted is rejected by it)."})
 
 
+def _digits_in(description: str) -> fields.Raw:
+    # A list, each a digit 0-9 (a one-digit string or a whole number): the domain judges it, in both languages.
+    return fields.Raw(load_default=None, allow_none=True, metadata={
+        "type": "array", "items": {"type": "string", "pattern": "^[0-9]$"}, "example": ["8", "9"],
+        "description": f"{description}; [] : the first digit is not checked for that kind (the check digit always "
+                       "is). Omitted or null: a new edition takes the brochure's, an edit keeps the edition's. May "
+                       "change at any time: applications are judged by the rule as it is when submitted."})
+
+
 class EditionIn(Schema):
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -321,6 +338,17 @@ class EditionIn(Schema):
                                    "min_local_government_members + min_ngo_members)")
     min_local_government_members = _minimum_in("the fewest of them from a local government (at least 1)")
     min_ngo_members = _minimum_in("the fewest of them from an NGO (at least 1)")
+    local_government_registry_code_digits = _digits_in(
+        "the digits a local-government organisation's registry code may start with (default [\"7\"])")
+    ngo_registry_code_digits = _digits_in("the digits an NGO's registry code may start with (default [\"8\", \"9\"])")
+    substitutions_allowed = fields.Raw(load_default=None, allow_none=True, metadata={
+        "type": "boolean", "description": "whether a team may substitute a member at all (default true); omitted or "
+                                          "null: a new edition allows it, an edit keeps the edition's"})
+    substitution_until_day = fields.Raw(load_default=None, allow_none=True, metadata={
+        "type": "integer", "enum": [1, 2, 3],
+        "description": "substitutions are allowed until the team's group's day N begins (Tallinn midnight): 1 "
+                       "(default: before the first session day), 2 or 3; omitted or null: a new edition takes 1, "
+                       "an edit keeps the edition's. Refusals: 409 substitution_closed"})
     # No load_default: omitted keeps the edition's choice (a new edition: billing's setting).
     vat_applies = fields.Boolean(allow_none=True, metadata={
         "description": "whether VAT applies to the edition's dropout invoices (published in "
@@ -377,6 +405,13 @@ class EditionOut(Schema):
     min_ngo_members = fields.Integer(metadata={"description": "… of them from an NGO"})
     vat_applies = fields.Boolean(allow_none=True, metadata={
         "description": "whether VAT applies to the dropout invoices; null: billing's own setting"})
+    local_government_registry_code_digits = fields.List(fields.String(), metadata={
+        "description": "the digits a local-government organisation's registry code may start with ([]: not checked)"})
+    ngo_registry_code_digits = fields.List(fields.String(), metadata={
+        "description": "the digits an NGO's registry code may start with ([]: not checked)"})
+    substitutions_allowed = fields.Boolean(metadata={"description": "may a team substitute a member at all"})
+    substitution_until_day = fields.Integer(metadata={
+        "description": "… until its group's day N begins (1: before the first session day)"})
     updated_at = fields.AwareDateTime()
     updated_by = fields.String()
     groups = fields.List(fields.Nested(GroupOut))
@@ -404,6 +439,10 @@ class PublicEditionOut(Schema):
     min_local_government_members = fields.Integer(metadata={"description": "… at least this many from a local "
                                                                            "government …"})
     min_ngo_members = fields.Integer(metadata={"description": "… and at least this many from an NGO"})
+    local_government_registry_code_digits = fields.List(fields.String(), metadata={
+        "description": "a local-government organisation's registry code starts with one of these ([]: any)"})
+    ngo_registry_code_digits = fields.List(fields.String(), metadata={
+        "description": "an NGO's registry code starts with one of these ([]: any)"})
     groups = fields.List(fields.Nested(GroupOut))
     counselling_opens_at = fields.AwareDateTime(allow_none=True, metadata={
         "description": "local governments may apply to the counselling programme from the end of the last session"})

@@ -19,10 +19,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.enrolment.domain.composition import CompositionRule
+from services.enrolment.domain.application import RegistryCodeRule
+from services.enrolment.domain.composition import CompositionRule, SubstitutionRule
 from shared.db import UtcDateTime, declarative_base
 from shared.messaging.tables import MessagingTables
 
@@ -55,7 +57,9 @@ class Edition(Base):
     without it taking applications yet.
 
     The team composition rule's minimums (``composition_rule``; the brochure's 4/2/2 unless
-    set) are the edition's too, not published: every check of a team reads them from here.
+    set) are the edition's too, not published: every check of a team reads them from here; so
+    are the registry codes' first digits per kind (``registry_code_rule``: 7; 8 or 9 unless set,
+    "" not checked) and the substitution cut-off (``substitution_rule``: before the first day).
     ``vat_applies`` (None: billing's own setting) is part of the published claim policy."""
     __tablename__ = "editions"
     edition_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -75,6 +79,11 @@ class Edition(Base):
     min_local_government_members: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     min_ngo_members: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
     vat_applies: Mapped[bool | None] = mapped_column(Boolean)
+    # The registry codes' first digits per kind ("89"; "": not checked) and the substitution cut-off.
+    local_government_registry_code_digits: Mapped[str] = mapped_column(String(10), default="7", server_default="7")
+    ngo_registry_code_digits: Mapped[str] = mapped_column(String(10), default="89", server_default="89")
+    substitutions_allowed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    substitution_until_day: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     counselling_announced_by: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -86,6 +95,14 @@ class Edition(Base):
     @property
     def composition_rule(self) -> CompositionRule:
         return CompositionRule(self.min_team_members, self.min_local_government_members, self.min_ngo_members)
+
+    @property
+    def registry_code_rule(self) -> RegistryCodeRule:
+        return RegistryCodeRule(self.local_government_registry_code_digits, self.ngo_registry_code_digits)
+
+    @property
+    def substitution_rule(self) -> SubstitutionRule:
+        return SubstitutionRule(self.substitutions_allowed, self.substitution_until_day)
 
 
 class MakeUpRuleSeen(Base):

@@ -13,6 +13,7 @@ routinely type around them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -32,9 +33,13 @@ from .problems import Errors, Problem
 
 IDEA_KINDS: tuple[str, ...] = ("new", "existing")
 
-#: First digit of the registry code per kind (policy): 7 state and local government
-#: institutions; 8 non-profit associations (MTÜ), 9 foundations (SA).
-REGISTRY_CODE_PREFIXES: dict[str, tuple[str, ...]] = {LOCAL_GOVERNMENT: ("7",), NGO: ("8", "9")}
+#: First digit of the registry code per kind (policy, the edition's ``RegistryCodeRule``; these
+#: are the defaults): 7 state and local government institutions; 8 non-profit associations
+#: (MTÜ), 9 foundations (SA).
+DEFAULT_LOCAL_GOVERNMENT_DIGITS = "7"
+DEFAULT_NGO_DIGITS = "89"
+#: The edition's fields of the rule (the API's, the form's and the data file's names).
+CODE_RULE_FIELDS = ("local_government_registry_code_digits", "ngo_registry_code_digits")
 
 #: Long enough for a sentence about the services provided and the target group (policy).
 MIN_NGO_EXPERIENCE_CHARS = 50
@@ -84,6 +89,59 @@ class Application:
     contact_email: str
 
 
+@dataclass(frozen=True)
+class RegistryCodeRule:
+    """The first digits a registry code may start with, per organisation kind (an edition's
+    policy): each a string of distinct digits in order ("89"); empty, the first digit is not
+    checked for that kind. The check digit is always checked."""
+
+    local_government: str = DEFAULT_LOCAL_GOVERNMENT_DIGITS
+    ngo: str = DEFAULT_NGO_DIGITS
+
+    def digits(self, kind: object) -> str:
+        return {LOCAL_GOVERNMENT: self.local_government, NGO: self.ngo}.get(kind, "") if isinstance(kind, str) else ""
+
+
+#: The brochure's rule (7; 8 or 9), for an edition that sets no other.
+DEFAULT_CODE_RULE = RegistryCodeRule()
+
+
+def code_digits(value: object) -> str | None:
+    """A list of digits 0-9 (one-digit strings or whole numbers, as the API, the form and the
+    data file give them) as the rule keeps them: each once, in order ("89"; an empty list "",
+    not checked); None when it is no list or an item is no digit (``code_digits_problems``)."""
+    if not isinstance(value, list | tuple):
+        return None
+    found: set[str] = set()
+    for item in value:
+        if isinstance(item, int) and not isinstance(item, bool) and 0 <= item <= 9:
+            found.add(str(item))
+        elif isinstance(item, str) and re.fullmatch(r"[0-9]", item.strip()):
+            found.add(item.strip())
+        else:
+            return None
+    return "".join(sorted(found))
+
+
+def code_digits_problems(value: object) -> list[Problem]:
+    """Why ``value`` is not a list of digits 0-9, in Estonian and English (empty: it is)."""
+    if code_digits(value) is not None:
+        return []
+    if not isinstance(value, list | tuple):
+        return [Problem("digits_invalid", "Sisestage numbrid 0–9 komadega eraldatult (tühi: ei kontrollita).",
+                        "Enter digits 0–9 separated by commas (empty: not checked).")]
+    bad = ", ".join(str(item)[:20] for item in [item for item in value if code_digits([item]) is None][:5])
+    return [Problem("digits_invalid", f"Lubatud on ainult numbrid 0–9 (mitte: {bad}).",
+                    f"Only the digits 0–9 are allowed (not: {bad}).")]
+
+
+def digits_text(digits: str, language: str = "et") -> str:
+    """"7", "8 või 9", "1, 8 või 9" (English "8 or 9"): the digits as a sentence names them."""
+    word = " või " if language == "et" else " or "
+    items = list(digits)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + word + items[-1]
+
+
 # --- problems, worded once ------------------------------------------------------------
 
 
@@ -128,10 +186,11 @@ def add_problem(errors: Errors, path: str, problem: Problem) -> None:
     errors.setdefault(path, []).append(problem)
 
 
-def check_registry_code(code: object, kind: object) -> list[Problem]:
+def check_registry_code(code: object, kind: object, rule: RegistryCodeRule = DEFAULT_CODE_RULE) -> list[Problem]:
     """The code must be a valid registrikood (python-stdnum: 8 digits, check digit) and its
-    first digit must match the organisation's kind. Both are reported when both fail: the
-    applicant may have typed the wrong organisation's code, not just a wrong digit."""
+    first digit one of those ``rule`` (the edition's) allows for the organisation's kind (none
+    given: not checked). Both are reported when both fail: the applicant may have typed the
+    wrong organisation's code, not just a wrong digit."""
     if not isinstance(code, str) or not code.strip():
         return [_required()]
     problems: list[Problem] = []
@@ -175,23 +234,24 @@ def check_registry_code(code: object, kind: object) -> list[Problem]:
         )
 
     compact = registrikood.compact(code)
-    prefixes = REGISTRY_CODE_PREFIXES.get(kind) if isinstance(kind, str) else None
+    digits = rule.digits(kind)
     # The first digit only means something for a well-formed 8-digit code.
-    if prefixes and compact.isdigit() and len(compact) == 8 and not compact.startswith(prefixes):
+    if digits and compact.isdigit() and len(compact) == 8 and compact[0] not in digits:
+        et, en = digits_text(digits, "et"), digits_text(digits, "en")
         if kind == LOCAL_GOVERNMENT:
             problems.append(
                 Problem(
                     "registry_code_kind_mismatch",
-                    "Kohaliku omavalitsuse registrikood algab numbriga 7.",
-                    "A local government's registry code starts with 7.",
+                    f"Kohaliku omavalitsuse registrikood algab numbriga {et}.",
+                    f"A local government's registry code starts with {en}.",
                 )
             )
         else:
             problems.append(
                 Problem(
                     "registry_code_kind_mismatch",
-                    "Vabaühenduse (MTÜ või SA) registrikood algab numbriga 8 või 9.",
-                    "An NGO's registry code (non-profit association or foundation) starts with 8 or 9.",
+                    f"Vabaühenduse (MTÜ või SA) registrikood algab numbriga {et}.",
+                    f"An NGO's registry code (non-profit association or foundation) starts with {en}.",
                 )
             )
     return problems
@@ -200,7 +260,7 @@ def check_registry_code(code: object, kind: object) -> list[Problem]:
 # --- the parts ------------------------------------------------------------------------
 
 
-def _check_organisations(errors: Errors, organisations: Sequence[Organisation]) -> None:
+def _check_organisations(errors: Errors, organisations: Sequence[Organisation], code_rule: RegistryCodeRule) -> None:
     seen_keys: set[str] = set()
     seen_codes: set[str] = set()
     for index, organisation in enumerate(organisations):
@@ -231,7 +291,7 @@ def _check_organisations(errors: Errors, organisations: Sequence[Organisation]) 
                     "Choose the organisation's kind: local government or NGO.",
                 ),
             )
-        for problem in check_registry_code(organisation.registry_code, organisation.kind):
+        for problem in check_registry_code(organisation.registry_code, organisation.kind, code_rule):
             add_problem(errors, f"{path}.registry_code", problem)
         code = (
             registrikood.compact(organisation.registry_code)
@@ -375,15 +435,16 @@ def _check_cities(errors: Errors, preferred: Sequence[str], allowed: Sequence[st
 
 
 def validate_application(app: Application, allowed_cities: Iterable[str],
-                         rule: CompositionRule = DEFAULT_RULE) -> Errors:
+                         rule: CompositionRule = DEFAULT_RULE,
+                         code_rule: RegistryCodeRule = DEFAULT_CODE_RULE) -> Errors:
     """Every problem in the application, by field path, in form order; empty means valid.
 
     ``allowed_cities`` are the cities of the edition's groups (``EditionSpec.cities``);
-    ``rule`` the edition's composition rule.
+    ``rule`` the edition's composition rule, ``code_rule`` its registry codes' first digits.
     """
     errors: Errors = {}
     check_text(errors, "team_name", app.team_name, MAX_SHORT_TEXT)
-    _check_organisations(errors, app.organisations)
+    _check_organisations(errors, app.organisations, code_rule)
     _check_members(errors, app.members, app.organisations, rule)
     _check_idea(errors, app.idea)
     if app.intends_to_delegate is not True:

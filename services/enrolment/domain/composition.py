@@ -3,6 +3,8 @@ and at least 2 from an NGO (brochure).
 
 One rule, used when an application is validated and again after acceptance whenever a
 member is substituted or withdraws: the rule must still hold after any change (policy).
+Until when a member may be substituted is the edition's too (``SubstitutionRule``: before the
+group's first session day by default, or its second or third, or not at all).
 
 The three minimums are the edition's (policy, ``CompositionRule``; the brochure's 4/2/2 by
 default): whole numbers, at least 1 from each kind (the programme is a local government's
@@ -35,6 +37,13 @@ TOO_FEW_LOCAL_GOVERNMENT_MEMBERS = "too_few_local_government_members"
 TOO_FEW_NGO_MEMBERS = "too_few_ngo_members"
 SUBSTITUTION_CLOSED = "substitution_closed"
 UNKNOWN_MEMBER = "unknown_member"
+
+#: Until when a team may substitute a member (policy, the edition's ``SubstitutionRule``): before
+#: its group's day ``until_day`` begins (1: before the first session day, the default), or not at all.
+SUBSTITUTION_FIELDS = ("substitutions_allowed", "substitution_until_day")
+SUBSTITUTION_DAYS = (1, 2, 3)
+DEFAULT_SUBSTITUTION_UNTIL_DAY = 1
+_ORDINALS = {1: ("esimest", "first"), 2: ("teist", "second"), 3: ("kolmandat", "third")}
 
 
 @dataclass(frozen=True)
@@ -156,9 +165,78 @@ def composition_after_substitution(
     return check_composition([*remaining, newcomer_kind], rule)
 
 
+@dataclass(frozen=True)
+class SubstitutionRule:
+    """An edition's substitution cut-off: allowed at all, and then until the team's group's day
+    ``until_day`` begins (1: before its first session day, the brochure's policy)."""
+
+    allowed: bool = True
+    until_day: int = DEFAULT_SUBSTITUTION_UNTIL_DAY
+
+
+DEFAULT_SUBSTITUTION_RULE = SubstitutionRule()
+
+
+def substitution_rule_problems(allowed: object, until_day: object) -> Errors:
+    """The values given (None: not given, not judged), each at its field (``SUBSTITUTION_FIELDS``)
+    in Estonian and English: allowed yes or no, the day 1, 2 or 3."""
+    errors: Errors = {}
+    if allowed is not None and not isinstance(allowed, bool):
+        errors["substitutions_allowed"] = [Problem("not_yes_no", "Valige: jah või ei.", "Choose: yes or no.")]
+    if until_day is not None and (not isinstance(until_day, int) or isinstance(until_day, bool)
+                                  or until_day not in SUBSTITUTION_DAYS):
+        errors["substitution_until_day"] = [Problem(
+            "day_invalid", "Asendada saab kuni rühma 1., 2. või 3. koolituspäeva alguseni: sisestage 1, 2 või 3.",
+            "Substitutions can run until the group's day 1, 2 or 3 begins: enter 1, 2 or 3.")]
+    return errors
+
+
+def substitution_cutoff_text(rule: SubstitutionRule, language: str = "et") -> str:
+    """The rule as a sentence: "Liiget saab asendada enne rühma teist koolituspäeva." """
+    if not rule.allowed:
+        return "Selles lennus liikmeid ei asendata." if language == "et" else \
+            "Members are not substituted in this edition."
+    et, en = _ORDINALS.get(rule.until_day, _ORDINALS[1])
+    return f"Liiget saab asendada enne rühma {et} koolituspäeva." if language == "et" else \
+        f"A member can be substituted before the group's {en} session day."
+
+
+def substitution_closed(rule: SubstitutionRule, day_starts_at: datetime | None = None) -> Problem:
+    """The refusal of a substitution too late (or not allowed at all), naming the edition's
+    cut-off and, when known, the date of the group's day it ends with."""
+    if not rule.allowed:
+        return Problem(SUBSTITUTION_CLOSED, "Selles lennus liikmeid ei asendata.",
+                       "Members are not substituted in this edition.")
+    et, en = _ORDINALS.get(rule.until_day, _ORDINALS[1])
+    on = f" ({day_starts_at.astimezone(TALLINN):%d.%m.%Y})" if day_starts_at is not None else ""
+    return Problem(SUBSTITUTION_CLOSED, f"Liiget saab asendada ainult enne rühma {et} koolituspäeva{on}.",
+                   f"A member can only be substituted before the group's {en} session day{on}.")
+
+
+def cutoff_day_starts_at(rule: SubstitutionRule, session_starts: Mapping[int, datetime]) -> datetime | None:
+    """When the group's cut-off day's session starts (``session_starts``: day number -> start);
+    with no such day, the group's last one. None when the group has no days."""
+    if not session_starts:
+        return None
+    day = rule.until_day if rule.until_day in session_starts else max(session_starts)
+    return session_starts[day]
+
+
+def substitution_open(rule: SubstitutionRule, session_starts: Mapping[int, datetime] | None, now: datetime) -> bool:
+    """May a team substitute now? Never when the edition allows none; else while its group's
+    cut-off day has not begun (a team not placed in a group yet: ``session_starts`` None, always)."""
+    if not rule.allowed:
+        return False
+    if session_starts is None:
+        return True
+    starts = cutoff_day_starts_at(rule, session_starts)
+    return starts is None or before_first_session_day(starts, now)
+
+
 def before_first_session_day(first_session_starts_at: datetime, now: datetime) -> bool:
     """True until the first session *day* begins (midnight in Tallinn), not its 10:00 start:
-    by then the roster and sign-in sheets are out, so the day itself is too late."""
+    by then the roster and sign-in sheets are out, so the day itself is too late. (Any session
+    day's start may be given: true until that day begins.)"""
     first_day = require_aware("first_session_starts_at", first_session_starts_at).astimezone(TALLINN).date()
     day_begins = datetime.combine(first_day, time(0), tzinfo=TALLINN)
     return require_aware("now", now) < day_begins
@@ -170,21 +248,17 @@ def check_substitution(
     leaving_id: str,
     newcomer_kind: str | None,
     rule: CompositionRule = DEFAULT_RULE,
+    closed: Problem | None = None,
 ) -> list[Problem]:
     """Every reason the substitution is refused; empty if it may go ahead.
 
-    ``before_first_session`` comes from ``before_first_session_day`` for the team's group
-    (or True while the team is not yet placed in a group).
+    ``before_first_session`` is whether the edition's cut-off has not passed for the team
+    (``substitution_open``; ``before_first_session_day`` for the brochure's rule), ``closed``
+    the refusal naming that cut-off (the brochure's by default).
     """
     problems: list[Problem] = []
     if not before_first_session:
-        problems.append(
-            Problem(
-                SUBSTITUTION_CLOSED,
-                "Liiget saab asendada ainult enne rühma esimest koolituspäeva.",
-                "A member can only be substituted before the group's first session day.",
-            )
-        )
+        problems.append(closed or substitution_closed(DEFAULT_SUBSTITUTION_RULE))
     problems.extend(composition_after_substitution(member_kinds, leaving_id, newcomer_kind, rule))
     return problems
 

@@ -28,8 +28,10 @@ from zoneinfo import ZoneInfo
 from stdnum.ee import registrikood
 
 from .application import (
+    DEFAULT_CODE_RULE,
     MAX_LONG_TEXT,
     MAX_SHORT_TEXT,
+    RegistryCodeRule,
     add_problem,
     check_email,
     check_registry_code,
@@ -142,11 +144,12 @@ def policy_problems(deadline: datetime | None, min_selected: object, max_selecte
 # --- the application ------------------------------------------------------------------------
 
 
-def _parties(errors: Errors, list_path: str, parties: Sequence[Party], kind: str, seen: dict[str, str]) -> None:
+def _parties(errors: Errors, list_path: str, parties: Sequence[Party], kind: str, seen: dict[str, str],
+             code_rule: RegistryCodeRule) -> None:
     for index, party in enumerate(parties):
         path = f"{list_path}.{index}"
         check_text(errors, f"{path}.name", party.name, MAX_SHORT_TEXT)
-        for problem in check_registry_code(party.registry_code, kind):
+        for problem in check_registry_code(party.registry_code, kind, code_rule):
             add_problem(errors, f"{path}.registry_code", problem)
         code = registrikood.compact(party.registry_code) if isinstance(party.registry_code, str) else ""
         if code and code in seen:
@@ -158,9 +161,10 @@ def _parties(errors: Errors, list_path: str, parties: Sequence[Party], kind: str
             seen[code] = path
 
 
-def validate_counselling(app: CounsellingApplication) -> Errors:
+def validate_counselling(app: CounsellingApplication, code_rule: RegistryCodeRule = DEFAULT_CODE_RULE) -> Errors:
     """Every problem of the application by field path, in form order; empty means valid.
-    Whether a local government applied already in this edition is the service's to check."""
+    ``code_rule`` is the edition's registry codes' first digits. Whether a local government
+    applied already in this edition is the service's to check."""
     errors: Errors = {}
     seen: dict[str, str] = {}
     if not app.local_governments:
@@ -169,11 +173,11 @@ def validate_counselling(app: CounsellingApplication) -> Errors:
     elif len(app.local_governments) > MAX_LOCAL_GOVERNMENTS:
         add_problem(errors, "local_governments", Problem(
             "too_many", f"Kuni {MAX_LOCAL_GOVERNMENTS} omavalitsust.", f"At most {MAX_LOCAL_GOVERNMENTS} local governments."))
-    _parties(errors, "local_governments", app.local_governments, LOCAL_GOVERNMENT, seen)
+    _parties(errors, "local_governments", app.local_governments, LOCAL_GOVERNMENT, seen, code_rule)
     if len(app.ngo_partners) > MAX_NGOS:
         add_problem(errors, "ngo_partners", Problem(
             "too_many", f"Kuni {MAX_NGOS} vabaühendust.", f"At most {MAX_NGOS} NGOs."))
-    _parties(errors, "ngo_partners", app.ngo_partners, NGO, seen)
+    _parties(errors, "ngo_partners", app.ngo_partners, NGO, seen, code_rule)
     check_text(errors, "planned_services", app.planned_services, MAX_LONG_TEXT)
     check_text(errors, "contact_name", app.contact_name, MAX_SHORT_TEXT)
     check_email(errors, "contact_email", app.contact_email)

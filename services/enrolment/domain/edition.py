@@ -24,7 +24,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from services.enrolment.domain.composition import RULE_FIELDS, rule_problems
+from services.enrolment.domain.application import CODE_RULE_FIELDS, code_digits, code_digits_problems
+from services.enrolment.domain.composition import (
+    RULE_FIELDS,
+    SUBSTITUTION_FIELDS,
+    rule_problems,
+    substitution_rule_problems,
+)
 from services.enrolment.domain.counselling import POLICY_FIELDS, policy_problems
 from services.enrolment.domain.problems import Errors, Problem
 from services.enrolment.domain.times import local_text, wall_clock
@@ -43,6 +49,10 @@ CLAIM_FIELDS = ("claim_cap", "claim_daily_rate")
 COUNSELLING_FIELDS = POLICY_FIELDS
 #: The team composition rule's minimums (domain/composition.py).
 COMPOSITION_FIELDS = RULE_FIELDS
+#: The registry codes' first digits per kind (domain/application.py) and the substitution
+#: cut-off (domain/composition.py): the edition's, not published.
+CODE_FIELDS = CODE_RULE_FIELDS
+CUTOFF_FIELDS = SUBSTITUTION_FIELDS
 
 
 class _NotGiven:
@@ -141,9 +151,21 @@ class EditionSpec:
     # Whether VAT applies to the dropout invoices: None leaves it to billing's setting;
     # NOT_GIVEN: a new edition leaves it to billing, an edit keeps the edition's.
     vat_applies: bool | None | _NotGiven = NOT_GIVEN
+    # The registry codes' first digits per kind (policy): digits 0-9 ("89" or a list of them,
+    # kept as "89"; "" / []: not checked); None leaves them as they are (7; 8 or 9 for a new one).
+    local_government_registry_code_digits: str | None = None
+    ngo_registry_code_digits: str | None = None
+    # The substitution cut-off (policy): allowed at all, before the group's day 1, 2 or 3; None
+    # leaves it as it is (allowed before day 1 for a new one).
+    substitutions_allowed: bool | None = None
+    substitution_until_day: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "groups", tuple(self.groups))
+        for name in CODE_FIELDS:
+            digits = _digits_of(getattr(self, name))
+            if digits is not None:
+                object.__setattr__(self, name, digits)
         deadline = self.application_deadline
         if not isinstance(deadline, datetime) or deadline.tzinfo is None or deadline.utcoffset() is None:
             raise EditionError("application_deadline must be a timezone-aware datetime")
@@ -217,11 +239,20 @@ class EditionDraft:
     min_local_government_members: int | None = None
     min_ngo_members: int | None = None
     vat_applies: bool | None | _NotGiven = NOT_GIVEN
+    local_government_registry_code_digits: object = None
+    ngo_registry_code_digits: object = None
+    substitutions_allowed: object = None
+    substitution_until_day: object = None
 
     @property
     def last_session_ends_at(self) -> datetime | None:
         ends = [s.ends_at for g in self.groups for s in g.sessions]
         return max(ends) if ends else None
+
+
+def _digits_of(value: object) -> str | None:
+    """Digits given as "89" or a list of them, as the edition keeps them ("89"); None if not digits."""
+    return code_digits(list(value) if isinstance(value, str) else value) if value is not None else None
 
 
 def draft_problems(draft: EditionDraft) -> Errors:
@@ -265,6 +296,14 @@ def _check_invariants(edition: EditionSpec | EditionDraft, found: _Invariants) -
         for p in problems:
             found.add(f"{path}: {p.en}", path, p)
     for path, problems in rule_problems(*(getattr(edition, name) for name in COMPOSITION_FIELDS)).items():
+        for p in problems:
+            found.add(f"{path}: {p.en}", path, p)
+    for name in CODE_FIELDS:
+        value = getattr(edition, name)
+        if value is not None:
+            for p in code_digits_problems(list(value) if isinstance(value, str) else value):
+                found.add(f"{name}: {p.en}", name, p)
+    for path, problems in substitution_rule_problems(*(getattr(edition, name) for name in CUTOFF_FIELDS)).items():
         for p in problems:
             found.add(f"{path}: {p.en}", path, p)
     deadline = edition.counselling_deadline if isinstance(edition.counselling_deadline, datetime) else None
@@ -422,7 +461,8 @@ def _et(amount: Decimal) -> str:
 
 _EDITION_KEYS = {"year", "name", "timezone", "application_deadline", "applications_open_at", "session_hours",
                  "seats", "groups",
-                 "vat_applies", *CLAIM_FIELDS, *COUNSELLING_FIELDS, *COMPOSITION_FIELDS}
+                 "vat_applies", *CLAIM_FIELDS, *COUNSELLING_FIELDS, *COMPOSITION_FIELDS, *CODE_FIELDS,
+                 *CUTOFF_FIELDS}
 _GROUP_KEYS = {"city", "key", "capacity_teams", "venue", "seats", "sessions"}
 _SESSION_KEYS = {"day", "date", "starts", "ends", "venue", "seats"}
 _HOURS_KEYS = {"starts", "ends"}
@@ -496,6 +536,19 @@ class _Parser:
                 composition["vat_applies"] = top["vat_applies"]
             else:
                 self.fail("vat_applies", f"expected true, false or null (billing's setting), got {top['vat_applies']!r}")
+        composition.update(self.whole_numbers(top, ("substitution_until_day",)))
+        if "substitutions_allowed" in top:
+            if isinstance(top["substitutions_allowed"], bool):
+                composition["substitutions_allowed"] = top["substitutions_allowed"]
+            else:
+                self.fail("substitutions_allowed", f"expected true or false, got {top['substitutions_allowed']!r}")
+        for name in CODE_FIELDS:
+            if name in top:
+                digits = code_digits(top[name])
+                if digits is None:
+                    self.fail(name, f"expected a list of digits 0-9 like [8, 9] ([]: not checked), got {top[name]!r}")
+                else:
+                    composition[name] = digits
         opening: dict[str, Any] = {}
         # A local date and time; null: from when the file is loaded (as without the key).
         self.optional_local_datetime(top, "applications_open_at", zone, opening)

@@ -327,11 +327,13 @@ def withdraw_member(data, application_id, participant_id):
 @blp.arguments(schemas.SubstituteIn)
 @blp.response(200, schemas.ChangeOut)
 @blp.alt_response(404, **_not_found)
-@blp.alt_response(409, description="After the group's first day (substitution_closed) or not open",
+@blp.alt_response(409, description="After the edition's cut-off (substitution_closed: the group's day "
+                  "substitution_until_day has begun, or the edition allows none; the message names it) or not open",
                   schema=schemas.ErrorOut)
 @blp.alt_response(422, description="The newcomer's data, or the composition rule", schema=schemas.ErrorOut)
 def substitute(data, application_id, participant_id):
-    """Replace a member before the group's first day; the newcomer gets a confirmation link."""
+    """Replace a member before the edition's cut-off (by default the group's first day); the newcomer gets
+    a confirmation link."""
     newcomer = rules.Member(first_name=data["first_name"], last_name=data["last_name"], email=data["email"],
                             phone=data["phone"], position=data["position"],
                             organisation_key=data["organisation_id"])

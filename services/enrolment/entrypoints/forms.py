@@ -205,6 +205,10 @@ class EditionForm(FlaskForm):
     min_local_government_members = StringField(render_kw={"inputmode": "numeric"})
     min_ngo_members = StringField(render_kw={"inputmode": "numeric"})
     vat_applies = _select()  # "yes", "no" or "" (billing's setting)
+    # Digits separated by commas ("8, 9"); empty: the first digit is not checked for that kind.
+    local_government_registry_code_digits = StringField(render_kw={"inputmode": "numeric"})
+    ngo_registry_code_digits = StringField(render_kw={"inputmode": "numeric"})
+    substitution_cutoff = _select()  # "1", "2", "3" (before the group's day N) or "none"
     groups = FieldList(FormField(GroupRow), min_entries=1, max_entries=30)
     add_group = SubmitField()
     submit = SubmitField()
@@ -248,6 +252,21 @@ _DST = ("Seda kellaaega sel päeval ei ole või on see kaks korda (suveaja vahet
 #: The VAT choice as the form posts it: "" leaves it to billing's setting (BILLING_VAT_APPLIES).
 VAT_CHOICES = {"yes": True, "no": False, "": None}
 NOT_READ = object()
+#: The substitution cut-off as the form posts it: (substitutions_allowed, substitution_until_day);
+#: "" (not posted) keeps the edition's.
+CUTOFF_CHOICES = {"1": (True, 1), "2": (True, 2), "3": (True, 3), "none": (False, None), "": (None, None)}
+#: The domain's fields the form asks with another input.
+_INPUT_OF = {"substitutions_allowed": "substitution_cutoff", "substitution_until_day": "substitution_cutoff"}
+
+
+def digits_list(text: str | None) -> list[str]:
+    """"8, 9" (or "8 9", "8;9") as the items the domain judges; empty: none (not checked)."""
+    return [item for item in re.split(r"[\s,;]+", (text or "").strip()) if item]
+
+
+def digits_input(digits: list[str] | str) -> str:
+    """The edition's digits as the form shows them: "8, 9"."""
+    return ", ".join(digits)
 
 
 def edition_from_form(form: EditionForm) -> tuple[dict, Errors]:
@@ -357,6 +376,15 @@ def edition_from_form(form: EditionForm) -> tuple[dict, Errors]:
     if vat is NOT_READ:
         bad("vat_applies", "Valige: jah, ei või teenuse seadistus.", "Choose: yes, no or the service's setting.")
         vat = None
+    # The registry codes' first digits as typed (the domain judges each); the substitution cut-off.
+    for name in ("local_government_registry_code_digits", "ngo_registry_code_digits"):
+        selected[name] = digits_list(form[name].data)
+    cutoff = CUTOFF_CHOICES.get((form.substitution_cutoff.data or "").strip(), NOT_READ)
+    if cutoff is NOT_READ:
+        bad("substitution_cutoff", "Valige, kuni millise koolituspäevani saab liikmeid asendada, või et ei saa.",
+            "Choose until which session day members can be substituted, or that they cannot be.")
+        cutoff = (None, None)
+    selected["substitutions_allowed"], selected["substitution_until_day"] = cutoff
     # The claim's amounts as typed ("768,00" too): the service layer judges them, as for the API.
     return {"vat_applies": vat, "year": year, "name": form.name.data or "", "groups": groups,
             "application_deadline": wall_clock(datetime.combine(on, at)) if on and at else None,
@@ -400,8 +428,12 @@ def attach_edition_errors(form: EditionForm, errors: Errors, language: str) -> l
                 field = form.counselling_deadline_date
             elif parts[0] == "applications_open_at":
                 field = form.opens_date
+            elif len(parts) == 1 and parts[0] in _INPUT_OF:
+                field = form[_INPUT_OF[parts[0]]]
             elif len(parts) == 1 and parts[0] in form and not isinstance(form[parts[0]], FieldList):
                 field = form[parts[0]]  # (the groups as a whole have no input: above the form)
+            elif parts[0] == "groups" and len(parts) == 3 and parts[2] == "group_id":
+                field = form.groups[int(parts[1])].form.city  # (the id is hidden: at the group's city)
             elif parts[0] == "groups" and len(parts) == 3:
                 field = form.groups[int(parts[1])].form[parts[2]]
             elif parts[0] == "groups" and len(parts) == 5:

@@ -15,7 +15,7 @@ from services.enrolment.domain import application as rules
 from services.enrolment.domain import composition as composition_rules
 from services.enrolment.domain import counselling as counselling_rules
 from services.enrolment.domain.deadline import is_open
-from services.enrolment.domain.edition import COMPOSITION_FIELDS, DEFAULT_CAPACITY_TEAMS
+from services.enrolment.domain.edition import CODE_FIELDS, COMPOSITION_FIELDS, DEFAULT_CAPACITY_TEAMS
 from services.enrolment.domain.problems import Errors
 from services.enrolment.entrypoints import common, forms
 from services.enrolment.entrypoints.api import IDEMPOTENCY_KEY, cities
@@ -38,7 +38,38 @@ blueprint.add_app_template_filter(common.money, "money")
 @blueprint.app_context_processor
 def labels():
     return {"status_label": status_label, "kind_label": kind_label, "action_label": action_label,
-            "history_detail": history_detail}
+            "history_detail": history_detail, "digits_text": digits_text, "cutoff_text": cutoff_text,
+            "code_digits_sentence": code_digits_sentence}
+
+
+def code_digits_sentence(edition: dict) -> str:
+    """The public form's ": a local government's starts with 7, an NGO's (…) with 8 or 9" for the
+    edition's digits (a kind without any: not said)."""
+    kov, ngo = edition["local_government_registry_code_digits"], edition["ngo_registry_code_digits"]
+    parts = []
+    if kov:
+        parts.append(t(f"kohalikul omavalitsusel algab see numbriga {digits_text(kov)}",
+                       f"a local government's starts with {digits_text(kov)}"))
+    if ngo:
+        parts.append(t(f"vabaühendusel (MTÜ, SA) numbriga {digits_text(ngo)}",
+                       f"an NGO's (association, foundation) with {digits_text(ngo)}") if kov else
+                     t(f"vabaühendusel (MTÜ, SA) algab see numbriga {digits_text(ngo)}",
+                       f"an NGO's (association, foundation) starts with {digits_text(ngo)}"))
+    return ": " + ", ".join(parts) if parts else ""
+
+
+def digits_text(digits: list[str]) -> str:
+    """An edition's first digits of a registry code as a page names them ("8 või 9"; none: any)."""
+    return rules.digits_text("".join(digits), lang()) if digits else t("mis tahes", "any digit")
+
+
+def cutoff_text(view: dict) -> str:
+    """The edition's substitution cut-off (an edition's or an application's view), with the date
+    the team's group's cut-off day begins when it is known."""
+    rule = composition_rules.SubstitutionRule(view["substitutions_allowed"], view["substitution_until_day"])
+    text = composition_rules.substitution_cutoff_text(rule, lang())
+    closes_at = view.get("substitution_closes_at")
+    return f"{text[:-1]} ({common.local_date(closes_at)})." if closes_at and rule.allowed else text
 
 
 def status_label(status: str) -> str:
@@ -472,6 +503,9 @@ def _edition_form_from(edition: dict) -> forms.EditionForm:
             "counselling_max_selected": str(edition["counselling_max_selected"]),
             **{name: str(edition[name]) for name in COMPOSITION_FIELDS},
             "vat_applies": {True: "yes", False: "no"}.get(edition["vat_applies"], ""),
+            **{name: forms.digits_input(edition[name]) for name in CODE_FIELDS},
+            "substitution_cutoff": str(edition["substitution_until_day"]) if edition["substitutions_allowed"]
+            else "none",
             "groups": [{"group_id": g["group_id"], "city": g["city"], "capacity_teams": str(g["capacity_teams"]),
                         "sessions": [{"date": clock.local(s["starts_at"]).strftime("%Y-%m-%d"),
                                       "starts": common.local_time(s["starts_at"]),
@@ -506,6 +540,11 @@ def _render_edition_form(form, edition_id: str | None, general: list[str], statu
         if current and current["counselling_opens_at"] else None
     form.vat_applies.choices = {"": t("teenuse seadistus", "the service's setting"), "yes": t("jah", "yes"),
                                 "no": t("ei", "no")}
+    form.substitution_cutoff.choices = {
+        "1": t("enne rühma esimest koolituspäeva", "before the group's first session day"),
+        "2": t("enne rühma teist koolituspäeva", "before the group's second session day"),
+        "3": t("enne rühma kolmandat koolituspäeva", "before the group's third session day"),
+        "none": t("ei saa asendada", "no substitutions")}
     return render_template("enrolment/edition_form.html", form=form, edition_id=edition_id, general=general,
                            counselling_default=default, counselling_days=counselling_rules.DEFAULT_DEADLINE_DAYS,
                            announced=current and current["counselling_announced_at"]), status
@@ -528,6 +567,10 @@ def edition_form(edition_id: str | None = None):
             form.min_team_members.data = str(composition_rules.MIN_MEMBERS)
             form.min_local_government_members.data = str(composition_rules.MIN_LOCAL_GOVERNMENT_MEMBERS)
             form.min_ngo_members.data = str(composition_rules.MIN_NGO_MEMBERS)
+            # The brochure's registry code digits and substitution cut-off.
+            form.local_government_registry_code_digits.data = forms.digits_input(rules.DEFAULT_LOCAL_GOVERNMENT_DIGITS)
+            form.ngo_registry_code_digits.data = forms.digits_input(rules.DEFAULT_NGO_DIGITS)
+            form.substitution_cutoff.data = str(composition_rules.DEFAULT_SUBSTITUTION_UNTIL_DAY)
             for entry in form.groups:
                 _new_group_row(form, entry)
         else:

@@ -132,7 +132,8 @@ def submit_application(kit: ServiceKit, app: rules.Application, *, language: str
                 raise Refused(not_open_yet(edition))
             if not is_open(edition.application_deadline, clock.now()):
                 raise _closed(edition.application_deadline)
-            errors = rules.validate_application(app, [g.city for g in edition.groups], edition.composition_rule)
+            errors = rules.validate_application(app, [g.city for g in edition.groups], edition.composition_rule,
+                                                 edition.registry_code_rule)
             if errors:
                 raise Invalid(errors)
             application_id = _insert(uow, edition.edition_id, app, language, idempotency_key, digest, kit)

@@ -120,7 +120,7 @@ def apply(kit: ServiceKit, app: rules.CounsellingApplication, *, language: str =
             problem = window_problem(edition, clock.now())
             if problem is not None:
                 raise Refused(problem)
-            errors = rules.validate_counselling(app)
+            errors = rules.validate_counselling(app, edition.registry_code_rule)
             if errors:
                 raise Invalid(errors)
             errors = _taken(db, edition.edition_id, app)
@@ -264,7 +264,10 @@ def window(kit: ServiceKit) -> dict | None:
         problem = window_problem(edition, clock.now())
         return {"edition_id": edition.edition_id, "year": edition.year, "name": edition.name,
                 "opens_at": opens_at, "deadline": deadline, "open": problem is None,
-                "reason": problem.code if problem else None}
+                "reason": problem.code if problem else None,
+                # The edition's registry codes' first digits ([]: not checked), as the form states them.
+                "local_government_registry_code_digits": list(edition.local_government_registry_code_digits),
+                "ngo_registry_code_digits": list(edition.ngo_registry_code_digits)}
 
 
 # -- the coordinator's selection ------------------------------------------------------------------------

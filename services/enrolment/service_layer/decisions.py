@@ -15,7 +15,8 @@ Policies (decided here; README.md, "Enrolment policies"):
   its position but does not hold up those behind it;
 - a member's withdrawal is never refused for breaking the composition rule (nobody can
   be kept in against their will): it is recorded and the problems are returned as a warning;
-- a substitution must keep the rule and happen before the group's first day;
+- a substitution must keep the rule and happen before the edition's cut-off (the group's first
+  day unless the edition sets its second or third, or allows none);
 - a coordinator of some cities (``cities``, None: every city) places teams only into their
   cities' groups, and only teams that concern those cities; a decision about the whole
   team (reject, withdraw, change members) only when every city it touches is theirs
@@ -459,12 +460,17 @@ def substitute_member(kit: ServiceKit, application_id: str, participant_id: str,
         if "organisation_key" in errors:
             errors["organisation_id"] = errors.pop("organisation_key")
         group = groups.get(app.group_id)
-        in_time = composition.before_first_session_day(group.first_session_starts_at, clock.now()) \
-            if group is not None else True
+        # The edition's cut-off as it is now: before the group's day N begins (a team not placed
+        # yet: until it is), or never.
+        cutoff = app.edition.substitution_rule
+        starts = {s.day_number: s.starts_at for s in group.sessions} if group is not None else None
+        in_time = composition.substitution_open(cutoff, starts, clock.now())
+        closed = composition.substitution_closed(cutoff, composition.cutoff_day_starts_at(cutoff, starts or {}))
         org = next((o for o in app.organisations if o.organisation_id == newcomer.organisation_key), None)
         # The edition's rule as it is now (the coordinator may have changed it since the team applied).
         problems = composition.check_substitution(in_time, _kinds(app.active_members), participant_id,
-                                                  org.kind if org is not None else None, app.edition.composition_rule)
+                                                  org.kind if org is not None else None, app.edition.composition_rule,
+                                                  closed)
         if not in_time:
             # Nothing typed could make it possible: said first, alone.
             raise Refused(next(p for p in problems if p.code == composition.SUBSTITUTION_CLOSED))

@@ -30,6 +30,13 @@ not judged again (nothing is rejected by it), but every check from then on — a
 application, a substitution, a withdrawal's warnings, the team's standing on the pages and in
 the API — judges the team by the edition's rule as it is then.
 
+The registry codes' first digits per organisation kind (``local_government_registry_code_digits``,
+``ngo_registry_code_digits``: 7; 8 or 9 for a new edition, none = not checked; domain/application.py)
+and the substitution cut-off (``substitutions_allowed``, ``substitution_until_day``: before the
+group's day 1, 2 or 3; domain/composition.py) are the edition's in the same way: not published,
+changed at any time without a new revision, nothing already submitted judged again by them;
+an application and a substitution are judged by them as they are when it is submitted.
+
 Whether VAT applies to the edition's dropout invoices (``vat_applies``; None: billing's own
 setting) belongs to the claim policy: it is published in ``enrolment.edition.published`` (left
 out when not set) and, as the conditions state the cap "incl. VAT", fixed once a member has
@@ -67,13 +74,16 @@ from services.enrolment.adapters.models import (
     ScheduledSession,
 )
 from services.enrolment.config import claim_cap, claim_daily_rate
+from services.enrolment.domain import application as application_rules
 from services.enrolment.domain import composition as composition_rules
 from services.enrolment.domain import counselling as counselling_rules
 from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.edition import (
     CLAIM_FIELDS,
+    CODE_FIELDS,
     COMPOSITION_FIELDS,
     COUNSELLING_FIELDS,
+    CUTOFF_FIELDS,
     NOT_GIVEN,
     EditionDraft,
     EditionError,
@@ -183,6 +193,11 @@ def _composition_of(edition: Edition) -> dict[str, int]:
     return {name: getattr(edition, name) for name in COMPOSITION_FIELDS}
 
 
+def _rules_of(edition: Edition) -> dict:
+    """The registry codes' first digits ("89") and the substitution cut-off, as saved."""
+    return {name: getattr(edition, name) for name in (*CODE_FIELDS, *CUTOFF_FIELDS)}
+
+
 def _schedule_of(edition: Edition) -> dict:
     """The comparable part of the payload: an edit that changes none of it is no new revision."""
     payload = edition_payload(edition)
@@ -199,8 +214,8 @@ def spec_problems(exc: EditionError) -> Errors:
     for text in exc.problems:
         head = text.split(" ", 1)[0].split(":", 1)[0].split("[", 1)[0]
         path = head if head in ("year", "name", "application_deadline", "applications_open_at", "groups",
-                                "timezone", "vat_applies", *CLAIM_FIELDS,
-                                *COUNSELLING_FIELDS, *COMPOSITION_FIELDS) else "groups"
+                                "timezone", "vat_applies", *CLAIM_FIELDS, *COUNSELLING_FIELDS,
+                                *COMPOSITION_FIELDS, *CODE_FIELDS, *CUTOFF_FIELDS) else "groups"
         errors.setdefault(path, []).append(Problem("edition_invalid", text, text))
     return errors
 
@@ -392,14 +407,19 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
                               counselling_max_selected=counselling_rules.DEFAULT_MAX_SELECTED,
                               min_team_members=composition_rules.MIN_MEMBERS,
                               min_local_government_members=composition_rules.MIN_LOCAL_GOVERNMENT_MEMBERS,
-                              min_ngo_members=composition_rules.MIN_NGO_MEMBERS, vat_applies=None)
+                              min_ngo_members=composition_rules.MIN_NGO_MEMBERS, vat_applies=None,
+                              local_government_registry_code_digits=application_rules.DEFAULT_LOCAL_GOVERNMENT_DIGITS,
+                              ngo_registry_code_digits=application_rules.DEFAULT_NGO_DIGITS,
+                              substitutions_allowed=True,
+                              substitution_until_day=composition_rules.DEFAULT_SUBSTITUTION_UNTIL_DAY)
             db.add(edition)
             before = None
         else:
             before = _schedule_of(edition)
-        counselling_before = (*_counselling_of(edition), edition.applications_open_at, _composition_of(edition))
+        counselling_before = (*_counselling_of(edition), edition.applications_open_at, _composition_of(edition),
+                              _rules_of(edition))
         deadline_before = None if before is None else edition.application_deadline
-        for name in (*CLAIM_FIELDS, *COMPOSITION_FIELDS):
+        for name in (*CLAIM_FIELDS, *COMPOSITION_FIELDS, *CODE_FIELDS, *CUTOFF_FIELDS):
             if getattr(spec, name) is not None:
                 setattr(edition, name, getattr(spec, name))
         if spec.vat_applies is not NOT_GIVEN:
@@ -410,7 +430,7 @@ def save_edition(kit: ServiceKit, spec: EditionSpec, actor: str, edition_id: str
         db.flush()
         db.expire(edition, ["groups"])
         counselling_changed = (*_counselling_of(edition), edition.applications_open_at,
-                               _composition_of(edition)) != counselling_before
+                               _composition_of(edition), _rules_of(edition)) != counselling_before
         if before is not None and _schedule_of(edition) == before:
             if counselling_changed:
                 edition.updated_at, edition.updated_by = clock.now(), actor
@@ -493,10 +513,13 @@ def _judge(kit: ServiceKit, data: dict, edition_id: str | None) -> tuple[dict, E
     groups = []
     for index, g in enumerate(data.get("groups") or []):
         group_id = g.get("group_id")
-        if group_id and group_id not in keys:
+        # Only a group of this edition is named by its id ("" too is no id of one): anything else is
+        # refused at that group, which is still judged as the new group of its city it would be.
+        if group_id is not None and group_id not in keys:
             errors.setdefault(f"groups.{index}.group_id", []).append(Problem(
-                "unknown_group", "Sellist rühma selles lennus ei ole.", "There is no such group in this edition."))
-            continue
+                "unknown_group", f"Rühma „{group_id}“ selles lennus ei ole (uue rühma puhul jätke tunnus ära).",
+                f"There is no group “{group_id}” in this edition (leave the id out for a new group)."))
+            group_id = None
         key = keys[group_id] if group_id else slug(g.get("city") or "")
         try:
             sessions = tuple(SessionSpec(day_number=s["day_number"], starts_at=s["starts_at"], ends_at=s["ends_at"],
@@ -525,7 +548,11 @@ def _judge(kit: ServiceKit, data: dict, edition_id: str | None) -> tuple[dict, E
     # When applications open: a moment given (None: from now; left out: see _state_problems).
     opening = {"applications_open_at": data["applications_open_at"]} if "applications_open_at" in data else {}
     # The composition rule's minimums given (None: not given) and whether VAT applies (None: billing's setting).
-    composition = {name: data[name] for name in COMPOSITION_FIELDS if data.get(name) is not None}
+    composition = {name: data[name] for name in (*COMPOSITION_FIELDS, *CODE_FIELDS, *CUTOFF_FIELDS)
+                   if data.get(name) is not None}
+    for name in CODE_FIELDS:  # a list of digits (the form's too), nothing else
+        if name in composition and not isinstance(composition[name], list):
+            errors[name] = application_rules.code_digits_problems(composition.pop(name))
     if "vat_applies" in data and data["vat_applies"] is not NOT_GIVEN:
         composition["vat_applies"] = data["vat_applies"]
     deadline = data.get("application_deadline")
@@ -607,7 +634,10 @@ def edition_view(edition: Edition) -> dict:
                    counselling_min_selected=edition.counselling_min_selected,
                    counselling_max_selected=edition.counselling_max_selected,
                    counselling_announced_at=edition.counselling_announced_at,
-                   vat_applies=edition.vat_applies, **_composition_of(edition))
+                   vat_applies=edition.vat_applies, **_composition_of(edition),
+                   substitutions_allowed=edition.substitutions_allowed,
+                   substitution_until_day=edition.substitution_until_day,
+                   **{name: list(getattr(edition, name)) for name in CODE_FIELDS})
     for group, g in zip(payload["groups"], edition.groups, strict=True):
         group["key"] = g.key
     return payload

@@ -26,6 +26,7 @@ from services.enrolment.domain import composition, placement
 from services.enrolment.domain.problems import Problem
 from services.enrolment.service_layer.editions import working_edition
 from services.enrolment.service_layer.errors import Refused, not_found
+from shared import clock
 from shared.auth import may_see
 from shared.kit import ServiceKit
 
@@ -201,6 +202,15 @@ def next_team(waiting: list[Application]) -> dict | None:
         if nxt else None
 
 
+def _substitution(edition: Edition, group) -> dict:
+    rule = edition.substitution_rule
+    starts = {s.day_number: s.starts_at for s in group.sessions} if group is not None else None
+    return {"substitutions_allowed": rule.allowed, "substitution_until_day": rule.until_day,
+            "substitution_closes_at": composition.cutoff_day_starts_at(rule, starts) if starts and rule.allowed
+            else None,
+            "substitution_open": composition.substitution_open(rule, starts, clock.now())}
+
+
 def application_detail(kit: ServiceKit, application_id: str, cities: Cities = None) -> dict:
     with kit.db.read_session() as db:
         app = _visible_application(db, application_id, cities)
@@ -221,6 +231,8 @@ def application_detail(kit: ServiceKit, application_id: str, cities: Cities = No
             "min_local_government_members": edition.min_local_government_members,
             "min_ngo_members": edition.min_ngo_members,
             "first_session_starts_at": group.first_session_starts_at if group else None,
+            # The edition's substitution cut-off as it is now, and for this team's group when it has one.
+            **_substitution(edition, group),
             "cities": [g.city for g in edition.groups if may_see(cities, g.city)],  # the ones to decide into
             "organisations": [{
                 "organisation_id": o.organisation_id, "name": o.name, "registry_code": o.registry_code,

@@ -430,3 +430,28 @@ def test_a_substitute_may_reuse_the_leaving_members_address():
     leaving = app.members[3]
     staying = app.members[:3]
     assert validate_new_member(member(9, "mtu", email=leaving.email), app.organisations, staying) == {}
+
+
+# --- the edition's first digits (policy) --------------------------------------------------
+
+def test_an_editions_digits_replace_the_brochures():
+    from services.enrolment.domain.application import RegistryCodeRule
+
+    rule = RegistryCodeRule(local_government="17", ngo="")
+    assert check_registry_code(registry_code("1", 3), "local_government", rule) == []
+    (kov,) = check_registry_code(registry_code("8", 3), "local_government", rule)
+    assert kov.et.endswith("numbriga 1 või 7.") and kov.en.endswith("starts with 1 or 7.")
+    assert check_registry_code(registry_code("7", 3), "ngo", rule) == []  # not checked
+    assert [p.code for p in check_registry_code(bad_checksum(registry_code("7", 3)), "ngo", rule)] == [
+        "registry_code_checksum"]
+
+
+@pytest.mark.parametrize(("value", "digits"), [
+    ([7], "7"), (["9", "8", 8], "89"), ([], ""), (["10"], None), (["x"], None), ("89", None), ([True], None),
+    ([-1], None), (None, None),
+])
+def test_digits_are_a_list_of_0_to_9(value, digits):
+    from services.enrolment.domain.application import code_digits, code_digits_problems
+
+    assert code_digits(value) == digits
+    assert bool(code_digits_problems(value)) is (digits is None)

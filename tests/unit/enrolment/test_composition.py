@@ -169,3 +169,40 @@ def test_the_rules_minimums(values, expected):
     from services.enrolment.domain.composition import rule_problems
 
     assert {path: codes(problems) for path, problems in rule_problems(*values).items()} == expected
+
+
+# --- the edition's substitution cut-off (policy) ----------------------------------------------
+
+PARNU_DAYS = {1: PARNU_DAY_I, 2: tallinn(2019, 4, 30, 10), 3: tallinn(2019, 5, 22, 10)}
+
+
+@pytest.mark.parametrize(("allowed", "day", "now", "open_"), [
+    (True, 1, tallinn(2019, 4, 8, 23, 59), True),
+    (True, 1, tallinn(2019, 4, 9, 0), False),
+    (True, 2, tallinn(2019, 4, 10, 12), True),
+    (True, 2, tallinn(2019, 4, 30, 0), False),
+    (True, 3, tallinn(2019, 5, 21, 23, 59), True),
+    (False, 1, tallinn(2019, 3, 1), False),
+])
+def test_substitution_open_until_the_editions_day(allowed, day, now, open_):
+    from services.enrolment.domain.composition import SubstitutionRule, substitution_open
+
+    assert substitution_open(SubstitutionRule(allowed, day), PARNU_DAYS, now) is open_
+
+
+def test_a_team_not_placed_may_substitute_unless_none_are_allowed():
+    from services.enrolment.domain.composition import SubstitutionRule, substitution_open
+
+    assert substitution_open(SubstitutionRule(True, 3), None, tallinn(2019, 6, 1))
+    assert not substitution_open(SubstitutionRule(False, 1), None, tallinn(2019, 3, 1))
+
+
+@pytest.mark.parametrize(("allowed", "day", "expected"), [
+    (True, 1, {}), (False, 3, {}), (None, None, {}), (True, 4, {"substitution_until_day": ["day_invalid"]}),
+    (True, "2", {"substitution_until_day": ["day_invalid"]}), (True, True, {"substitution_until_day": ["day_invalid"]}),
+    ("yes", 1, {"substitutions_allowed": ["not_yes_no"]}),
+])
+def test_the_cut_off_values(allowed, day, expected):
+    from services.enrolment.domain.composition import substitution_rule_problems
+
+    assert {path: codes(problems) for path, problems in substitution_rule_problems(allowed, day).items()} == expected
