@@ -21,12 +21,14 @@ import psycopg
 import requests
 from flask import Flask
 
+from services.__main__ import subscriptions
 from shared import auth
 from shared.config import SERVICES
 from shared.messaging import topology
 from shared.testing.harness import session_cookie
 
-CONSUMERS = ("attendance", "billing", "notify", "reporting")
+# Every service that handles some event (enrolment too, since it hears attendance's make-up rule).
+CONSUMERS = tuple(service for service, keys in subscriptions().items() if keys)
 PERSONAL_LINK = re.compile(r"/(enrolment|reporting|attendance|billing)/p/([A-Za-z0-9_.\-]+)")
 
 
