@@ -156,6 +156,20 @@ class InvoiceVat(Base):
     vat_amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
 
 
+# -- the counselling programme (enrolment.counselling.applied) ------------------------------
+class CounsellingApplication(Base):
+    """Whom an application to the counselling programme names, kept from
+    ``enrolment.counselling.applied`` (which an application publishes once and never changes):
+    the decision e-mails name the whole group, while ``enrolment.counselling.decided`` carries only
+    the leading local government. No row: the decision names the applicant alone."""
+    __tablename__ = "counselling_applications"
+    counselling_application_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # [{name, registry_code}] in the application's order; the first one leads.
+    local_governments: Mapped[list] = mapped_column(JSON, default=list)
+    ngo_partners: Mapped[list] = mapped_column(JSON, default=list)
+    applied_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 # -- e-mails -------------------------------------------------------------------------------
 class Email(Base):
     """One e-mail to one recipient, created at most once per (cause, recipient, template).

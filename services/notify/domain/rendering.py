@@ -29,7 +29,8 @@ COMMON_VARIABLES = frozenset({"contact_name", "contact_email"})
 VARIABLES: dict[str, frozenset[str]] = {
     name: frozenset(names.split())
     for name, names in {
-        "application_received": "team_name member_names preferred_cities deadline",
+        # member_groups: [{kind: local_government | ngo | "", members: [{name, organisation}]}] (domain/team.py).
+        "application_received": "team_name member_groups preferred_cities deadline",
         # cities: the member's edition's (its groups', by their first day), from the schedule projection.
         # vat_applies: the cap is stated "including VAT" (the edition's vat_applies is not false);
         # make_up_rule: before_own_next_day | any_later_same_day | none (the edition's, terms.py).
@@ -57,8 +58,12 @@ VARIABLES: dict[str, frozenset[str]] = {
         # application's contact person. Not contact_name/contact_email: those are the coordinator's.
         "counselling_application_received":
             "contact_person year lead_local_government partner_local_governments ngo_partners deadline",
-        "counselling_selected": "contact_person applicant_name year selected_count",
-        "counselling_not_selected": "contact_person applicant_name year selected_count",
+        # partner_local_governments / ngo_partners: [{name, registry_code}] from the applied event;
+        # application_known false: it has not arrived, the e-mail names the applicant alone.
+        "counselling_selected":
+            "contact_person applicant_name partner_local_governments ngo_partners application_known year selected_count",
+        "counselling_not_selected":
+            "contact_person applicant_name partner_local_governments ngo_partners year selected_count",
     }.items()
 }
 TEMPLATES: tuple[str, ...] = tuple(VARIABLES)
@@ -159,7 +164,12 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
     for name, context in {
         "application_received": {
             "team_name": "Pärnu eakate päevakeskus",
-            "member_names": ["Mari Maasikas", "Jaan Tamm", "Liis Kuusk", "Toomas Saar"],
+            "member_groups": [
+                {"kind": "local_government", "members": [{"name": "Mari Maasikas", "organisation": "Pärnu Linnavalitsus"},
+                                                         {"name": "Jaan Tamm", "organisation": "Pärnu Linnavalitsus"}]},
+                {"kind": "ngo", "members": [{"name": "Liis Kuusk", "organisation": "MTÜ Pärnu Eakate Päevakeskus"},
+                                            {"name": "Toomas Saar", "organisation": "MTÜ Pärnu Eakate Päevakeskus"}]},
+            ],
             "preferred_cities": ["Pärnu", "Tartu"],
             "deadline": _DEADLINE,
         },
@@ -291,12 +301,18 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
         "counselling_selected": {
             "contact_person": "Mari Maasikas",
             "applicant_name": "Pärnu Linnavalitsus",
+            "partner_local_governments": [{"name": "Tori Vallavalitsus", "registry_code": "77000417"},
+                                          {"name": "Häädemeeste Vallavalitsus", "registry_code": "75000154"}],
+            "ngo_partners": [{"name": "MTÜ Pärnu Eakate Päevakeskus", "registry_code": "80100036"}],
+            "application_known": True,
             "year": 2019,
             "selected_count": 10,
         },
         "counselling_not_selected": {
             "contact_person": "Toomas Saar",
             "applicant_name": "Saarde Vallavalitsus",
+            "partner_local_governments": [],
+            "ngo_partners": [{"name": "MTÜ Saarde Külaselts", "registry_code": "80200015"}],
             "year": 2019,
             "selected_count": 10,
         },

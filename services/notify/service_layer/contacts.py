@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.notify.adapters.models import (
     Application,
+    CounsellingApplication,
     Edition,
     Group,
     InvoiceVat,
@@ -23,6 +24,7 @@ from services.notify.adapters.models import (
     WorkshopDay,
 )
 from shared.collation import name_key
+from shared.messaging.tables import insert_ignoring_duplicates
 
 # A participant's status only moves forward, except by an explicit correction (reinstated).
 _RANK = {None: 0, "applicant": 1, "accepted": 2, "completed": 3, "dropped_out": 3, "withdrawn": 3,
@@ -252,3 +254,15 @@ def record_invoice_vat(session: Session, data: dict) -> None:
         session.add(InvoiceVat(invoice_id=data["invoice_id"], vat_rate=data["vat_rate"],
                                vat_amount=data["vat_amount"]))
         session.flush()
+
+
+def record_counselling_applied(session: Session, data: dict, applied_at: datetime) -> None:
+    """enrolment.counselling.applied: whom the application names (an application is published
+    once and never changed, so the first row stays; a redelivered or re-published one adds nothing)."""
+    table = CounsellingApplication.__table__
+    session.execute(insert_ignoring_duplicates(table, session.get_bind().dialect.name).values(
+        counselling_application_id=data["counselling_application_id"],
+        local_governments=[{"name": o["name"], "registry_code": o["registry_code"]}
+                           for o in data["local_governments"]],
+        ngo_partners=[{"name": o["name"], "registry_code": o["registry_code"]} for o in data["ngo_partners"]],
+        applied_at=applied_at))

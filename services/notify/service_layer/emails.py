@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from services.notify.adapters.models import (
     Application,
+    CounsellingApplication,
     Edition,
     Email,
     Group,
@@ -175,6 +176,13 @@ def sign_links(config: NotifyConfig, params: dict) -> dict[str, str]:
 def _context(session: Session, config: NotifyConfig, template: str, params: dict) -> dict:
     """The template's variables: the cause's ``params`` plus what the schedule projection knows."""
     context = dict(params)
+    if template == "application_received" and "member_groups" not in params:
+        # Created before the members were grouped: the names as the form listed them, unlabelled.
+        context["member_groups"] = [{"kind": "", "members": [{"name": name, "organisation": ""}
+                                                             for name in params.get("member_names") or []]}]
+    if template in ("counselling_selected", "counselling_not_selected"):
+        context.update(counselling_parties(session, params.get("counselling_application_id"),
+                                           params["applicant_name"]))
     if template in ("application_received", "member_confirmation_request"):
         edition = session.get(Edition, params["edition_id"]) if params.get("edition_id") else None
         if edition is None:
@@ -221,6 +229,23 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
         context["vat_applied"] = terms.invoice_carries_vat(split.vat_rate if split else None,
                                                            split.vat_amount if split else None)
     return context
+
+
+def counselling_parties(session: Session, counselling_application_id: str | None, applicant_name: str) -> dict:
+    """Whom a counselling application names besides its leading local government (the decided
+    event's ``applicant_name``), from ``enrolment.counselling.applied``: the other local governments
+    in the application's order and the NGO partners. Not heard of (the decision arrived first):
+    ``application_known`` false and both lists empty, the e-mail names the applicant alone."""
+    row = session.get(CounsellingApplication, counselling_application_id) if counselling_application_id else None
+    if row is None:
+        return {"application_known": False, "partner_local_governments": [], "ngo_partners": []}
+    local_governments = list(row.local_governments or [])
+    if any(lg["name"] == applicant_name for lg in local_governments):
+        partners = [lg for lg in local_governments if lg["name"] != applicant_name]
+    else:
+        partners = local_governments[1:]
+    return {"application_known": True, "partner_local_governments": partners,
+            "ngo_partners": list(row.ngo_partners or [])}
 
 
 def make_up_rule(session: Session, edition_id: str | None) -> str:
@@ -289,6 +314,22 @@ def edition_cities(session: Session, edition_id: str) -> list[str]:
     never = datetime.max.replace(tzinfo=UTC)
     ordered = sorted(first_days, key=lambda row: (row[1] or never, row[0]))
     return list(dict.fromkeys(city for city, _first in ordered))
+
+
+def recompose(uow: UnitOfWork, config: NotifyConfig, *, cause_key: str, templates: tuple[str, ...]) -> int:
+    """Compose again the e-mails of a cause not on their way yet (waiting or queued), with what
+    the projections know now. One being sent is left alone: the status is changed only where it
+    still is waiting or queued, so a delivery job's claim is never overwritten."""
+    session = uow.session
+    ids = list(session.scalars(select(Email.id).where(
+        Email.cause_key == cause_key, Email.template.in_(templates), Email.status.in_(("waiting", "queued")))))
+    again = 0
+    for email_id in ids:
+        result = session.execute(update(Email).where(Email.id == email_id, Email.status.in_(("waiting", "queued")))
+                                 .values(status="waiting").execution_options(synchronize_session="fetch"))
+        if result.rowcount:
+            again += compose(uow, config, email_id) == "queued"
+    return again
 
 
 def compose_waiting(kit, limit: int = 200) -> int:

@@ -44,7 +44,7 @@ from services.notify.adapters.models import (
     SettledInvoice,
 )
 from services.notify.config import NotifyConfig
-from services.notify.domain import terms
+from services.notify.domain import team, terms
 from services.notify.service_layer import contacts, emails
 from shared import clock
 from shared.messaging.tables import insert_ignoring_duplicates
@@ -91,7 +91,8 @@ def on_application_submitted(uow, event, config: NotifyConfig) -> None:
     emails.queue(uow, config, template="application_received", recipient=data["contact_email"],
                  language=app.language, cause_key=key, params={
                      "team_name": data["team_name"], "edition_id": data["edition_id"],
-                     "member_names": [_name(m["first_name"], m["last_name"]) for m in data["members"]],
+                     # Local governments first, then NGOs; by organisation and name within (domain/team.py).
+                     "member_groups": team.member_groups(data["members"], data["organisations"]),
                      "preferred_cities": data["preferred_cities"]})
     for member in data["members"]:
         # The link is notify's own, signed when the e-mail is composed (enrolment's confirm_url
@@ -226,31 +227,41 @@ def on_application_withdrawn(uow, event, config: NotifyConfig) -> None:
 
 
 # -- the counselling programme (after the last workshop) ----------------------------------------
-# Both events carry everything their e-mail says, so notify keeps no projection of them. The
-# applicant's contact person goes in as ``contact_person``: ``contact_name``/``contact_email``
-# are the coordinator's signature (the layout's, from the settings).
+# The applied event names the whole application: notify keeps whom it names
+# (``counselling_applications``), as the decided event names only the leading local government
+# and the decision e-mails name the group. The applicant's contact person goes in as
+# ``contact_person``: ``contact_name``/``contact_email`` are the coordinator's signature (the
+# layout's, from the settings).
 def on_counselling_applied(uow, event, config: NotifyConfig) -> None:
     """The receipt to the application's contact person: the local governments (the first one
-    leads), the NGO partners, and the deadline after which the selection is announced."""
+    leads), the NGO partners, and the deadline after which the selection is announced. A decision
+    handled before it (events have no order) and not sent yet is composed again, naming the group."""
     data = event.data
+    application_id = data["counselling_application_id"]
+    contacts.record_counselling_applied(uow.session, data, applied_at=event.occurred_at)
     lead, *partners = data["local_governments"]
     emails.queue(uow, config, template="counselling_application_received", recipient=data["contact_email"],
                  recipient_name=data["contact_name"], language=data["language"],
-                 cause_key=f"counselling_applied:{data['counselling_application_id']}",
+                 cause_key=f"counselling_applied:{application_id}",
                  params={"contact_person": data["contact_name"], "year": data["year"],
                          "lead_local_government": lead, "partner_local_governments": partners,
                          "ngo_partners": data["ngo_partners"], "deadline": data["deadline"]})
+    emails.recompose(uow, config, cause_key=f"counselling_decided:{application_id}",
+                     templates=("counselling_selected", "counselling_not_selected"))
 
 
 def on_counselling_decided(uow, event, config: NotifyConfig) -> None:
     """The coordinator's decision on one application, to its contact person. One cause key for
     both outcomes: the decision announced again sends nothing; a changed one sends the other
-    template once (the unique key holds the template)."""
+    template once (the unique key holds the template). The e-mail names the application's other
+    local governments and NGO partners from the applied event (looked up when it is composed);
+    before that has arrived it names the leading local government alone, rather than wait."""
     data = event.data
     emails.queue(uow, config, template="counselling_selected" if data["selected"] else "counselling_not_selected",
                  recipient=data["contact_email"], recipient_name=data["contact_name"], language=data["language"],
                  cause_key=f"counselling_decided:{data['counselling_application_id']}",
                  params={"contact_person": data["contact_name"], "applicant_name": data["applicant_name"],
+                         "counselling_application_id": data["counselling_application_id"],
                          "year": data["year"], "selected_count": data["selected_count"]})
 
 

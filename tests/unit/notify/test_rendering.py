@@ -106,10 +106,11 @@ def test_unknown_language_falls_back_to_estonian():
 
 def test_html_is_escaped_and_text_is_not():
     email = render("application_received", "et", sample(
-        "application_received", team_name='<script>alert("x")</script>', member_names=["A & B"]))
+        "application_received", team_name='<script>alert("x")</script>',
+        member_groups=[{"kind": "ngo", "members": [{"name": "A & B", "organisation": "C & D"}]}]))
     assert "<script>" not in email.html
     assert "&lt;script&gt;" in email.html
-    assert "A &amp; B" in email.html
+    assert "A &amp; B, C &amp; D" in email.html
     assert '<script>alert("x")</script>' in email.text
 
 
