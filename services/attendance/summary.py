@@ -26,7 +26,9 @@ def figures(kit, user) -> list[Figure]:
         at_risk = queries.at_risk(db, cities, now)
         groups = queries.in_cities(select(Group).where(Group.active.is_(True)), Group.city, cities)
         years = dict(db.execute(select(Edition.edition_id, Edition.year)).all())
-        per_group = [(g, Counter(r.outcome for r in queries.group_rows(db, g.group_id, now)))
+        # A member substituted out is shown on the overview (what they attended) but not counted.
+        per_group = [(g, Counter(r.outcome for r in queries.group_rows(db, g.group_id, now)
+                                 if r.outcome != "substituted"))
                      for g in db.scalars(groups)]
     return _group_figures(per_group, years, sessions, now) + [
         Figure("attendance.sessions_today", "Koolituspäevi täna", "Sessions today", len(sessions_today),

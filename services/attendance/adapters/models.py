@@ -90,8 +90,11 @@ class Application(Base):
 
 # NOT_ACCEPTED: withdrawn while the application was still pending, so the acceptance did not
 # name them; never on the group's list (no sheet line, no standing, no outcome), like SUBSTITUTED.
+# SUBSTITUTED: replaced by another member (the edition's cut-off allowed it, possibly after day I
+# or II): no dropout, no claim; what was recorded for them stays, and one with any record is
+# still shown (outcome "substituted", the standing as of the substitution).
 ACTIVE, WITHDRAWN, SUBSTITUTED, NOT_ACCEPTED = "active", "withdrawn", "substituted", "not_accepted"
-GONE_BEFORE_DAY_ONE = (SUBSTITUTED, NOT_ACCEPTED)  # no standing, no dropout, no claim
+GONE_BEFORE_DAY_ONE = (SUBSTITUTED, NOT_ACCEPTED)  # no standing settled, no dropout, no claim
 
 
 class Participant(Base):
@@ -109,6 +112,10 @@ class Participant(Base):
     status: Mapped[str] = mapped_column(String(20), default=ACTIVE)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     withdrawal_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A substitution's time (its occurred_at): when it brought this member into the team (the
+    # own sessions begun before are days to make up, and cost nothing), and when it replaced them.
+    joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    substituted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # When the standing may change by time alone (an open absence's last chance ends);
     # the tick settles everyone whose check_at has passed.
     check_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)

@@ -13,7 +13,11 @@ Facts are read like this:
 - an absence becomes final when its last make-up session has ended;
 - a booked make-up session that has ended with nothing recorded for the participant there
   is listed (``DayStanding.unrecorded_make_ups``): like an own day nobody recorded, the
-  service waits for that sheet before treating the day as lost.
+  service waits for that sheet before treating the day as lost;
+- a participant who joined the team late (a substitute, ``joined_at``) missed every own
+  session that had begun before they joined: with nothing recorded for them there, such a
+  day is absent on record (``DayStanding.before_joining``), to be made up like any missed
+  day; and the days held before they joined cost nothing (``days_held`` leaves them out).
 
 Withdrawals are decided by people, not computed from facts: the service records them and
 uses ``days_held_by`` for the claim.
@@ -59,10 +63,18 @@ class DayStanding:
     open_make_ups: tuple[Session, ...] = ()  # only for ABSENT_OPEN, chronologically
     last_chance_ends_at: datetime | None = None  # for ABSENT_OPEN and MISSED
     unrecorded_make_ups: tuple[Session, ...] = ()  # booked, ended, nothing recorded there
+    # The own session had begun before the participant joined (a substitute) and nothing is
+    # recorded for them there: missed, as if recorded absent (no sheet is waited for).
+    before_joining: bool = False
 
     @property
     def counts_as_attended(self) -> bool:
         return self.state in COUNTS_AS_ATTENDED
+
+    @property
+    def absent_on_record(self) -> bool:
+        """Recorded absent at the own session, or not yet in the team when it began."""
+        return self.own_record is False or (self.own_record is None and self.before_joining)
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,7 @@ class ParticipantStanding:
     outcome: Outcome
     dropped_out_at: datetime | None  # when the first missed day's last chance ended
     days_attended: int  # attended or made up
-    days_held: int  # own-group sessions ended by the dropout (or by now, if not dropped out)
+    days_held: int  # own-group sessions ended by the dropout (or by now), not begun before joining
     ignored_session_ids: tuple[str, ...] = ()  # facts that count for no day (see participant_standing)
 
     @property
@@ -98,27 +110,31 @@ def _latest_facts(facts: AttendanceFacts) -> dict[str, bool]:
     return {session_id: bool(present) for session_id, present in items}
 
 
-def days_held_by(schedule: Schedule, group_id: str, moment: datetime) -> int:
+def days_held_by(schedule: Schedule, group_id: str, moment: datetime, joined_at: datetime | None = None) -> int:
     """How many of the group's own sessions had ended at ``moment`` (what a claim charges for;
-    for a withdrawal, pass the time of the withdrawal)."""
-    return sum(1 for s in schedule.sessions_of_group(group_id) if s.has_ended(moment))
+    for a withdrawal, pass the time of the withdrawal). For a participant who joined the team
+    late (a substitute), only the sessions that began once they were in it: the days held
+    before cost the organisers nothing for them."""
+    return sum(1 for s in schedule.sessions_of_group(group_id)
+               if s.has_ended(moment) and (joined_at is None or s.starts_at >= joined_at))
 
 
 def _day_standing(
     schedule: Schedule, group_id: str, day_number: int, present_at: dict[str, bool], now: datetime,
-    booked: frozenset[str], rule: MakeUpRule,
+    booked: frozenset[str], rule: MakeUpRule, joined_at: datetime | None,
 ) -> tuple[DayStanding, set[str]]:
     own = schedule.session_of(group_id, day_number)
     candidates = make_up_sessions(schedule, group_id, day_number, rule)
     own_record = present_at.get(own.session_id)
     counted = {own.session_id, *(s.session_id for s in candidates)}
+    before_joining = own_record is None and joined_at is not None and own.starts_at < joined_at
 
     if own_record is True:
         return DayStanding(day_number, DayState.ATTENDED, own, own_record), counted
     made_up_at = next((s for s in candidates if present_at.get(s.session_id) is True), None)
     if made_up_at is not None:
         return DayStanding(day_number, DayState.MADE_UP, own, own_record, made_up_at=made_up_at), counted
-    if own_record is None and not own.has_ended(now):
+    if own_record is None and not before_joining and not own.has_ended(now):
         return DayStanding(day_number, DayState.UPCOMING, own, own_record), counted
 
     last_chance = last_chance_ends_at(schedule, group_id, day_number, rule)
@@ -137,6 +153,7 @@ def _day_standing(
             open_make_ups=still_open,
             last_chance_ends_at=last_chance,
             unrecorded_make_ups=unrecorded,
+            before_joining=before_joining,
         ),
         counted,
     )
@@ -144,7 +161,7 @@ def _day_standing(
 
 def participant_standing(
     schedule: Schedule, group_id: str, facts: AttendanceFacts, now: datetime,
-    booked: Iterable[str] = (), rule: MakeUpRule = BROCHURE_RULE,
+    booked: Iterable[str] = (), rule: MakeUpRule = BROCHURE_RULE, joined_at: datetime | None = None,
 ) -> ParticipantStanding:
     """The participant's standing at ``now``, under the edition's make-up ``rule``.
 
@@ -152,7 +169,8 @@ def participant_standing(
     corrected; ``booked`` lists the sessions the participant is booked into as a make-up.
     Facts at sessions that cannot count for this group (another day's session, a session
     outside the make-up window, an unknown id) are ignored and listed in
-    ``ignored_session_ids`` so a coordinator can see them.
+    ``ignored_session_ids`` so a coordinator can see them. ``joined_at``: when a substitution
+    brought the participant into the team (None: with the team from its acceptance).
     """
     if not schedule.has_group(group_id):
         raise UnknownSession(f"no sessions for group {group_id!r}")
@@ -161,7 +179,8 @@ def participant_standing(
     days: list[DayStanding] = []
     counted: set[str] = set()
     for day_number in DAY_NUMBERS:
-        standing, counted_here = _day_standing(schedule, group_id, day_number, present_at, now, booked, rule)
+        standing, counted_here = _day_standing(schedule, group_id, day_number, present_at, now, booked, rule,
+                                                    joined_at)
         days.append(standing)
         counted |= counted_here
 
@@ -169,6 +188,8 @@ def participant_standing(
     if missed:
         outcome = Outcome.DROPPED_OUT
         dropped_out_at = min(d.last_chance_ends_at for d in missed if d.last_chance_ends_at is not None)
+        if joined_at is not None and dropped_out_at < joined_at:
+            dropped_out_at = joined_at  # joined after the day's last chance: out from the start
     elif all(d.counts_as_attended for d in days):
         outcome, dropped_out_at = Outcome.COMPLETED, None
     else:
@@ -180,6 +201,6 @@ def participant_standing(
         outcome=outcome,
         dropped_out_at=dropped_out_at,
         days_attended=sum(1 for d in days if d.counts_as_attended),
-        days_held=days_held_by(schedule, group_id, dropped_out_at or now),
+        days_held=days_held_by(schedule, group_id, dropped_out_at or now, joined_at),
         ignored_session_ids=tuple(sorted(set(present_at) - counted)),
     )

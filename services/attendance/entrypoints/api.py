@@ -114,6 +114,9 @@ class DayOut(Schema):
     session_id = fields.String()
     date = fields.String()
     recorded = fields.Boolean(allow_none=True)
+    before_joining = fields.Boolean(metadata={
+        "description": "the own session had begun before the participant joined the team (a substitute) and "
+                       "nothing is recorded for them there: a missed day, to be made up"})
     made_up_at = fields.Nested(MakeUpOptionOut, allow_none=True)
     open_make_ups = fields.List(fields.Nested(MakeUpOptionOut))
     unrecorded_make_ups = fields.List(fields.Nested(MakeUpOptionOut), metadata={
@@ -129,8 +132,12 @@ class StandingOut(Schema):
     organisation = fields.String()
     group_id = fields.String()
     city = fields.String()
-    status = fields.String(metadata={"description": "active | withdrawn"})
-    outcome = fields.String(metadata={"description": "completed | dropped_out | at_risk | in_progress | not_recorded (a missed day nobody recorded, at home or at a booked make-up) | unknown"})
+    status = fields.String(metadata={"description": "active | withdrawn | substituted"})
+    outcome = fields.String(metadata={"description": "completed | dropped_out | at_risk | in_progress | not_recorded (a missed day nobody recorded, at home or at a booked make-up) | unknown | substituted (replaced by another member; the days as they stood then)"})
+    joined_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when a substitution brought the participant into the team (null: with it from the acceptance)"})
+    substituted_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "when a substitution replaced the participant"})
     reason = fields.String(allow_none=True)
     days_attended = fields.Integer(allow_none=True)
     days = fields.List(fields.Nested(DayOut))
@@ -259,13 +266,14 @@ def standing_out(row: queries.Row) -> dict:
     for d in standing.days if standing else ():
         days.append({"day_number": d.day_number, "state": d.state.value, "session_id": d.own_session.session_id,
                      "date": d.own_session.date_text, "recorded": d.own_record,
+                     "before_joining": d.before_joining,
                      "made_up_at": _option(d.made_up_at) if d.made_up_at else None,
                      "open_make_ups": [_option(s) for s in d.open_make_ups],
                      "unrecorded_make_ups": [_option(s) for s in d.unrecorded_make_ups],
                      "last_chance_ends_at": d.last_chance_ends_at})
     return {"participant_id": p.participant_id, "first_name": p.first_name, "last_name": p.last_name,
             "organisation": row.organisation, "group_id": row.group_id, "city": row.city, "status": p.status,
-            "outcome": row.outcome, "reason": row.reason,
+            "outcome": row.outcome, "reason": row.reason, "joined_at": p.joined_at, "substituted_at": p.substituted_at,
             "days_attended": standing.days_attended if standing else None, "days": days}
 
 

@@ -82,11 +82,14 @@ def _people(db: DbSession, condition) -> dict[str, tuple]:
 
 def sheet_lines(db: DbSession, target: ScheduledSession) -> list[SheetLine]:
     """The session's own group's active members, its active make-up guests, and anyone already
-    recorded there (so a record stays correctable after a withdrawal). Own group first, by name."""
+    recorded there (so a record stays correctable after a withdrawal). Own group first, by name.
+    A member who joined the team (a substitute) after the session ended is not on it: they were
+    not there to be marked ("the unmarked are present" must not count them)."""
     records = {r.participant_id: r for r in db.scalars(
         select(AttendanceRecord).where(AttendanceRecord.session_id == target.session_id))}
     booked = set(db.scalars(select(MakeUp.participant_id).where(MakeUp.session_id == target.session_id)))
-    people = _people(db, (Application.group_id == target.group_id) & (Participant.status == ACTIVE))
+    people = _people(db, (Application.group_id == target.group_id) & (Participant.status == ACTIVE)
+                     & (Participant.joined_at.is_(None) | (Participant.joined_at < target.ends_at)))
     others = (booked | set(records)) - set(people)
     if others:
         people.update(_people(db, Participant.participant_id.in_(others)))
@@ -245,7 +248,8 @@ def line_of(db: DbSession, target: ScheduledSession, participant_id: str) -> tup
         return None, None
     participant, group_id, city, organisation, record, booked = row
     active = participant.status == ACTIVE
-    own = group_id == target.group_id and active
+    own = (group_id == target.group_id and active
+           and (participant.joined_at is None or participant.joined_at < target.ends_at))
     if not (own or (booked is not None and active) or record is not None):
         return participant, None
     return participant, SheetLine(participant, group_id, group_id != target.group_id, booked is not None, record,

@@ -76,14 +76,15 @@ def final_dropout(standing: ParticipantStanding) -> bool:
 
 def _lost(day: DayStanding) -> bool:
     """Missed for good on record: absent at home, and no booked make-up waits for its sheet."""
-    return day.state is DayState.MISSED and day.own_record is False and not day.unrecorded_make_ups
+    return day.state is DayState.MISSED and day.absent_on_record and not day.unrecorded_make_ups
 
 
 def _absence_is_news(day, now: datetime) -> bool:
     """A recorded absence is told (``attendance.participant.absent``) once the own session has
     ended: marked absent at 10:30, a participant may still arrive, and a notice at once
-    would tell them they missed a day they are attending."""
-    return (day.own_record is False and day.state in (DayState.ABSENT_OPEN, DayState.MISSED)
+    would tell them they missed a day they are attending. A substitute who joined after their
+    group's day was held is told at once, as for a sheet filled in after the session."""
+    return (day.absent_on_record and day.state in (DayState.ABSENT_OPEN, DayState.MISSED)
             and day.own_session.has_ended(now))
 
 
@@ -93,7 +94,7 @@ def next_check(standing: ParticipantStanding, now: datetime) -> datetime | None:
     absence that is still open."""
     ends = []
     for d in standing.days:
-        if d.state is DayState.ABSENT_OPEN and d.own_record is False:
+        if d.state is DayState.ABSENT_OPEN and d.absent_on_record:
             ends.append(d.own_session.ends_at if not d.own_session.has_ended(now) else d.last_chance_ends_at)
     ends = [end for end in ends if end is not None]
     return min(ends) if ends else None
@@ -277,7 +278,8 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
     if schedule is None:
         checks.set(participant, None)  # settled again when the schedule arrives
         return None
-    standing = participant_standing(schedule, group_id, facts, now, booked, schedules.rule_for_group(group_id))
+    standing = participant_standing(schedule, group_id, facts, now, booked, schedules.rule_for_group(group_id),
+                                    participant.joined_at)
     base = {"participant_id": participant.participant_id, "application_id": participant.application_id}
 
     if participant.status == WITHDRAWN:
@@ -288,7 +290,7 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
         if not published.active(DROPPED_OUT) and not published.active(COMPLETED):
             withdrawn_at = participant.withdrawn_at or application.withdrawn_at or now
             _publish_dropout(uow, participant, published, standing, now, group_id, "withdrawal",
-                             days_held_by(schedule, group_id, withdrawn_at), withdrawn_at)
+                             days_held_by(schedule, group_id, withdrawn_at, participant.joined_at), withdrawn_at)
         return standing
 
     dropped = final_dropout(standing)
@@ -313,15 +315,18 @@ def _settle(uow: UnitOfWork, participant: Participant, application: Application 
                 "make_up_sessions": [{"session_id": s.session_id, "city": s.city, "date": s.local_date}
                                      for s in day.open_make_ups if seats.free_for(s, booked)]})
             published.record(ABSENT, envelope.event_id, now, day=day.day_number)
-        elif day.own_record is not False and published.active(ABSENT, day.day_number):
+        elif not day.absent_on_record and published.active(ABSENT, day.day_number):
             # The absence was corrected away; should it be recorded again, that is news again.
             published.clear(ABSENT, now, day=day.day_number)
 
     if dropped and not published.active(DROPPED_OUT):
         # Out when the first day lost on record ran out, not one still waiting for a sheet.
+        # (A substitute who joined after that: from when they joined.)
         dropped_out_at = min(d.last_chance_ends_at for d in standing.days if _lost(d))
+        if participant.joined_at is not None and dropped_out_at < participant.joined_at:
+            dropped_out_at = participant.joined_at
         _publish_dropout(uow, participant, published, standing, now, group_id, "absence",
-                         days_held_by(schedule, group_id, dropped_out_at), dropped_out_at)
+                         days_held_by(schedule, group_id, dropped_out_at, participant.joined_at), dropped_out_at)
 
     if standing.outcome is Outcome.COMPLETED and not published.active(COMPLETED):
         envelope = uow.publish("attendance.participant.completed", {**base, "group_id": group_id})

@@ -11,7 +11,9 @@ events come out of order:
   acceptance: once both are known (``withdrawn_at`` before ``accepted_at``, no member data
   from the acceptance or later) the placeholder becomes ``not_accepted`` and is never
   rostered, settled, shown or dropped out;
-- a team withdrawal that names its members (``participant_ids``) withdraws only them.
+- a team withdrawal that names its members (``participant_ids``) withdraws only them;
+- a substitution stamps the newcomer's ``joined_at`` and the leaver's ``substituted_at`` (the
+  earliest, if told twice): after day I, the newcomer has days to make up.
 After each change the affected participants are settled, so an outcome that became due
 (a withdrawal's dropout, once group and employer are known) is published in the same
 transaction.
@@ -183,11 +185,18 @@ def on_member_substituted(uow: UnitOfWork, event: Envelope) -> None:
     app = _application(db, data["application_id"])
     left = _participant(db, app, data["left_participant_id"])
     if left.status == ACTIVE:
-        left.status = SUBSTITUTED  # gone before the first day: no dropout, no claim
+        # Replaced as the edition allows (before day I, II or III): no dropout, no claim. What
+        # was recorded for them stays (pages and API still show it; reporting counts it).
+        left.status = SUBSTITUTED
+    if left.substituted_at is None or at < left.substituted_at:
+        left.substituted_at = at
     if data.get("organisation"):
         _organisation(db, data["organisation"])
     joined = _participant(db, app, data["member"]["participant_id"])
     _member_data(joined, data["member"], at)
+    if joined.joined_at is None or at < joined.joined_at:
+        # Their group's sessions begun before this are days they missed (see domain/outcomes).
+        joined.joined_at = at
     db.flush()
     _not_accepted(db, app)
     settle_all(uow, [left.participant_id, joined.participant_id], clock.now())

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as DbSession
 from services.attendance.adapters.models import (
     ACTIVE,
     GONE_BEFORE_DAY_ONE,
+    SUBSTITUTED,
     WITHDRAWN,
     Application,
     AttendanceRecord,
@@ -111,7 +112,7 @@ class Row:
     city: str
     organisation: str
     standing: ParticipantStanding | None
-    outcome: str  # completed | dropped_out | at_risk | in_progress | not_recorded | unknown
+    outcome: str  # completed | dropped_out | at_risk | in_progress | not_recorded | unknown | substituted
     reason: str | None = None  # absence | withdrawal, for dropped_out
     unrecorded_days: list[int] = field(default_factory=list)  # own day or booked make-up over, sheet never saved
 
@@ -122,10 +123,18 @@ def _row(db: DbSession, schedules: Schedules, p: Participant, group_id: str, cit
     org = orgs.get(p.organisation_id or "", "")
     if schedule is None:
         return Row(p, group_id, city, org, None, "unknown")
+    if p.status == SUBSTITUTED:
+        # Replaced: what they attended stays, judged as it stood when they left the team.
+        as_of = min(now, p.substituted_at) if p.substituted_at is not None else now
+        standing = participant_standing(schedule, group_id, facts_of(db, p.participant_id), as_of,
+                                        bookings_of(db, p.participant_id), schedules.rule_for_group(group_id),
+                                        p.joined_at)
+        return Row(p, group_id, city, org, standing, "substituted")
     standing = participant_standing(schedule, group_id, facts_of(db, p.participant_id), now,
-                                    bookings_of(db, p.participant_id), schedules.rule_for_group(group_id))
+                                    bookings_of(db, p.participant_id), schedules.rule_for_group(group_id),
+                                    p.joined_at)
     unrecorded = [d.day_number for d in standing.days
-                  if (d.own_record is None or d.unrecorded_make_ups)
+                  if ((d.own_record is None and not d.before_joining) or d.unrecorded_make_ups)
                   and d.state in (DayState.ABSENT_OPEN, DayState.MISSED)]
     if p.status == WITHDRAWN and standing.outcome is not Outcome.COMPLETED:
         return Row(p, group_id, city, org, standing, "dropped_out", "withdrawal", unrecorded)
@@ -141,12 +150,20 @@ def _row(db: DbSession, schedules: Schedules, p: Participant, group_id: str, cit
     return Row(p, group_id, city, org, standing, outcome, None, unrecorded)
 
 
+def _recorded(participant_id=None):
+    """Whether something is recorded for the participant (a substituted member with a record
+    is still shown: what they attended stays)."""
+    return select(AttendanceRecord.id).where(AttendanceRecord.participant_id == (
+        participant_id if participant_id is not None else Participant.participant_id)).exists()
+
+
 def group_rows(db: DbSession, group_id: str, now: datetime) -> list[Row]:
     g = group(db, group_id)
     schedules, orgs = Schedules(db), organisation_names(db)
     members = db.scalars(select(Participant).join(
         Application, Application.application_id == Participant.application_id).where(
-        Application.group_id == group_id, Participant.status.not_in(GONE_BEFORE_DAY_ONE))).all()
+        Application.group_id == group_id,
+        Participant.status.not_in(GONE_BEFORE_DAY_ONE) | ((Participant.status == SUBSTITUTED) & _recorded()))).all()
     members = sorted(members, key=_by_name)
     return [_row(db, schedules, p, group_id, g.city, orgs, now) for p in members]
 
@@ -170,7 +187,8 @@ def at_risk(db: DbSession, cities: tuple[str, ...] | None, now: datetime) -> lis
 
 def participant(db: DbSession, participant_id: str, now: datetime) -> Row:
     p = db.get(Participant, participant_id)
-    if p is None or p.status in GONE_BEFORE_DAY_ONE:
+    if p is None or (p.status in GONE_BEFORE_DAY_ONE
+                     and not (p.status == SUBSTITUTED and db.scalar(select(_recorded(participant_id))))):
         raise NotFound("Osalejat", "Participant")
     app = db.get(Application, p.application_id)
     if app is None or app.group_id is None:

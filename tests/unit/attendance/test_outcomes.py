@@ -247,3 +247,39 @@ def test_with_make_ups_off_an_absence_on_day_one_is_a_dropout_when_the_own_sessi
     elsewhere = participant_standing(schedule, PARNU, [*facts, (session_id("Tartu", 1), True)],
                                      tallinn_time("11.04", 17), rule=off)
     assert elsewhere.outcome is Outcome.DROPPED_OUT and elsewhere.ignored_session_ids == (session_id("Tartu", 1),)
+
+
+# --- a substitute who joined after their group's day(s) -----------------------------------------
+
+
+def test_a_substitute_misses_the_days_begun_before_joining_and_is_charged_none_of_them(schedule):
+    joined = tallinn_time("15.04", 9)
+    standing = participant_standing(schedule, PARNU, {}, tallinn_time("15.04", 9), joined_at=joined)
+    day_one = standing.day(1)
+    assert (day_one.state, day_one.own_record, day_one.before_joining) == (DayState.ABSENT_OPEN, None, True)
+    assert day_one.absent_on_record and standing.at_risk
+    assert [s.city for s in day_one.open_make_ups] == ["Rakvere", "Tallinn"]
+    assert standing.days_held == 0
+
+    # Nothing made up by Tallinn's 17.04: out then; day II held since joining is charged.
+    out = participant_standing(schedule, PARNU, {parnu(2): True}, tallinn_time("01.05", 9), joined_at=joined)
+    assert out.outcome is Outcome.DROPPED_OUT and out.dropped_out_at == tallinn_time("17.04", 17)
+    assert out.days_held == 0
+    assert days_held_by(schedule, PARNU, tallinn_time("01.05", 9), joined) == 1
+    assert days_held_by(schedule, PARNU, tallinn_time("01.05", 9)) == 2  # everyone else: as before
+
+    # Joined after day I's last chance: out from when they joined, at no cost.
+    late = tallinn_time("01.05", 9)
+    at_once = participant_standing(schedule, PARNU, {}, late, joined_at=late)
+    assert at_once.outcome is Outcome.DROPPED_OUT and at_once.dropped_out_at == late and at_once.days_held == 0
+
+
+def test_a_substitute_joining_during_the_session_may_still_be_recorded_there(schedule):
+    joined = tallinn_time("09.04", 12)
+    during = participant_standing(schedule, PARNU, {}, tallinn_time("09.04", 13), joined_at=joined)
+    assert during.day(1).state is DayState.ABSENT_OPEN and during.day(1).before_joining
+    came = participant_standing(schedule, PARNU, {parnu(1): True}, tallinn_time("09.04", 13), joined_at=joined)
+    assert came.day(1).state is DayState.ATTENDED and not came.day(1).before_joining
+    # Joined before day I: nothing changes.
+    early = participant_standing(schedule, PARNU, {}, tallinn_time("09.04", 18), joined_at=tallinn_time("01.04", 9))
+    assert early.day(1).own_record is None and not early.day(1).before_joining
