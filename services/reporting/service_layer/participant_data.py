@@ -94,7 +94,7 @@ def _context(db, participant_id: str) -> FormContext:
         raise Refused(410, "anonymised", "Selle programmi andmeid enam ei säilitata.",
                       "This programme's data is no longer kept.")
     p = db.get(Participant, participant_id)
-    if p is None or p.status == SUBSTITUTED:
+    if p is None or (p.status == SUBSTITUTED and p.entry_date is None):  # replaced before taking part
         raise Refused(404, "unknown_participant",
                       "Te ei ole ühegi grupi nimekirjas, seega ESF andmeid teilt ei vajata.",
                       "You are not on any group's list, so no ESF data is needed from you.")

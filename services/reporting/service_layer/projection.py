@@ -11,6 +11,7 @@ The inbox drops redelivered events; the handlers are also right when events come
 
 Entry date = the first day attended (own group or make-up). Exit date = the last day attended
 for a completion, the day attendance settled a dropout, or — read-side, see ``records`` — the
+day of the substitution for a member replaced after attending (``status_changed_at``), or the
 group's last day for someone still without an outcome after it.
 
 Participants of an anonymised edition are remembered only as a digest; events about them are
@@ -188,7 +189,10 @@ def on_member_substituted(uow: UnitOfWork, event: Envelope) -> None:
     if left is not None:
         left.application_id = left.application_id or data["application_id"]
         left.group_id = left.group_id or app.group_id
-        _set_status(left, SUBSTITUTED, event.occurred_at)
+        if left.status != SUBSTITUTED or left.status_changed_at is None \
+                or event.occurred_at < left.status_changed_at:
+            # The substitution's date is the exit date of one replaced after attending (records).
+            _set_status(left, SUBSTITUTED, event.occurred_at)
     member = data["member"]
     p = _participant(db, member["participant_id"])
     if p is not None:

@@ -1,7 +1,9 @@
 """Reading the projection and the ESF answers back as the domain's ``Participant`` records.
 
-Who counts: everyone on an edition's groups except a member substituted out, and except
-someone who withdrew or dropped out without ever attending (not an ESF participant).
+Who counts: everyone on an edition's groups except someone who never attended and left —
+substituted out, withdrew or dropped out (not an ESF participant). A member substituted out
+after attending a day (an edition may allow substitutions until day II or III) took part: they
+are reported as having left (exit status dropped_out, exit date the substitution's date).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from services.reporting.adapters.models import (
 from services.reporting.domain.participant import DECLINED, missing_esf_data
 from services.reporting.domain.participant import Participant as EsfParticipant
 from services.reporting.service_layer.errors import not_found
+from shared import clock
 from shared.collation import estonian_key, name_key
 
 log = logging.getLogger(__name__)
@@ -82,8 +85,13 @@ def deadline_for(edition: Edition | None, entry_date: date | None, first_day: da
 
 def to_domain(p: Participant, esf: EsfRecord | None, group: Group | None, org: Organisation | None,
               today: date) -> EsfParticipant:
-    exit_date = p.exit_date
-    if p.entry_date is not None and p.exit_status is None and group is not None and group.last_day \
+    exit_date, exit_status = p.exit_date, p.exit_status
+    if p.status == SUBSTITUTED and p.entry_date is not None and exit_status is None \
+            and p.status_changed_at is not None:
+        # Replaced after taking part: left the programme on the day of the substitution.
+        exit_status = "dropped_out"
+        exit_date = max(clock.local(p.status_changed_at).date(), p.entry_date)
+    elif p.entry_date is not None and p.exit_status is None and group is not None and group.last_day \
             and group.last_day < today:
         exit_date = max(group.last_day, p.entry_date)  # past the last day without an outcome
     fields = {}
@@ -100,7 +108,7 @@ def to_domain(p: Participant, esf: EsfRecord | None, group: Group | None, org: O
         organisation_name=(org.name or None) if org else None,
         organisation_registry_code=(org.registry_code or None) if org else None,
         first_name=p.first_name or None, last_name=p.last_name or None, email=p.email or None,
-        entry_date=p.entry_date, exit_date=exit_date if p.entry_date else None, exit_status=p.exit_status)
+        entry_date=p.entry_date, exit_date=exit_date if p.entry_date else None, exit_status=exit_status)
     try:
         return EsfParticipant(**base, **fields)
     except ValueError:
@@ -113,9 +121,7 @@ def to_domain(p: Participant, esf: EsfRecord | None, group: Group | None, org: O
 
 
 def in_scope(p: Participant) -> bool:
-    if p.status == SUBSTITUTED:
-        return False
-    if p.entry_date is None and (p.status == WITHDRAWN or p.exit_status is not None):
+    if p.entry_date is None and (p.status in (SUBSTITUTED, WITHDRAWN) or p.exit_status is not None):
         return False
     return True
 
