@@ -109,7 +109,7 @@ class ApplicationRejected(Schema):
 
 @event("enrolment.member.substituted")
 class MemberSubstituted(Schema):
-    """Before the first session day a member was replaced by another."""
+    """A member was replaced by another, before the cut-off the edition sets (by default the group's first session day; occurred_at is when)."""
     application_id = fields.String(required=True)
     left_participant_id = fields.String(required=True)
     member = fields.Nested(MemberSchema, required=True)
