@@ -120,6 +120,14 @@ class Participant(Base):
     # The cap billing applied to this participant's dropout claim (billing.claim.proposed/waived):
     # the dropout notice quotes it, so notify keeps no copy of billing's setting.
     claim_cap: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # Whether billing's newest claim event for them is a waiver (billing.claim.waived: by the
+    # coordinator, or by billing itself for a 0.00 claim), and that event's time: the dropout
+    # notice then says no claim is made, instead of the employer's liability. None: not heard.
+    claim_waived: Mapped[bool | None] = mapped_column(Boolean)
+    claim_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When a newcomer joined the team (enrolment.member.substituted): a session of their group
+    # that began before is one they missed before joining, which the absence notice says so.
+    joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     @property
     def full_name(self) -> str:

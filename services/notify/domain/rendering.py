@@ -45,8 +45,11 @@ VARIABLES: dict[str, frozenset[str]] = {
         # overdue: the deadline has passed (the coordinator's "send again" after it).
         "esf_data_reminder": "first_name esf_url deadline overdue",
         "session_reminder": "first_name day_number city starts_at ends_at venue checkin_url make_up_rule",
-        "absence_make_up": "first_name day_number missed_date make_up_sessions make_up_rule",
-        "dropout_notice": "first_name reason days_attended days_held employer_name claim_cap vat_applies make_up_rule",
+        # joined_after: a newcomer substituted into the team after the missed day began.
+        "absence_make_up": "first_name day_number missed_date make_up_sessions make_up_rule joined_after",
+        # claim_waived: billing waived the claim (0.00 by itself, or the coordinator): none is stated.
+        "dropout_notice":
+            "first_name reason days_attended days_held employer_name claim_cap vat_applies make_up_rule claim_waived",
         # vat_applied: the invoice carries VAT (false: issued with VAT not applied, rate 0 and VAT 0.00).
         "invoice_issued":
             "employer_name participant_name invoice_number amount_gross due_date reference_number pdf_url vat_applied",
@@ -244,6 +247,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
                                          ("Tallinn", 17, "Rahandusministeerium, Suur-Ameerika 1, Tallinn"))
             ],
             "make_up_rule": "before_own_next_day",
+            "joined_after": False,
         },
         "dropout_notice": {
             "first_name": "Jaan",
@@ -254,6 +258,7 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "claim_cap": Decimal("768.00"),
             "vat_applies": True,
             "make_up_rule": "before_own_next_day",
+            "claim_waived": False,
         },
         "invoice_issued": {
             "employer_name": "Pärnu Linnavalitsus",

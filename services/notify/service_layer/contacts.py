@@ -187,7 +187,10 @@ def record_decision(session: Session, data: dict, status: str) -> Application:
     return app
 
 
-def record_substituted(session: Session, data: dict) -> Participant:
+def record_substituted(session: Session, data: dict, joined_at: datetime | None = None) -> Participant:
+    """The member who left is ``substituted`` (no reminder or notice any more); the newcomer joins
+    the team (and its group, once accepted) at ``joined_at``, the substitution's time (the
+    earliest heard of: the same fact published again is later)."""
     left = participant(session, data["left_participant_id"])
     left.application_id = left.application_id or data["application_id"]
     left.status = "substituted"
@@ -199,6 +202,8 @@ def record_substituted(session: Session, data: dict) -> Participant:
                            group_id=app.group_id if accepted else None)
     if data.get("confirm_url"):
         member.confirm_url = data["confirm_url"]
+    if joined_at is not None and (member.joined_at is None or joined_at < member.joined_at):
+        member.joined_at = joined_at
     return member
 
 

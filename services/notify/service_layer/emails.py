@@ -207,6 +207,9 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
             raise Pending(f"billing's claim for participant {params.get('participant_id')!r} (its cap)")
         context["claim_cap"] = member.claim_cap
     if template == "dropout_notice":
+        # Billing waived the claim (its own 0.00 waiver, or the coordinator's): no claim is stated.
+        member = session.get(Participant, params.get("participant_id")) if params.get("participant_id") else None
+        context["claim_waived"] = bool(member is not None and member.claim_waived)
         edition_id = participant_edition(session, params.get("participant_id"))
         edition = session.get(Edition, edition_id) if edition_id else None
         context["vat_applies"] = terms.cap_includes_vat(edition.vat_applies if edition else None)
@@ -219,6 +222,10 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
     if template == "absence_make_up":
         context["make_up_sessions"] = make_up_options(session, params["make_up_sessions"])
         missed = session.get(WorkshopDay, params["missed_session_id"])
+        # A newcomer (substituted in after the day began) did not miss it: they were not in the team.
+        member = session.get(Participant, params.get("participant_id")) if params.get("participant_id") else None
+        context["joined_after"] = bool(member is not None and member.joined_at is not None and missed is not None
+                                       and member.joined_at > missed.starts_at)
         context["make_up_rule"] = make_up_rule(
             session, missed.edition_id if missed else participant_edition(session, params.get("participant_id")))
     if template == "session_reminder":

@@ -39,6 +39,7 @@ from services.notify.adapters.models import (
     Application,
     Edition,
     Email,
+    MakeUpBooking,
     Organisation,
     Participant,
     SettledInvoice,
@@ -170,8 +171,9 @@ def on_application_rejected(uow, event, config: NotifyConfig) -> None:
 def on_member_substituted(uow, event, config: NotifyConfig) -> None:
     """A new member of an accepted team gets what the others got: the dates and the ESF request."""
     data = event.data
-    member = contacts.record_substituted(uow.session, data)
+    member = contacts.record_substituted(uow.session, data, joined_at=event.occurred_at)
     app = uow.session.get(Application, data["application_id"])
+    _cancel_leavers_emails(uow, data["left_participant_id"])
     if data.get("confirm_url"):
         # The newcomer confirms the conditions like every member who applied.
         employer = uow.session.get(Organisation, data["member"]["organisation_id"])
@@ -188,6 +190,35 @@ def on_member_substituted(uow, event, config: NotifyConfig) -> None:
                  cause_key=f"accepted:{app.application_id}:{app.group_id}",
                  params={"team_name": app.team_name or "", "city": app.city or "", "group_id": app.group_id})
     request_esf_data(uow, config, member)
+
+
+# What a member who left gets no more once substituted, should it still be waiting or queued (a
+# reminder held back by a temporary SMTP failure): the reminders of their group's sessions and of
+# sessions they booked to make up a day, and an absence notice with make-up options.
+_LEAVERS_CANCELLED = ("session_reminder", "absence_make_up")
+
+
+def _cancel_leavers_emails(uow, participant_id: str) -> int:
+    leaver = uow.session.get(Participant, participant_id)
+    if leaver is None or not leaver.email:
+        return 0
+    sessions = [day.session_id for day in emails.group_sessions(uow.session, leaver.group_id)]
+    sessions += list(uow.session.scalars(select(MakeUpBooking.session_id).where(
+        MakeUpBooking.participant_id == participant_id)))
+    rows = uow.session.scalars(select(Email).where(
+        Email.recipient == leaver.email.strip().lower(), Email.template.in_(_LEAVERS_CANCELLED),
+        Email.status.in_(("waiting", "queued")))).all()
+    cancelled = 0
+    for row in rows:
+        ours = (row.cause_key.startswith(f"absent:{participant_id}:") if row.template == "absence_make_up"
+                else row.cause_key.split(":")[1] in sessions)
+        if ours:
+            row.status, row.updated_at, row.next_attempt_at = "cancelled", clock.now(), None
+            cancelled += 1
+    if cancelled:
+        log.info("e-mails to a substituted member cancelled", extra={"participant_id": participant_id,
+                                                                     "count": cancelled})
+    return cancelled
 
 
 def _confirmation_params(session, config: NotifyConfig, member: Participant, app: Application, team_name: str,
@@ -276,6 +307,7 @@ def on_participant_absent(uow, event, config: NotifyConfig) -> None:
                  cause_key=f"absent:{member.participant_id}:{data['missed_session_id']}",
                  params={"first_name": member.first_name, "day_number": data["day_number"],
                          "missed_session_id": data["missed_session_id"],
+                         "participant_id": member.participant_id,  # joined the team after that day?
                          "make_up_sessions": [{"session_id": s["session_id"], "city": s["city"],
                                                "date": s["date"]} for s in data["make_up_sessions"]]})
 
@@ -300,16 +332,24 @@ def on_participant_dropped_out(uow, event, config: NotifyConfig) -> None:
 
 
 def on_claim_terms(uow, event, config: NotifyConfig) -> None:
-    """billing.claim.proposed / waived: the cap billing applied, which the dropout notice quotes."""
+    """billing.claim.proposed / waived: the cap billing applied, which the dropout notice quotes,
+    and whether a claim is made at all. A waiver (billing's own for a 0.00 claim: no day held for
+    the participant; or the coordinator's) means no invoice will come, so the notice says no claim
+    is made rather than name the employer's liability. The newest event about the claim wins (a
+    claim proposed again after a reinstatement, or an older event delivered late); a notice not
+    sent yet is composed again with it."""
     data = event.data
-    if data.get("cap") is None:
-        return  # an older billing that did not send it: the notice keeps waiting for one that does
     member = contacts.participant(uow.session, data["participant_id"])
-    member.claim_cap = data["cap"]
+    newest = member.claim_as_of is None or event.occurred_at >= member.claim_as_of
+    if newest:
+        member.claim_waived = event.event_type == "billing.claim.waived"
+        member.claim_as_of = event.occurred_at
+    if data.get("cap") is not None and (newest or member.claim_cap is None):
+        member.claim_cap = data["cap"]
+    if member.claim_cap is None:
+        return  # an older billing that did not send it: the notice keeps waiting for one that does
     uow.session.flush()
-    for email_id in list(uow.session.scalars(select(Email.id).where(
-            Email.cause_key == f"dropout:{member.participant_id}", Email.status == "waiting"))):
-        emails.compose(uow, config, email_id)
+    emails.recompose(uow, config, cause_key=f"dropout:{member.participant_id}", templates=("dropout_notice",))
 
 
 def on_participant_reinstated(uow, event, config: NotifyConfig) -> None:

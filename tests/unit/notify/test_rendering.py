@@ -365,3 +365,37 @@ def test_an_esf_reminder_sent_after_the_deadline_says_it_has_passed(language, be
     assert after in late.text and before not in late.text
     assert "April 2019" in late.html or "08.04.2019" in late.html
     assert late.subject.endswith("on möödas)" if language == "et" else "has passed)")
+
+
+@pytest.mark.parametrize("language, joined, missed, not_before", [
+    ("et", "Liitusite meeskonnaga pärast 09.04.2019 toimunud I koolituspäeva.",
+     "Meie andmetel ei osalenud te 09.04.2019 toimunud I koolituspäeval.",
+     "Enne teie liitumist toimunud päevade eest hüvitist ei nõuta."),
+    ("en", "You joined the team after workshop day 1 on 9 April 2019.",
+     "According to our records you did not attend workshop day 1 on 9 April 2019.",
+     "No costs are claimed for the days held before you joined."),
+])
+def test_a_newcomer_is_told_the_day_was_held_before_they_joined_not_that_they_missed_it(
+        language, joined, missed, not_before):
+    newcomer = render("absence_make_up", language, sample("absence_make_up", joined_after=True))
+    member = render("absence_make_up", language, sample("absence_make_up"))
+    for body in (newcomer.text, newcomer.html):
+        assert joined in body and not_before in body and missed not in body
+        assert "mistake" not in body and "ekslikult" not in body
+    for body in (member.text, member.html):
+        assert missed in body and joined not in body and not_before not in body
+
+
+@pytest.mark.parametrize("language, none, claim", [
+    ("et", "Korraldajad ei nõua teie tööandjalt (Pärnu Linnavalitsus) koolituskulude hüvitamist ja arvet ei esitata.",
+     "kuni 768,00 € ulatuses"),
+    ("en", "The organisers will not claim any training costs from your employer (Pärnu Linnavalitsus), "
+           "and no invoice will be sent.", "up to €768.00"),
+])
+def test_a_dropout_notice_of_a_waived_claim_states_no_claim(language, none, claim):
+    waived = render("dropout_notice", language, sample("dropout_notice", claim_waived=True, days_held=0))
+    claimed = render("dropout_notice", language, sample("dropout_notice"))
+    for body in (waived.text, waived.html):
+        assert none in body and claim not in body and "768" not in body
+    for body in (claimed.text, claimed.html):
+        assert claim in body and none not in body
