@@ -214,3 +214,23 @@ def test_a_claim_proposed_after_a_waiver_is_stated_and_an_older_waiver_arriving_
     h.tick()
     notice, = smtp.to("liige1@tori.ee", "dropout_notice")
     assert "kuni 768,00 € ulatuses" in notice.text and "ei nõua" not in notice.text
+
+
+def test_a_substitution_handled_before_the_teams_acceptance_still_puts_the_newcomer_in_the_group(notify, smtp):
+    at(2019, 3, 15, 9, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    accepted = h.envelope("enrolment.application.accepted", data.accepted("tori", "Pärnu"))
+    at(2019, 4, 15, 9, 0)
+    _substitute(h)
+    h.deliver(envelope=accepted)  # the acceptance handled after it (redelivered, replayed)
+    for n in range(1, 6):
+        h.deliver("reporting.esf_data.completed", {"participant_id": f"tori-p{n}"})
+    h.tick()
+    assert len(smtp.to("uus@tori.ee", "application_accepted")) == 1
+    smtp.clear()
+    at(2019, 4, 27, 10, 0)  # Pärnu day II (30.04)
+    h.tick()
+    assert sorted(r for m in smtp.of("session_reminder") for r in m.rcpt_tos) == [
+        "liige1@tori.ee", "liige2@tori.ee", "liige3@tori.ee", "uus@tori.ee"]

@@ -170,8 +170,16 @@ def record_accepted(session: Session, data: dict) -> Application:
     app.status = "accepted"  # also a promotion from the waiting list
     for org in data.get("organisations") or ():
         upsert_organisation(session, org)
+    listed = set()
     for member in data["members"]:
         upsert_member(session, member, data["application_id"], status="accepted", group_id=data["group_id"])
+        listed.add(member["participant_id"])
+    # A newcomer substituted in whose substitution was handled first (events have no order): the
+    # acceptance names the team as it was, yet they are a member of it now and join its group.
+    for member in members_of(session, app.application_id, statuses=("applicant", "accepted")):
+        if member.participant_id not in listed:
+            member.group_id = data["group_id"]
+            advance_participant(member, "accepted")
     return app
 
 
