@@ -167,6 +167,45 @@ class DecisionOut(Schema):
     at = fields.AwareDateTime()
 
 
+class MakeUpSessionOut(Schema):
+    session_id = fields.String()
+    city = fields.String()
+    day_number = fields.Integer()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+
+
+class MissedDayOut(Schema):
+    day_number = fields.Integer(metadata={"description": "the group's day the newcomer will have missed"})
+    session_id = fields.String(metadata={"description": "the group's own session of that day"})
+    starts_at = fields.AwareDateTime()
+    make_up_possible = fields.Boolean(metadata={
+        "description": "a make-up session is still possible under the edition's make-up rule (if a seat is free: "
+                       "seats are attendance's and not counted here)"})
+    make_up_sessions = fields.List(fields.Nested(MakeUpSessionOut), metadata={
+        "description": "other cities' sessions of the same day that can still make it up, chronologically"})
+
+
+class LateJoiningOut(Schema):
+    joined_at = fields.AwareDateTime(metadata={"description": "the moment judged: the substitution's, or now"})
+    city = fields.String(metadata={"description": "the team's group"})
+    make_ups_allowed = fields.Boolean(metadata={"description": "the edition's make-up rule as attendance set it"})
+    make_up_window = fields.String(metadata={"description": "before_own_next_day | any_later_same_day"})
+    drops_out_at_once = fields.Boolean(metadata={
+        "description": "a missed day has no make-up session left: the newcomer drops out on joining (at no cost: "
+                       "days held before joining do not count)"})
+    missed_days = fields.List(fields.Nested(MissedDayOut), metadata={
+        "description": "the group's days begun before the newcomer joins, in day order"})
+    et = fields.String(metadata={"description": "the warning in Estonian"})
+    en = fields.String(metadata={"description": "the warning in English"})
+
+
+_LATE_JOINING = ("A warning, not a refusal (the edition's cut-off allows the substitution): a newcomer joining "
+                 "after the group's day I has begun will have missed the group's days begun before; each must be "
+                 "made up in another city's group by the edition's make-up rule, and with none left the newcomer "
+                 "drops out at once. null: nothing would be missed")
+
+
 class ApplicationDetailOut(ApplicationSummaryOut):
     idea = fields.Nested(IdeaOut)
     intends_to_delegate = fields.Boolean()
@@ -188,6 +227,8 @@ class ApplicationDetailOut(ApplicationSummaryOut):
         "description": "the start of the team's group's cut-off day: substitutions end when that day begins "
                        "(Tallinn midnight); null: not placed in a group yet, or substitutions not allowed"})
     substitution_open = fields.Boolean(metadata={"description": "a member may be substituted now"})
+    late_joining = fields.Nested(LateJoiningOut, allow_none=True, metadata={
+        "description": f"while a substitution is open, what a newcomer joining now would miss. {_LATE_JOINING}"})
     organisations = fields.List(fields.Nested(OrganisationOut))
     members = fields.List(fields.Nested(MemberOut))
     decisions = fields.List(fields.Nested(DecisionOut))
@@ -258,6 +299,11 @@ class ChangeOut(Schema):
     warnings = fields.List(fields.Nested(ProblemOut), metadata={"description": "rules the team now breaks"})
     freed_group_id = fields.String(allow_none=True)
     next_on_waiting_list = fields.Nested(NextTeamOut, allow_none=True)
+
+
+class SubstitutionOut(ChangeOut):
+    late_joining = fields.Nested(LateJoiningOut, allow_none=True, metadata={
+        "description": f"what the newcomer missed by joining when they did. {_LATE_JOINING}"})
 
 
 # -- editions -------------------------------------------------------------------------------------

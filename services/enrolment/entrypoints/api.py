@@ -325,7 +325,7 @@ def withdraw_member(data, application_id, participant_id):
 @_staff
 @_application_in_scope
 @blp.arguments(schemas.SubstituteIn)
-@blp.response(200, schemas.ChangeOut)
+@blp.response(200, schemas.SubstitutionOut)
 @blp.alt_response(404, **_not_found)
 @blp.alt_response(409, description="After the edition's cut-off (substitution_closed: the group's day "
                   "substitution_until_day has begun, or the edition allows none; the message names it) or not open",
@@ -333,7 +333,8 @@ def withdraw_member(data, application_id, participant_id):
 @blp.alt_response(422, description="The newcomer's data, or the composition rule", schema=schemas.ErrorOut)
 def substitute(data, application_id, participant_id):
     """Replace a member before the edition's cut-off (by default the group's first day); the newcomer gets
-    a confirmation link."""
+    a confirmation link. After the group's day I has begun (a cut-off of day 2 or 3), ``late_joining`` says
+    which days the newcomer missed and whether each can still be made up, or that they drop out at once."""
     newcomer = rules.Member(first_name=data["first_name"], last_name=data["last_name"], email=data["email"],
                             phone=data["phone"], position=data["position"],
                             organisation_key=data["organisation_id"])

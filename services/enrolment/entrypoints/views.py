@@ -14,6 +14,7 @@ from services.enrolment.config import claim_cap, claim_daily_rate
 from services.enrolment.domain import application as rules
 from services.enrolment.domain import composition as composition_rules
 from services.enrolment.domain import counselling as counselling_rules
+from services.enrolment.domain import team
 from services.enrolment.domain.deadline import is_open
 from services.enrolment.domain.edition import CODE_FIELDS, COMPOSITION_FIELDS, DEFAULT_CAPACITY_TEAMS
 from services.enrolment.domain.problems import Errors
@@ -23,6 +24,7 @@ from services.enrolment.entrypoints.common import actor, cap_phrase, conditions,
 from services.enrolment.service_layer import applications, counselling, decisions, editions, queries
 from services.enrolment.service_layer.errors import Invalid, NotFound, Refused
 from shared import auth, clock, i18n
+from shared.collation import estonian_key
 from shared.links import LinkInvalid
 from shared.web import t
 
@@ -231,7 +233,9 @@ def thanks(key: str):
     if receipt is None:
         return render_template("shared/error.html", status=404, code="not_found",
                                message=t("Taotlust ei leitud.", "Application not found.")), 404
-    return render_template("enrolment/thanks.html", receipt=receipt)
+    # Local governments first, then NGOs, by organisation and name (as notify's receipt lists them).
+    return render_template("enrolment/thanks.html", receipt=receipt,
+                           member_groups=team.member_groups(receipt["members"], estonian_key))
 
 
 # -- a member's confirmation ------------------------------------------------------------------------
@@ -319,7 +323,7 @@ def applications_list():
 def _detail(application_id: str, *, errors: dict | None = None, status: int = 200, values: dict | None = None):
     detail = queries.application_detail(kit(), application_id, cities())
     return render_template("enrolment/application.html", app=detail, errors=errors or {},
-                           values=values or {},
+                           values=values or {}, members=team.in_team_order(detail["members"], estonian_key),
                            counts={c["city"]: c for c in queries.city_counts(kit(), cities=cities())},
                            now=clock.now(), new_request_id=lambda: str(uuid.uuid4())), status
 
@@ -436,13 +440,16 @@ def substitute(application_id: str, participant_id: str):
                                 email=form.email.data or "", phone=form.phone.data or "",
                                 position=form.position.data or "", organisation_key=form.organisation_id.data or "")
         try:
-            decisions.substitute_member(kit(), application_id, participant_id, newcomer, actor(), cities())
+            result = decisions.substitute_member(kit(), application_id, participant_id, newcomer, actor(), cities())
         except Refused as exc:
             status = exc.status
             general = _attach_simple(form, exc.errors) if exc.errors else [exc.message(lang())]
         else:
             flash(t("Liige asendati. Uus liige saab kinnituslingi e-postiga.",
                     "The member was substituted. The new member gets a confirmation link by e-mail."), "success")
+            if result.get("late_joining"):
+                # Judged at the substitution's moment (the page may have been read before day I began).
+                flash(result["late_joining"].text(lang()), "error")
             return redirect(url_for(".application_detail", application_id=application_id), 303)
     return render_template("enrolment/substitute.html", form=form, app=detail, leaving=leaving,
                            general=general), status

@@ -60,6 +60,7 @@ from services.enrolment.service_layer.queries import (
     Cities,
     check_group,
     concerns,
+    late_joining_of,
     next_ready,
     next_team,
     only_theirs,
@@ -442,8 +443,10 @@ def request_confirmation_again(kit: ServiceKit, application_id: str, participant
 
 def substitute_member(kit: ServiceKit, application_id: str, participant_id: str, newcomer: rules.Member,
                       actor: str, cities: Cities = None) -> dict:
-    """Replace a member before the group's first day; ``newcomer.organisation_key`` is the
-    id of one of the team's organisations. The newcomer must confirm in turn."""
+    """Replace a member before the edition's cut-off (by default the group's first day);
+    ``newcomer.organisation_key`` is the id of one of the team's organisations. The newcomer must
+    confirm in turn. ``late_joining`` in the answer: after the group's day I has begun, the days the
+    newcomer missed and the make-ups still possible (None: nothing missed)."""
     newcomer = dataclasses.replace(newcomer, **{
         f.name: getattr(newcomer, f.name).strip() for f in dataclasses.fields(newcomer)
         if isinstance(getattr(newcomer, f.name), str)})
@@ -496,5 +499,8 @@ def substitute_member(kit: ServiceKit, application_id: str, participant_id: str,
             "member": member_payload(joined), "organisation": organisation_payload(org),
             "confirm_url": confirm_url(kit, joined.participant_id),
             "team_name": app.team_name})
+        # After the group's day I has begun (the edition's cut-off allows it): what the newcomer
+        # missed and whether each day can still be made up, as attendance will judge it. A warning.
         return {"application_id": app.application_id, "left_participant_id": participant_id,
-                "participant_id": joined.participant_id, "changed": True}
+                "participant_id": joined.participant_id, "changed": True,
+                "late_joining": late_joining_of(db, app.edition, group, now)}

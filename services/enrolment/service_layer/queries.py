@@ -23,9 +23,11 @@ from services.enrolment.adapters.models import (
     Group,
 )
 from services.enrolment.domain import composition, placement
+from services.enrolment.domain.late_joining import LateJoining, ScheduledDay, late_joining
 from services.enrolment.domain.problems import Problem
 from services.enrolment.service_layer.editions import working_edition
 from services.enrolment.service_layer.errors import Refused, not_found
+from services.enrolment.service_layer.make_up_rules import make_up_rule
 from shared import clock
 from shared.auth import may_see
 from shared.kit import ServiceKit
@@ -202,13 +204,32 @@ def next_team(waiting: list[Application]) -> dict | None:
         if nxt else None
 
 
-def _substitution(edition: Edition, group) -> dict:
+def edition_schedule(edition: Edition) -> list[ScheduledDay]:
+    """Every group's sessions of the edition, as the late-joining judgement reads them."""
+    return [ScheduledDay(s.session_id, g.group_id, g.city, s.day_number, s.starts_at, s.ends_at)
+            for g in edition.groups for s in g.sessions]
+
+
+def late_joining_of(db: Session, edition: Edition, group: Group | None, joined_at) -> LateJoining | None:
+    """What a newcomer joining the team of ``group`` at ``joined_at`` will have missed, by the
+    edition's schedule and the make-up rule attendance set for it (None: nothing, or no group)."""
+    if group is None:
+        return None
+    return late_joining(edition_schedule(edition), group.group_id, joined_at, make_up_rule(db, edition.edition_id))
+
+
+def _substitution(db: Session, edition: Edition, group) -> dict:
     rule = edition.substitution_rule
     starts = {s.day_number: s.starts_at for s in group.sessions} if group is not None else None
+    now = clock.now()
+    is_open = composition.substitution_open(rule, starts, now)
     return {"substitutions_allowed": rule.allowed, "substitution_until_day": rule.until_day,
             "substitution_closes_at": composition.cutoff_day_starts_at(rule, starts) if starts and rule.allowed
             else None,
-            "substitution_open": composition.substitution_open(rule, starts, clock.now())}
+            "substitution_open": is_open,
+            # While a substitution is allowed after the group's day I has begun: what a newcomer
+            # joining now would miss (a warning, not a refusal).
+            "late_joining": late_joining_of(db, edition, group, now) if is_open else None}
 
 
 def application_detail(kit: ServiceKit, application_id: str, cities: Cities = None) -> dict:
@@ -232,7 +253,7 @@ def application_detail(kit: ServiceKit, application_id: str, cities: Cities = No
             "min_ngo_members": edition.min_ngo_members,
             "first_session_starts_at": group.first_session_starts_at if group else None,
             # The edition's substitution cut-off as it is now, and for this team's group when it has one.
-            **_substitution(edition, group),
+            **_substitution(db, edition, group),
             "cities": [g.city for g in edition.groups if may_see(cities, g.city)],  # the ones to decide into
             "organisations": [{
                 "organisation_id": o.organisation_id, "name": o.name, "registry_code": o.registry_code,
@@ -260,7 +281,8 @@ def receipt(kit: ServiceKit, application_id: str) -> dict:
         return {"application_id": app.application_id, "edition_id": app.edition_id, "status": app.status,
                 "team_name": app.team_name, "submitted_at": app.submitted_at, "contact_email": app.contact_email,
                 "members": [{"participant_id": m.participant_id, "first_name": m.first_name,
-                             "last_name": m.last_name, "email": m.email} for m in app.active_members]}
+                             "last_name": m.last_name, "email": m.email, "organisation_name": m.organisation.name,
+                             "organisation_kind": m.organisation.kind} for m in app.active_members]}
 
 
 def receipt_by_key(kit: ServiceKit, key: str) -> dict | None:
