@@ -234,3 +234,92 @@ def test_a_substitution_handled_before_the_teams_acceptance_still_puts_the_newco
     h.tick()
     assert sorted(r for m in smtp.of("session_reminder") for r in m.rcpt_tos) == [
         "liige1@tori.ee", "liige2@tori.ee", "liige3@tori.ee", "uus@tori.ee"]
+
+
+def _rule_changed(allowed: bool) -> dict:
+    return {"edition_id": data.EDITION, "make_ups_allowed": allowed, "window": "before_own_next_day",
+            "revision": 1, "changed_at": data.tallinn(2019, 4, 1, 12)}
+
+
+def _newcomer_in(language: str) -> dict:
+    return {**NEWCOMER, "language": language}
+
+
+def test_the_newcomers_acceptance_marks_the_days_held_before_they_joined(notify, smtp):
+    h = notify()
+    _accepted_in_parnu(h)
+    team, = smtp.to("liige1@tori.ee", "application_accepted")  # at 15.03, before anything was held
+    assert "liitumist" not in team.text + team.html
+    smtp.clear()
+    at(2019, 4, 15, 9, 0)  # after Pärnu's day I (09.04), before day II (30.04)
+    _substitute(h)
+    h.tick()
+    accepted, = smtp.to("uus@tori.ee", "application_accepted")
+    assert ("- I päev: teisipäev, 09.04.2019, kell 10:00–17:00 "
+            "(toimus enne teie liitumist — tuleb järele teha)") in accepted.text
+    assert "- II päev: teisipäev, 30.04.2019, kell 10:00–17:00\r\n" in accepted.text
+    assert "- III päev: kolmapäev, 22.05.2019, kell 10:00–17:00\r\n" in accepted.text
+    assert accepted.text.count("enne teie liitumist") == 1
+    assert "(toimus enne teie liitumist — tuleb järele teha)</strong>" in accepted.html
+
+
+def test_with_make_ups_off_the_newcomers_acceptance_says_the_day_before_joining_cannot_be_made_up(notify, smtp):
+    h = notify()
+    _accepted_in_parnu(h)
+    h.deliver("attendance.make_up_rule.changed", _rule_changed(False))
+    smtp.clear()
+    at(2019, 5, 2, 9, 0)  # after day II (30.04): two days before joining; English
+    h.deliver("enrolment.member.substituted", {
+        "application_id": "app-tori", "left_participant_id": "tori-p4", "member": _newcomer_in("en"),
+        "organisation": data.organisations("tori")[1], "team_name": "Meeskond tori"})
+    h.tick()
+    accepted, = smtp.to("uus@tori.ee", "application_accepted")
+    for day, date_ in (("Day 1: Tuesday", "9 April 2019"), ("Day 2: Tuesday", "30 April 2019")):
+        assert f"- {day}, {date_}, 10:00–17:00 (held before you joined — it cannot be made up)" in accepted.text
+    assert "- Day 3: Wednesday, 22 May 2019, 10:00–17:00\r\n" in accepted.text
+    assert accepted.html.count("held before you joined — it cannot be made up") == 2
+    assert "to be made up" not in accepted.text + accepted.html
+
+
+def test_an_acceptance_handled_after_the_late_substitution_marks_the_newcomers_missed_day(notify, smtp):
+    at(2019, 3, 15, 9, 0)
+    h = notify()
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    accepted = h.envelope("enrolment.application.accepted", data.accepted("tori", "Pärnu"))
+    at(2019, 4, 15, 9, 0)
+    _substitute(h)
+    h.deliver(envelope=accepted)  # redelivered or replayed after the substitution
+    h.tick()
+    newcomer, = smtp.to("uus@tori.ee", "application_accepted")
+    assert "(toimus enne teie liitumist — tuleb järele teha)" in newcomer.text
+    member, = smtp.to("liige1@tori.ee", "application_accepted")
+    assert "liitumist" not in member.text
+
+
+def test_the_coordinators_esf_request_again_reaches_a_member_substituted_after_attending_a_day(notify, smtp):
+    h = notify()
+    at(2019, 3, 15, 9, 0)
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    h.deliver("enrolment.application.accepted", data.accepted("tori", "Pärnu"))
+    for n in (1, 2):
+        h.deliver("reporting.esf_data.completed", {"participant_id": f"tori-p{n}"})
+    h.tick()
+    at(2019, 4, 15, 9, 0)  # tori-p4 attended day I and was replaced; tori-p3 withdrew after it
+    _substitute(h)
+    h.deliver("enrolment.member.withdrawn", {"application_id": "app-tori", "participant_id": "tori-p3",
+                                             "reason": "left the job"})
+    h.tick()
+    smtp.clear()
+    at(2019, 4, 20, 10, 0)  # reporting keeps their forms open and the coordinator asks again
+    for participant, request in (("tori-p4", "esf-req-0004"), ("tori-p3", "esf-req-0003")):
+        h.deliver("reporting.esf_data.requested_again", {"participant_id": participant, "request_id": request,
+                                                         "deadline": date(2019, 5, 9)})
+    h.deliver("reporting.esf_data.requested_again", {"participant_id": "tori-p4", "request_id": "esf-req-0004",
+                                                     "deadline": date(2019, 5, 9)})  # a replay
+    h.tick()
+    again, = smtp.to(LEAVER, "esf_data_reminder")
+    assert "Tere, Liige4!" in again.text and "09.05.2019" in again.text and "/reporting/p/" in again.text
+    assert len(smtp.to("liige3@tori.ee", "esf_data_reminder")) == 1
+    assert len(smtp.received) == 2

@@ -128,6 +128,14 @@ class Participant(Base):
     # When a newcomer joined the team (enrolment.member.substituted): a session of their group
     # that began before is one they missed before joining, which the absence notice says so.
     joined_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The participant's dropouts heard of (attendance.participant.dropped_out), counted so each
+    # gets its own notice (cause key ``dropout:<participant>``, then ``…:2``, ``…:3``): the number of
+    # the current one; 0 or None: none yet. ``dropout_state`` (dropped_out | reinstated) and
+    # ``dropout_as_of`` are the newest dropout or reinstatement event and its time: a dropout after
+    # a reinstatement is a new one, the same dropout again (or one older than what is known) is not.
+    dropouts: Mapped[int | None] = mapped_column(Integer)
+    dropout_state: Mapped[str | None] = mapped_column(String(20))
+    dropout_as_of: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     @property
     def full_name(self) -> str:

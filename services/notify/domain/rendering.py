@@ -38,7 +38,9 @@ VARIABLES: dict[str, frozenset[str]] = {
             "first_name team_name employer_name confirm_url deadline claim_cap cities vat_applies make_up_rule",
         # To the team contact (confirm_url "") and to each member not yet confirmed (their link).
         "deadline_reminder": "team_name deadline days_left missing_members first_name confirm_url",
-        "application_accepted": "team_name city sessions",
+        # sessions: [{day_number, starts_at, ends_at, venue, before_joining}]; before_joining: it began
+        # before the recipient joined the team (a newcomer substituted in), made up by make_up_rule.
+        "application_accepted": "team_name city sessions make_up_rule",
         "application_waitlisted": "team_name city position",
         "application_rejected": "team_name reason",
         "esf_data_request": "first_name esf_url deadline",
@@ -200,9 +202,10 @@ SAMPLE_CONTEXTS: dict[str, dict] = {
             "city": "Pärnu",
             "sessions": [
                 {"day_number": day, "starts_at": _tallinn(2019, month, dom, 10),
-                 "ends_at": _tallinn(2019, month, dom, 17), "venue": _PARNU_VENUE}
+                 "ends_at": _tallinn(2019, month, dom, 17), "venue": _PARNU_VENUE, "before_joining": False}
                 for day, month, dom in ((1, 4, 9), (2, 4, 30), (3, 5, 22))
             ],
+            "make_up_rule": "before_own_next_day",
         },
         "application_waitlisted": {
             "team_name": "Tori valla noortekeskus",

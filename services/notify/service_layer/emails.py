@@ -196,8 +196,15 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
         days = group_sessions(session, params["group_id"])
         if not days:
             raise Pending(f"the sessions of group {params['group_id']!r}")
+        # A newcomer substituted in after a day began (participants.joined_at) is told it was held
+        # before they joined, and whether it can be made up (the edition's make-up rule).
+        member = session.get(Participant, params["participant_id"]) if params.get("participant_id") else None
+        joined_at = member.joined_at if member is not None else None
         context["sessions"] = [{"day_number": d.day_number, "starts_at": d.starts_at, "ends_at": d.ends_at,
-                                "venue": d.venue} for d in days]
+                                "venue": d.venue,
+                                "before_joining": joined_at is not None and d.starts_at < joined_at}
+                               for d in days]
+        context["make_up_rule"] = make_up_rule(session, days[0].edition_id)
     if template in ("esf_data_request", "esf_data_reminder") and "deadline" not in params:
         context["deadline"] = esf_deadline(session, params.get("participant_id"))
     if template == "dropout_notice" and "claim_cap" not in params:
@@ -209,6 +216,11 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
     if template == "dropout_notice":
         # Billing waived the claim (its own 0.00 waiver, or the coordinator's): no claim is stated.
         member = session.get(Participant, params.get("participant_id")) if params.get("participant_id") else None
+        if member is not None and member.claim_waived and _earlier_dropouts_claim(member, params):
+            # A dropout after a reinstatement: billing proposes its claim again (a waived claim is
+            # reopened), so the waiver notify knows is the earlier dropout's, not this one's.
+            raise Pending(f"billing's claim for participant {member.participant_id!r} after dropout "
+                          f"{params['dropout']}")
         context["claim_waived"] = bool(member is not None and member.claim_waived)
         edition_id = participant_edition(session, params.get("participant_id"))
         edition = session.get(Edition, edition_id) if edition_id else None
@@ -236,6 +248,14 @@ def _context(session: Session, config: NotifyConfig, template: str, params: dict
         context["vat_applied"] = terms.invoice_carries_vat(split.vat_rate if split else None,
                                                            split.vat_amount if split else None)
     return context
+
+
+def _earlier_dropouts_claim(member: Participant, params: dict) -> bool:
+    """Whether billing's newest claim event known for the participant came before this dropout, so
+    it was about an earlier one. Only asked of a later dropout: the first one's claim is its own."""
+    if (params.get("dropout") or 1) <= 1 or not params.get("dropout_at"):
+        return False
+    return member.claim_as_of is None or member.claim_as_of < datetime.fromisoformat(params["dropout_at"])
 
 
 def counselling_parties(session: Session, counselling_application_id: str | None, applicant_name: str) -> dict:

@@ -8,7 +8,9 @@ published twice (a replay, a producer's retry) still makes one e-mail per recipi
     accepted:<application>:<group>     application_accepted (moved to another group: new e-mail)
     esf:<participant>                  esf_data_request (sent once reporting's deadline is known)
     waitlisted:<application>:<city>    rejected:<application>
-    absent:<participant>:<missed session>   dropout:<participant>   completed:<participant>
+    absent:<participant>:<missed session>   completed:<participant>
+    dropout:<participant>              the first dropout's notice; dropout:<participant>:<n> the n-th
+                                       (a dropout after a reinstatement is a new one)
     invoice:<invoice>:issued           invoice:<invoice>:<reminder stage>
     invoice:<invoice>:credited         credit_note (once: a credit note cancels an invoice in full)
     counselling_applied:<counselling application>    counselling_application_received
@@ -124,9 +126,14 @@ def on_application_accepted(uow, event, config: NotifyConfig) -> None:
     key = f"accepted:{app.application_id}:{data['group_id']}"
     params = {"team_name": app.team_name or data.get("team_name") or "", "city": data["city"],
               "group_id": data["group_id"]}
-    for address, name, language in _team_recipients(app, members):
-        emails.queue(uow, config, template="application_accepted", recipient=address, recipient_name=name,
-                     language=language, cause_key=key, params=params)
+    if app.contact_email:
+        emails.queue(uow, config, template="application_accepted", recipient=app.contact_email,
+                     language=app.language, cause_key=key, params=params)
+    for member in (m for m in members if m.email):
+        # participant_id: a newcomer who joined after a day began is told that day was before them.
+        emails.queue(uow, config, template="application_accepted", recipient=member.email,
+                     recipient_name=member.full_name, language=member.language, cause_key=key,
+                     params={**params, "participant_id": member.participant_id})
     for member in members:
         request_esf_data(uow, config, member)
 
@@ -188,7 +195,8 @@ def on_member_substituted(uow, event, config: NotifyConfig) -> None:
     emails.queue(uow, config, template="application_accepted", recipient=member.email,
                  recipient_name=member.full_name, language=member.language,
                  cause_key=f"accepted:{app.application_id}:{app.group_id}",
-                 params={"team_name": app.team_name or "", "city": app.city or "", "group_id": app.group_id})
+                 params={"team_name": app.team_name or "", "city": app.city or "", "group_id": app.group_id,
+                         "participant_id": member.participant_id})
     request_esf_data(uow, config, member)
 
 
@@ -312,23 +320,43 @@ def on_participant_absent(uow, event, config: NotifyConfig) -> None:
                                                "date": s["date"]} for s in data["make_up_sessions"]]})
 
 
+def dropout_key(participant_id: str, dropout: int) -> str:
+    """The cause key of a participant's n-th dropout notice: the first keeps the key it always had."""
+    return f"dropout:{participant_id}" if dropout <= 1 else f"dropout:{participant_id}:{dropout}"
+
+
 def on_participant_dropped_out(uow, event, config: NotifyConfig) -> None:
+    """One dropout notice per dropout. A dropout heard of after a reinstatement (the newest event
+    about the participant's dropout being that reinstatement, or none at all) is a new one with a
+    notice of its own, which states the claim as billing proposes it again (511e710); the same
+    dropout again (redelivered, republished) or one older than a reinstatement already heard of
+    sends nothing."""
     data = event.data
     member = contacts.participant(uow.session, data["participant_id"])
     member.application_id = member.application_id or data["application_id"]
     member.first_name = member.first_name or data.get("first_name") or None
     member.last_name = member.last_name or data.get("last_name") or None
-    member.status = "dropped_out"
     contacts.upsert_organisation(uow.session, data["employer"])
+    if member.dropout_as_of is not None and event.occurred_at < member.dropout_as_of:
+        log.info("an older dropout changes nothing", extra={"participant_id": member.participant_id,
+                                                            "event_id": event.event_id})
+        return
+    if member.dropout_state != "dropped_out":
+        member.dropouts = (member.dropouts or 0) + 1
+    member.dropout_state, member.dropout_as_of = "dropped_out", event.occurred_at
+    member.status = "dropped_out"
     if not member.email:
         raise LookupError(f"participant {data['participant_id']} is unknown to notify (no contact yet)")
     emails.queue(uow, config, template="dropout_notice", recipient=member.email,
                  recipient_name=member.full_name, language=member.language,
-                 cause_key=f"dropout:{member.participant_id}",
-                 # claim_cap: added when composed, from billing's claim (emails._context)
+                 cause_key=dropout_key(member.participant_id, member.dropouts),
+                 # claim_cap: added when composed, from billing's claim (emails._context); dropout and
+                 # dropout_at: a later dropout's notice waits for billing's claim of it (a waiver of
+                 # the earlier one is not its).
                  params={"first_name": member.first_name, "reason": data["reason"],
                          "days_attended": data["days_attended"], "days_held": data["days_held"],
-                         "employer_name": data["employer"]["name"], "participant_id": member.participant_id})
+                         "employer_name": data["employer"]["name"], "participant_id": member.participant_id,
+                         "dropout": member.dropouts, "dropout_at": event.occurred_at})
 
 
 def on_claim_terms(uow, event, config: NotifyConfig) -> None:
@@ -336,8 +364,8 @@ def on_claim_terms(uow, event, config: NotifyConfig) -> None:
     and whether a claim is made at all. A waiver (billing's own for a 0.00 claim: no day held for
     the participant; or the coordinator's) means no invoice will come, so the notice says no claim
     is made rather than name the employer's liability. The newest event about the claim wins (a
-    claim proposed again after a reinstatement, or an older event delivered late); a notice not
-    sent yet is composed again with it."""
+    claim proposed again after a reinstatement, or an older event delivered late); the notice of
+    the current dropout, not sent yet, is composed again with it."""
     data = event.data
     member = contacts.participant(uow.session, data["participant_id"])
     newest = member.claim_as_of is None or event.occurred_at >= member.claim_as_of
@@ -349,11 +377,27 @@ def on_claim_terms(uow, event, config: NotifyConfig) -> None:
     if member.claim_cap is None:
         return  # an older billing that did not send it: the notice keeps waiting for one that does
     uow.session.flush()
-    emails.recompose(uow, config, cause_key=f"dropout:{member.participant_id}", templates=("dropout_notice",))
+    emails.recompose(uow, config, cause_key=dropout_key(member.participant_id, member.dropouts or 1),
+                     templates=("dropout_notice",))
 
 
 def on_participant_reinstated(uow, event, config: NotifyConfig) -> None:
+    """The dropout is undone (a correction, a moved session, a changed make-up rule): its notice,
+    if it has not gone yet (waiting for billing's claim, which billing now withdraws, or held back
+    by a temporary SMTP failure), is cancelled; a later dropout is a new one. A reinstatement older
+    than the dropout heard of undoes nothing."""
     member = contacts.participant(uow.session, event.data["participant_id"])
+    member.application_id = member.application_id or event.data["application_id"]
+    if member.dropout_as_of is not None and event.occurred_at < member.dropout_as_of:
+        log.info("an older reinstatement changes nothing", extra={"participant_id": member.participant_id,
+                                                                  "event_id": event.event_id})
+        return
+    member.dropout_state, member.dropout_as_of = "reinstated", event.occurred_at
+    if member.dropouts:
+        cancelled = emails.cancel(uow.session, cause_key=dropout_key(member.participant_id, member.dropouts),
+                                  templates=("dropout_notice",))
+        if cancelled:
+            log.info("dropout notice cancelled: reinstated", extra={"participant_id": member.participant_id})
     if member.status == "dropped_out":  # the correction undoes the dropout, nothing else
         member.status = "accepted"
 
@@ -542,13 +586,20 @@ def on_esf_data_completed(uow, event, config: NotifyConfig) -> None:
         emails.cancel(uow.session, cause_key=key, templates=("esf_data_reminder",))
 
 
+# Whom reporting's "ask again" reaches: reporting decides who is asked (the participants its
+# completeness page lists), so besides the members in the programme also one who left it (substituted
+# or withdrawn) after attending a day, whose ESF form stays open (4e45b17); reporting asks nobody
+# who left before attending anything. Never an applicant only (in no group, not in the report).
+_ASKED_AGAIN = ("accepted", "completed", "dropped_out", "substituted", "withdrawn")
+
+
 def on_esf_data_requested_again(uow, event, config: NotifyConfig) -> None:
     """The coordinator asks a participant whose ESF data is missing once more, with a link
     signed now: one e-mail per request (its ``request_id``), even after the deadline (when no
     reminder goes by itself any more). It names the deadline the completeness page shows."""
     data = event.data
     member = contacts.participant(uow.session, data["participant_id"])
-    if member.esf_completed or member.status not in ("accepted", "completed", "dropped_out"):
+    if member.esf_completed or member.status not in _ASKED_AGAIN:
         log.info("no ESF data request again: data complete or not a participant",
                  extra={"participant_id": member.participant_id, "status": member.status})
         return
