@@ -81,7 +81,14 @@ def test_applicant_corrects_the_mistakes_and_every_member_confirms(office, new_c
     receipt = page.get_by_role("status")
     expect(receipt).to_contain_text(team.name)
     expect(receipt).to_contain_text(team.contact_email)
-    expect(receipt.locator("li")).to_have_text([f"{m.name} ({m.email})" for m in team.members])
+    # Local governments' members first, then NGOs', each by employer and then name (the names
+    # here sort alike in Estonian and in code points).
+    def employer(m):
+        return team.organisations[m.organisation - 1]
+    listed = sorted(team.members, key=lambda m: (employer(m).kind != "local_government", employer(m).name,
+                                                  m.last_name, m.first_name))
+    expect(receipt.locator("p", has_text="omavalitsustest")).to_have_count(1)
+    expect(receipt.locator("li")).to_have_text([f"{m.name}, {employer(m).name} ({m.email})" for m in listed])
 
     # Each member, in their own browser, follows the link from their own e-mail.
     links = flows.confirmation_links(office, team)
