@@ -2,9 +2,12 @@
 every change publishes the full schedule with a higher revision."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 from services.enrolment import demo
 from services.enrolment.data import EDITION_2019
 from services.enrolment.domain.edition import DEFAULT_CAPACITY_TEAMS
+from services.enrolment.entrypoints.cli import COMMANDS
 from services.enrolment.service_layer.editions import load_edition_file
 from tests.enrolment.helpers import complete_application, edition_body, edition_form_data, field_block
 
@@ -239,11 +243,30 @@ def test_a_new_group_row_starts_with_the_usual_capacity_which_can_be_changed(coo
     assert len(h.client.get("/api/editions/2020").get_json()["groups"]) == 2
 
 
-def _load_edition_command(h, *args: str) -> subprocess.CompletedProcess:
+def _load_edition_process(h, *args: str) -> subprocess.CompletedProcess:
     """``python -m services.enrolment load-edition …`` in its own process, on the test's database."""
     env = {**os.environ, "DATABASE_URL_ENROLMENT": h.settings.database_url, "BUS_URL": h.settings.bus_url}
     return subprocess.run([sys.executable, "-m", "services.enrolment", "load-edition", *args], env=env,
                           cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120)
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _load_edition_command(h, *args: str) -> Ran:
+    """The load-edition command run in this process on the test's kit (a process of its own
+    costs a second or two of start-up a call; the first test below runs the real one once)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = COMMANDS["load-edition"](h.kit, list(args))
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 2
+    return Ran(code, out.getvalue(), err.getvalue())
 
 
 def test_next_years_edition_is_loaded_from_its_data_file_by_a_command(coordinator, tmp_path):
@@ -254,7 +277,7 @@ def test_next_years_edition_is_loaded_from_its_data_file_by_a_command(coordinato
                                                                                       "capacity_teams: 8")
     data = tmp_path / "edition_2020.yaml"
     data.write_text(text, encoding="utf-8")
-    done = _load_edition_command(h, str(data))
+    done = _load_edition_process(h, str(data))
     assert done.returncode == 0, done.stderr
     assert "edition 2020: published as revision 1" in done.stdout
     event = h.payloads("enrolment.edition.published")[-1]
