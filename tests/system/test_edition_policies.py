@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from services.enrolment.data import EDITION_2019
-from services.enrolment.domain.edition import load_edition
 from shared import clock
 from tests.system import year_2019 as y
 from tests.system.support import Api, Bus, Mailbox, queues_declared, wait_until
@@ -115,11 +113,7 @@ def test_edition_policies_reach_every_service(programme, smtp):
 def the_coordinator_sets_the_policies(story: Story) -> None:
     story.at(y.tallinn(1, 15, 9))
     wait_until(lambda: queues_declared(story.programme.bus_url), timeout=60, what="the consumers' queues")
-    spec = load_edition(EDITION_2019)
-    body = {"year": spec.year, "name": spec.name, "application_deadline": spec.application_deadline.isoformat(),
-            "groups": [{"city": g.city, "capacity_teams": g.capacity_teams, "sessions": [
-                {"day_number": s.day_number, "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat(),
-                 "venue": s.venue, "seats": s.seats} for s in g.sessions]} for g in spec.groups if g.city in CITIES]}
+    body = y.edition_body(CITIES)
     created = story.staff.ok(story.staff.post("enrolment", "/api/editions", body), 201)
     assert (created["edition_id"], created["revision"], created["vat_applies"]) == (EDITION, 1, None)
     wait_until(lambda: len(story.staff.ok(story.staff.get("attendance", "/api/sessions"))) == 6, timeout=30,

@@ -20,8 +20,6 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from services.enrolment.data import EDITION_2019
-from services.enrolment.domain.edition import load_edition
 from shared import clock
 from tests.system import year_2019 as y
 from tests.system.support import Api, Bus, Mailbox, queues_declared, wait_until
@@ -118,11 +116,7 @@ def publish_the_edition(year: Year) -> None:
     year.at(y.tallinn(1, 15, 9))
     # An event published before the consumers declared their queues would be routed nowhere.
     wait_until(lambda: queues_declared(year.programme.bus_url), timeout=60, what="the consumers' queues")
-    spec = load_edition(EDITION_2019)
-    body = {"year": spec.year, "name": spec.name, "application_deadline": spec.application_deadline.isoformat(),
-            "groups": [{"city": g.city, "capacity_teams": g.capacity_teams, "sessions": [
-                {"day_number": s.day_number, "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat(),
-                 "venue": s.venue, "seats": s.seats} for s in g.sessions]} for g in spec.groups]}
+    body = y.edition_body()
     edition = year.staff.ok(year.staff.post("enrolment", "/api/editions", body), 201)
     assert (edition["edition_id"], edition["revision"]) == (EDITION, 1)
     assert {g["city"]: g["capacity_teams"] for g in edition["groups"]} == dict.fromkeys(y.CITIES, 7)

@@ -17,10 +17,22 @@ from datetime import date, datetime
 
 from stdnum.ee import ik
 
+from services.enrolment.data import EDITION_2019
+from services.enrolment.domain.edition import load_edition
 from shared.clock import TALLINN
 from tests.unit.enrolment.builders import EXPERIENCE, bad_checksum, registry_code
 
 CITIES = ("Pärnu", "Tartu", "Rakvere", "Tallinn")
+
+
+def edition_body(cities=CITIES) -> dict:
+    """The brochure's 2019 edition (its data file) as the editions API takes it, with these cities' groups."""
+    spec = load_edition(EDITION_2019)
+    return {"year": spec.year, "name": spec.name, "application_deadline": spec.application_deadline.isoformat(),
+            "groups": [{"city": g.city, "capacity_teams": g.capacity_teams, "sessions": [
+                {"day_number": s.day_number, "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat(),
+                 "venue": s.venue, "seats": s.seats} for s in g.sessions]} for g in spec.groups if g.city in cities]}
+
 TEAMS = range(1, 33)
 PREFERENCES = {
     **{n: ["Pärnu", "Tartu"] for n in range(1, 9)},
