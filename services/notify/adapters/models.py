@@ -77,6 +77,18 @@ class MakeUpBooking(Base):
     as_of: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class AttendanceDay(Base):
+    """A participant's presence at a session (attendance.attendance.recorded, the newest record or
+    correction per session winning): one who was present at any is an ESF participant for
+    reporting, whose form stays open also after they left the team (substituted or withdrawn), so
+    the ESF data reminder still goes to them."""
+    __tablename__ = "attendance_days"
+    participant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    present: Mapped[bool] = mapped_column(Boolean)
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 # -- contacts ------------------------------------------------------------------------------
 class Application(Base):
     """A team and its contact. Fields stay None until the event that carries them arrives."""

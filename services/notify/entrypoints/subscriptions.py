@@ -25,6 +25,8 @@ HANDLERS: dict = {
     # The counselling programme after the last workshop: the receipt, then the decision.
     "enrolment.counselling.applied": notifications.on_counselling_applied,
     "enrolment.counselling.decided": notifications.on_counselling_decided,
+    # Who was present at a day: one who then left the team is still reminded of the ESF data.
+    "attendance.attendance.recorded": notifications.on_attendance_recorded,
     "attendance.participant.absent": notifications.on_participant_absent,
     "attendance.participant.dropped_out": notifications.on_participant_dropped_out,
     "attendance.participant.reinstated": notifications.on_participant_reinstated,

@@ -39,6 +39,7 @@ from sqlalchemy import select
 
 from services.notify.adapters.models import (
     Application,
+    AttendanceDay,
     Edition,
     Email,
     MakeUpBooking,
@@ -527,6 +528,30 @@ def on_esf_data_requested(uow, event, config: NotifyConfig) -> None:
     uow.session.flush()
     for email_id in waiting:
         emails.compose(uow, config, email_id)
+    if not waiting and member.status in ESF_LEFT:
+        # Reporting asks one who left the team after attending a day (their form stays open,
+        # 4e45b17), also when notify heard of the leaving before the team's acceptance (which
+        # then sent them nothing): the request goes now, once (esf:<participant>).
+        request_esf_data(uow, config, member)
+
+
+def on_attendance_recorded(uow, event, config: NotifyConfig) -> None:
+    """Whether the participant was present at the session, the newest record or correction
+    winning: one present at any day is an ESF participant for reporting also after leaving the
+    team, and the ESF reminder tick still reminds them (``attended``)."""
+    data = event.data
+    day = uow.session.get(AttendanceDay, (data["participant_id"], data["session_id"]))
+    if day is None:
+        uow.session.add(AttendanceDay(participant_id=data["participant_id"], session_id=data["session_id"],
+                                      present=bool(data["present"]), as_of=event.occurred_at))
+    elif event.occurred_at >= day.as_of:
+        day.present, day.as_of = bool(data["present"]), event.occurred_at
+
+
+def attended(session, participant_id: str) -> bool:
+    """Present at a day of the programme (own group's or a make-up): reporting's entry."""
+    return session.scalar(select(AttendanceDay.session_id).where(
+        AttendanceDay.participant_id == participant_id, AttendanceDay.present.is_(True)).limit(1)) is not None
 
 
 def on_invoice_credited(uow, event, config: NotifyConfig) -> None:
@@ -591,6 +616,9 @@ def on_esf_data_completed(uow, event, config: NotifyConfig) -> None:
 # or withdrawn) after attending a day, whose ESF form stays open (4e45b17); reporting asks nobody
 # who left before attending anything. Never an applicant only (in no group, not in the report).
 _ASKED_AGAIN = ("accepted", "completed", "dropped_out", "substituted", "withdrawn")
+# Statuses of a member no longer in the team: reporting's ESF e-mails still reach them when it
+# asks (reporting.esf_data.requested after they left; the reminder tick: they attended a day).
+ESF_LEFT = ("substituted", "withdrawn")
 
 
 def on_esf_data_requested_again(uow, event, config: NotifyConfig) -> None:

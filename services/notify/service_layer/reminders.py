@@ -14,7 +14,8 @@ trying, so a tick every few seconds costs one query per kind):
                                         the session's own city, date and venue; withdrawn or
                                         dropped out: none (a session moved to another date
                                         reminds again)
-    esf_reminder:<participant>          to an accepted participant still without ESF data,
+    esf_reminder:<participant>          to an accepted participant still without ESF data (also
+                                        one who left the team after attending a day),
                                         NOTIFY_ESF_LEAD_DAYS before reporting's deadline; none
                                         after it: from then on the coordinator asks again from
                                         reporting's completeness page (esf_again:…)
@@ -30,6 +31,7 @@ from sqlalchemy import or_, select
 
 from services.notify.adapters.models import (
     Application,
+    AttendanceDay,
     Edition,
     Email,
     Group,
@@ -39,6 +41,7 @@ from services.notify.adapters.models import (
 )
 from services.notify.domain import schedule
 from services.notify.service_layer import emails
+from services.notify.service_layer.notifications import ESF_LEFT
 from shared import clock
 from shared.collation import name_key
 
@@ -146,8 +149,14 @@ def _session_reminders(session, config, now) -> list[dict]:
 
 def _esf_reminders(session, config, now) -> list[dict]:
     # Counted back from reporting's deadline (reporting.esf_data.requested); without it, none.
+    # Reporting asks each member in the team, and one who left it (substituted or withdrawn)
+    # after attending a day (their form stays open, 4e45b17) until its esf_data.completed; one
+    # who left before attending anything is out of its report and reminded of nothing.
+    attended = select(AttendanceDay.participant_id).where(AttendanceDay.present.is_(True))
     members = session.scalars(select(Participant).where(
-        Participant.status == "accepted", Participant.esf_completed.is_(False),
+        or_(Participant.status == "accepted",
+            Participant.status.in_(ESF_LEFT) & Participant.participant_id.in_(attended)),
+        Participant.esf_completed.is_(False),
         Participant.esf_requested_at.is_not(None), Participant.esf_deadline.is_not(None),
         Participant.email.is_not(None))).all()
     requests = [(m.participant_id, m.esf_requested_at, schedule.end_of_day(m.esf_deadline)) for m in members]
