@@ -9,7 +9,7 @@ from datetime import date
 from tests.notify import data
 from tests.notify.data import at
 from tests.notify.test_reminders import esf_deadline, recipients
-from tests.notify.test_substitution_after_day_one import LEAVER, NEWCOMER
+from tests.notify.test_substitution_after_day_one import LEAVER, NEWCOMER, applied_acceptance_held_back
 
 DEADLINE = date(2019, 5, 9)
 
@@ -91,9 +91,7 @@ def test_the_esf_reminder_to_one_who_left_waits_for_their_attendance_and_stops_w
 def test_reportings_first_request_after_the_substitution_reaches_the_member_who_left(notify, smtp):
     at(2019, 3, 15, 9, 0)
     h = notify()
-    h.deliver("enrolment.edition.published", data.edition())
-    h.deliver("enrolment.application.submitted", data.submitted("tori"))
-    accepted = h.envelope("enrolment.application.accepted", data.accepted("tori", "Pärnu"))
+    accepted = applied_acceptance_held_back(h)
     at(2019, 4, 9, 17, 30)
     _present(h, "tori-p4")
     at(2019, 4, 15, 9, 0)

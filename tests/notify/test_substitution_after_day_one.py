@@ -26,6 +26,13 @@ def _accepted_in_parnu(h, english: tuple[int, ...] = ()):
     h.tick()
 
 
+def applied_acceptance_held_back(h):
+    """The edition and team "tori" as notify heard them, and the team's acceptance not delivered yet."""
+    h.deliver("enrolment.edition.published", data.edition())
+    h.deliver("enrolment.application.submitted", data.submitted("tori"))
+    return h.envelope("enrolment.application.accepted", data.accepted("tori", "Pärnu"))
+
+
 def _substitute(h):
     h.deliver("enrolment.member.substituted", {
         "application_id": "app-tori", "left_participant_id": "tori-p4", "member": NEWCOMER,
@@ -219,9 +226,7 @@ def test_a_claim_proposed_after_a_waiver_is_stated_and_an_older_waiver_arriving_
 def test_a_substitution_handled_before_the_teams_acceptance_still_puts_the_newcomer_in_the_group(notify, smtp):
     at(2019, 3, 15, 9, 0)
     h = notify()
-    h.deliver("enrolment.edition.published", data.edition())
-    h.deliver("enrolment.application.submitted", data.submitted("tori"))
-    accepted = h.envelope("enrolment.application.accepted", data.accepted("tori", "Pärnu"))
+    accepted = applied_acceptance_held_back(h)
     at(2019, 4, 15, 9, 0)
     _substitute(h)
     h.deliver(envelope=accepted)  # the acceptance handled after it (redelivered, replayed)
@@ -284,9 +289,7 @@ def test_with_make_ups_off_the_newcomers_acceptance_says_the_day_before_joining_
 def test_an_acceptance_handled_after_the_late_substitution_marks_the_newcomers_missed_day(notify, smtp):
     at(2019, 3, 15, 9, 0)
     h = notify()
-    h.deliver("enrolment.edition.published", data.edition())
-    h.deliver("enrolment.application.submitted", data.submitted("tori"))
-    accepted = h.envelope("enrolment.application.accepted", data.accepted("tori", "Pärnu"))
+    accepted = applied_acceptance_held_back(h)
     at(2019, 4, 15, 9, 0)
     _substitute(h)
     h.deliver(envelope=accepted)  # redelivered or replayed after the substitution
